@@ -109,6 +109,14 @@ class PeriodicProblem:
     objective
         ``"duration"``: minimise total travel time (the PVRP-IF benchmarks);
         ``"cost"``: minimise each vehicle's distance and time cost.
+    facility_service
+        Time spent unloading at a facility.
+    max_reloads
+        Upper bound on facility visits per route (``None``: unbounded).
+
+    A depot that is also listed in ``facilities`` unloads on return (the CVRP
+    and VRPTW benchmarks map that way); otherwise a loaded route's last stop
+    before its depot must be a facility.
     """
 
     num_days: int
@@ -121,6 +129,8 @@ class PeriodicProblem:
     dimensions: tuple[str, ...] = ("kg",)
     objective: str = "duration"
     node_names: tuple[str, ...] = field(default=())
+    facility_service: int = 0
+    max_reloads: int | None = None
 
     def __post_init__(self) -> None:
         n = self.duration.shape[0]
@@ -195,3 +205,33 @@ class DaySolution:
     day: int
     routes: tuple[Route, ...]
     unrouted: tuple[int, ...] = ()  # indices into the day's visit list
+
+
+@dataclass(frozen=True)
+class PeriodicSolution:
+    """A solution of a :class:`PeriodicProblem`.
+
+    ``patterns[i]`` is the index of the pattern chosen for customer ``i`` (or
+    ``None`` when the customer gets no pattern); ``days[d]`` routes day ``d``.
+    Visits in a day's solution are numbered as :func:`day_visits` lists them.
+    """
+
+    patterns: tuple[int | None, ...]
+    days: tuple[DaySolution, ...]
+    cost: float
+    unassigned: tuple[int, ...] = ()  # customers without a pattern
+
+
+def day_visits(
+    problem: PeriodicProblem, patterns: tuple[int | None, ...], day: int
+) -> tuple[DayVisit, ...]:
+    """The visits that ``patterns`` puts on ``day``, in customer order."""
+    out = []
+    for ci, (cust, pi) in enumerate(zip(problem.customers, patterns, strict=True)):
+        if pi is None:
+            continue
+        pat = cust.patterns[pi]
+        if day in pat.days:
+            demand = pat.demands[pat.days.index(day)]
+            out.append(DayVisit(ci, cust.node, demand, cust.service, cust.window))
+    return tuple(out)
