@@ -1,0 +1,145 @@
+"""CSV tables: decoding, header checks and row validation with located messages."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from planner._errors import Issue, issue
+
+RowT = TypeVar("RowT", bound=BaseModel)
+
+# Stop listing row errors of one file after this many: the rest are likely the same.
+MAX_ROW_ISSUES = 20
+
+
+def decode_text(path: Path, issues: list[Issue]) -> str | None:
+    """Read ``path`` as UTF-8 text; a GBK file (Chinese Excel's default) gets its own message."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        issues.append(issue(path, "", "file not found"))
+        return None
+    except OSError as exc:
+        issues.append(issue(path, "", f"cannot read the file ({exc.strerror})"))
+        return None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        try:
+            raw.decode("gb18030")
+        except UnicodeDecodeError:
+            issues.append(
+                issue(path, f"line {line}", "expected UTF-8 text, found bytes that are not UTF-8")
+            )
+        else:
+            issues.append(
+                issue(
+                    path,
+                    f"line {line}",
+                    "expected UTF-8, found GBK-encoded Chinese text (as Chinese Excel saves CSV); "
+                    "save it as 'CSV UTF-8' or convert it with: iconv -f GBK -t UTF-8",
+                )
+            )
+        return None
+
+
+def read_rows(path: Path, model: type[RowT], issues: list[Issue]) -> list[RowT]:
+    """Validate every row of CSV ``path`` as ``model``; problems go to ``issues``.
+
+    Rows are numbered as a spreadsheet shows them: the header is row 1.
+    Empty cells count as missing, so optional columns may be left blank.
+    """
+    text = decode_text(path, issues)
+    if text is None:
+        return []
+    if not text.strip():
+        issues.append(issue(path, "", "expected a header row and data rows, found an empty file"))
+        return []
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    required = [n for n, f in model.model_fields.items() if f.is_required()]
+    missing = [n for n in required if n not in header]
+    if missing:
+        issues.append(
+            issue(
+                path,
+                "header",
+                f"expected columns {', '.join(missing)}, found only {', '.join(header) or 'none'}",
+            )
+        )
+        return []
+    rows: list[RowT] = []
+    nbad = 0
+    for rowno, raw in enumerate(reader, start=2):
+        if None in raw:
+            issues.append(issue(path, f"row {rowno}", f"expected {len(header)} cells, found more"))
+            nbad += 1
+            continue
+        values = {k: v.strip() for k, v in raw.items() if v is not None and v.strip() != ""}
+        if not values:
+            continue  # blank line at the end of a spreadsheet export
+        try:
+            rows.append(model.model_validate(values))
+        except ValidationError as exc:
+            for err in exc.errors():
+                col = ".".join(str(x) for x in err["loc"]) or "?"
+                found = values.get(col, "nothing")
+                issues.append(
+                    issue(
+                        path, f"row {rowno}, column {col}", f"{plain_message(err)}, found {found!r}"
+                    )
+                )
+            nbad += 1
+        if nbad >= MAX_ROW_ISSUES:
+            issues.append(issue(path, "", f"stopped after {nbad} bad rows"))
+            break
+    if not rows and nbad == 0:
+        issues.append(issue(path, "", "expected data rows, found only the header"))
+    return rows
+
+
+def plain_message(err: object) -> str:
+    """A pydantic error as 'expected ...' wording."""
+    e = err if isinstance(err, dict) else {}
+    kind = e.get("type", "")
+    ctx = e.get("ctx") or {}
+    if kind == "missing":
+        return "expected a value"
+    if kind in ("float_parsing", "float_type"):
+        return "expected a number"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "expected a whole number"
+    if kind in ("bool_parsing", "bool_type"):
+        return "expected true or false"
+    if kind == "greater_than_equal":
+        return f"expected a value >= {ctx.get('ge')}"
+    if kind == "greater_than":
+        return f"expected a value > {ctx.get('gt')}"
+    if kind == "less_than_equal":
+        return f"expected a value <= {ctx.get('le')}"
+    if kind == "literal_error":
+        return f"expected one of {ctx.get('expected')}"
+    if kind == "string_too_short":
+        return "expected a non-empty value"
+    if kind == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern", ""))
+        if ":[0-5]" in pattern:
+            return "expected a time as HH:MM"
+        if pattern.startswith("^\\d{4}-"):
+            return "expected a month as YYYY-MM"
+        return f"expected text matching {pattern}"
+    if kind == "extra_forbidden":
+        return "unknown key (a typo?)"
+    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
+        return "expected a date as YYYY-MM-DD"
+    if kind == "value_error":
+        return str(e.get("msg", "")).removeprefix("Value error, ")
+    msg = str(e.get("msg", "invalid value"))
+    return "expected " + msg[0].lower() + msg[1:] if msg else "invalid value"
