@@ -83,8 +83,12 @@ class MonthSettings(_Frozen):
     closures: tuple[dt.date, ...] = Field(
         (), description="Other dates without runs (blizzard, road closure)."
     )
-    previous_visit_days: int = Field(
-        12, ge=1, le=62, description="Days of accumulation assumed before the month's first visit."
+    previous_visit_days: int | None = Field(
+        None,
+        ge=1,
+        le=62,
+        description="Days of waste the month's first visit collects; unset: the gap from the "
+        "same pattern's last visit one month earlier (a steady rhythm).",
     )
 
     @field_validator("timezone")

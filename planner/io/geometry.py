@@ -8,7 +8,9 @@ from typing import Any
 
 from shapely import Point
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform, unary_union
+import numpy as np
+import shapely
+from shapely.ops import unary_union
 
 from planner._errors import Issue, issue
 
@@ -41,7 +43,16 @@ def _projector(geom: BaseGeometry) -> Any:
     zone = int((c.x + 180) // 6) + 1
     epsg = (32600 if c.y >= 0 else 32700) + zone
     t = Transformer.from_crs("EPSG:4326", CRS.from_epsg(epsg), always_xy=True)
-    return t.transform
+
+    def project(coords: np.ndarray) -> np.ndarray:
+        x, y = t.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return project
+
+
+def transform(project: Any, geom: BaseGeometry) -> BaseGeometry:
+    return shapely.transform(geom, project)
 
 
 def check_positions(

@@ -73,7 +73,11 @@ def load_scenario(path: str | Path, *, strict: bool = False) -> Scenario:
 
         roads = read_roads(at(reg.roads), layer=reg.roads_layer)
     except NetworkError as exc:
-        issues.append(issue(at(reg.roads), "", str(exc)))
+        # The network layer names the file itself; keep one copy of the name.
+        text = str(exc)
+        for prefix in (f"{at(reg.roads)}: ", f"{issue(at(reg.roads), '', '').file}: "):
+            text = text.removeprefix(prefix)
+        issues.append(issue(at(reg.roads), "", text))
     if roads is not None:
         classes = set(roads["road_class"].astype(str))
         speeds = reg.road_speeds_kmh

@@ -1,0 +1,228 @@
+"""The ``planner`` command: read → solve → write, nothing else lives here.
+
+Exit codes: 0 success (a plan with unserved visits still exits 0, with a
+warning), 1 a written plan failed its check, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from planner._errors import NetworkError, PlanError, PlannerError, ScenarioError
+
+app = typer.Typer(
+    help="Plan mobile waste collection and recycling exchange runs for rural regions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (.toml).")]
+Strict = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    """Print a planner error as plain lines and exit 2 (bad input)."""
+    err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def _load(path: Path, strict: bool):  # type: ignore[no-untyped-def]
+    from planner.io.scenario import load_scenario
+
+    try:
+        return load_scenario(path, strict=strict)
+    except ScenarioError as exc:
+        raise _fail(exc) from None
+
+
+def _print_warnings(warnings: tuple[object, ...]) -> None:
+    for w in warnings[:20]:
+        err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+    if len(warnings) > 20:
+        err.print(f"[yellow]warning:[/] … and {len(warnings) - 20} more", highlight=False)
+
+
+@app.command()
+def validate(scenario: ScenarioArg, strict: Strict = False) -> None:
+    """Check a scenario and its data files; list every problem at once (exit 2 if any)."""
+    from planner.travel import build_travel
+
+    sc = _load(scenario, strict)
+    try:
+        travel = build_travel(sc)
+    except NetworkError as exc:
+        raise _fail(exc) from None
+    warnings = (*sc.warnings, *travel.warnings)
+    if strict and warnings:
+        raise _fail(ScenarioError(warnings))  # type: ignore[arg-type]
+    _print_warnings(warnings)
+    out.print(
+        f"[green]ok:[/] {scenario} — {len(sc.points)} points, {len(sc.households)} households, "
+        f"{len(sc.fleet)} vehicles, every place reachable by road",
+        highlight=False,
+    )
+
+
+@app.command()
+def info(scenario: ScenarioArg, strict: Strict = False) -> None:
+    """Print the region, the fleet, the month and the waste it generates."""
+    from planner.report_info import region_info
+
+    sc = _load(scenario, strict)
+    try:
+        region_info(sc, out)
+    except NetworkError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def synth(
+    region: Annotated[str, typer.Argument(help="'otog' or 'random'.")] = "otog",
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the data files.")] = Path(
+        "data/otog"
+    ),
+    scenario: Annotated[
+        Path | None, typer.Option("--scenario", help="Scenario file to write.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 2026,
+    points: Annotated[int, typer.Option(help="'random': collection points.")] = 60,
+    households: Annotated[int, typer.Option(help="'random': households.")] = 3000,
+    townships: Annotated[int, typer.Option(help="'random': townships.")] = 3,
+    area_km2: Annotated[float, typer.Option(help="'random': area.")] = 4000.0,
+    trucks: Annotated[int, typer.Option(help="'random': trucks.")] = 4,
+) -> None:
+    """Generate a region: the Otog Banner default, or a synthetic one from parameters."""
+    from planner import synth as gen
+
+    if region == "otog":
+        params = gen.otog_params(seed=seed)
+    elif region == "random":
+        params = gen.synthetic_params(
+            points=points,
+            households=households,
+            townships=townships,
+            area_km2=area_km2,
+            trucks=trucks,
+            seed=seed,
+        )
+    else:
+        raise _fail(ValueError(f"expected region 'otog' or 'random', found {region!r}"))
+    summary = gen.generate_region(params, out_dir, scenario)
+    out.print(f"[green]wrote[/] {out_dir}: {summary}", highlight=False)
+
+
+@app.command()
+def run(
+    scenario: ScenarioArg,
+    output: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("out"),
+    time_limit: Annotated[float, typer.Option(help="Seconds for the solver.")] = 60.0,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same plan.")] = 0,
+    engine: Annotated[str, typer.Option(help="Routing engine: pyvrp or ortools.")] = "pyvrp",
+    strict: Strict = False,
+    quiet: Quiet = False,
+) -> None:
+    """Plan the month: visit calendar, daily routes, unloading; write plan.json."""
+    from planner.pipeline import plan_month
+
+    sc = _load(scenario, strict)
+    try:
+        result = plan_month(
+            sc,
+            output,
+            time_limit=time_limit,
+            seed=seed,
+            engine=engine,
+            progress=not quiet and sys.stderr.isatty(),
+            console=err,
+        )
+    except (NetworkError, PlanError) as exc:
+        raise _fail(exc) from None
+    _print_warnings(result.warnings)
+    s = result.plan["summary"]
+    table = Table(title=f"{sc.name}: plan written to {output}")
+    for col in ("runs", "visits", "unserved", "distance km", "hours", "cost CNY"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        str(s["runs"]),
+        str(s["visits"]),
+        str(s["unserved"]),
+        f"{s['distance_km']:,.0f}",
+        f"{s['duration_min'] / 60:,.1f}",
+        f"{s.get('cost_cny', 0):,.0f}",
+    )
+    out.print(table)
+    if s["unserved"]:
+        err.print(
+            f"[yellow]warning:[/] {s['unserved']} visits could not be planned; "
+            "see 'unserved' in plan.json for the reasons",
+            highlight=False,
+        )
+    if result.check_violations:
+        for v in result.check_violations[:20]:
+            err.print(f"[red]check:[/] {v}", highlight=False)
+        raise typer.Exit(1)
+
+
+@app.command()
+def check(
+    plan_dir: Annotated[Path, typer.Argument(help="Folder with plan.json (or the file).")],
+    scenario: Annotated[
+        Path | None, typer.Option("--scenario", help="Scenario (default: the plan's own).")
+    ] = None,
+) -> None:
+    """Re-verify a written plan against its scenario; print violations (exit 1 if any)."""
+    from planner.pipeline import check_written_plan
+
+    try:
+        report_text, ok = check_written_plan(plan_dir, scenario)
+    except (PlanError, ScenarioError, NetworkError) as exc:
+        raise _fail(exc) from None
+    out.print(report_text, highlight=False)
+    if not ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def bench(
+    set_name: Annotated[str, typer.Argument(metavar="SET", help="pvrpif, cvrp_x or solomon.")],
+    data: Annotated[Path | None, typer.Option(help="Folder of instances of that set.")] = None,
+    time_limit: Annotated[float, typer.Option(help="Seconds per instance.")] = 60.0,
+    engine: Annotated[str, typer.Option(help="ortools, pyvrp or all.")] = "pyvrp",
+    instances: Annotated[str, typer.Option(help="Glob on instance names.")] = "*",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    results: Annotated[Path, typer.Option(help="Results folder.")] = Path("benchmarks/results"),
+    references: Annotated[
+        bool, typer.Option(help="Also run plain PyVRP and VROOM (cvrp_x, solomon).")
+    ] = True,
+) -> None:
+    """Run a benchmark set, evaluate every solution independently, print and save the table."""
+    from planner.bench.runner import run_bench
+
+    try:
+        run_bench(
+            set_name,
+            data=data,
+            time_limit=time_limit,
+            engine=engine,
+            pattern=instances,
+            seed=seed,
+            results=results,
+            references=references,
+            console=out,
+        )
+    except PlannerError as exc:
+        raise _fail(exc) from None
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

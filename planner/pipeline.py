@@ -1,0 +1,243 @@
+"""The main job: scenario → travel matrix → problem → solution → checked plan.json.
+
+Two phases make the timing reliable for herders (定时): the month is first solved
+with every point open all day; each point then gets an announced window around its
+median arrival, and the days are routed again with those windows as hard limits.
+A day that cannot keep its windows keeps its first routes, and the affected
+points' windows are widened to what the plan really does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from planner._errors import Issue
+from planner.model import Scenario
+from planner.plan.build import announced_windows, build_plan
+from planner.plan.check import check_plan, format_report
+from planner.plan.io import read_plan, validate_schema, write_json_atomic
+from planner.solve.engines import get_engine
+from planner.solve.from_scenario import ScenarioProblem, build_problem
+from planner.solve.problem import DaySolution, PeriodicProblem, PeriodicSolution, day_visits
+from planner.solve.schedule import day_cost
+from planner.solve.search import solve
+from planner.travel import Travel, build_travel
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """What :func:`plan_month` produced."""
+
+    plan: dict[str, Any]
+    path: Path
+    warnings: tuple[Issue, ...]
+    check_violations: tuple[str, ...]
+    seconds: float
+    first_phase_cost: float
+    spread_min: dict[str, int]
+
+
+def plan_month(
+    scenario: Scenario,
+    out_dir: Path,
+    *,
+    time_limit: float = 60.0,
+    seed: int = 0,
+    engine: str = "pyvrp",
+    progress: bool = False,
+    console: Console | None = None,
+    improve_calendar: bool = True,
+) -> PlanResult:
+    """Plan ``scenario``'s month and write ``out_dir/plan.json`` atomically."""
+    t0 = time.monotonic()
+    travel = build_travel(scenario)
+    sp = build_problem(scenario, travel)
+    with _progress_display(progress, console) as report:
+        solution, first_cost, windows = solve_month(
+            scenario,
+            sp,
+            time_limit=time_limit,
+            seed=seed,
+            engine=engine,
+            report=report,
+            improve_calendar=improve_calendar,
+        )
+    plan = build_plan(scenario, sp, solution, windows=windows)
+    problems = validate_schema(plan)
+    report_ = check_plan(plan, scenario, travel=_TravelLookup(travel, scenario))
+    violations = tuple(problems) + tuple(v.message for v in report_.violations)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "plan.json"
+    write_json_atomic(path, plan)
+    # Lets `planner check out/` find the scenario the plan was made from.
+    meta = {
+        "scenario_path": str(scenario.path.resolve()),
+        "scenario_hash": scenario.content_hash,
+        "seed": seed,
+        "engine": engine,
+        "time_limit_s": time_limit,
+    }
+    write_json_atomic(out_dir / "run.json", meta)
+    return PlanResult(
+        plan=plan,
+        path=path,
+        warnings=(*scenario.warnings, *travel.warnings),
+        check_violations=violations,
+        seconds=time.monotonic() - t0,
+        first_phase_cost=first_cost,
+        spread_min=arrival_spread(plan),
+    )
+
+
+def solve_month(
+    scenario: Scenario,
+    sp: ScenarioProblem,
+    *,
+    time_limit: float,
+    seed: int,
+    engine: str,
+    report: Callable[[str, float, float], None] | None = None,
+    improve_calendar: bool = True,
+) -> tuple[PeriodicSolution, float, dict[str, tuple[int, int]]]:
+    """Both phases; returns the solution, the first phase's cost and the windows."""
+    from planner.solve.search import SearchOptions
+
+    first = solve(
+        sp.problem,
+        engine=engine,
+        time_limit=0.75 * time_limit,
+        seed=seed,
+        progress=report,
+        options=SearchOptions(improve_calendar=improve_calendar),
+    )
+    draft = build_plan(scenario, sp, first)
+    width = scenario.settings.windows.width_min
+    windows = announced_windows(draft["runs"], width)
+    by_node = {c.node: pid for c, pid in zip(sp.problem.customers, sp.customer_points, strict=True)}
+    narrowed = _with_windows(sp.problem, windows, by_node)
+    router = get_engine(engine)
+    per_day = max(0.2, 0.25 * time_limit / max(1, sp.problem.num_days))
+    days: list[DaySolution] = []
+    for d, old in enumerate(first.days):
+        visits = day_visits(narrowed, first.patterns, d)
+        new = router.route_day(narrowed, d, visits, time_limit=per_day, seed=seed)
+        if len(new.unrouted) <= len(old.unrouted):
+            days.append(new)
+        else:
+            days.append(old)
+        if report is not None:
+            report("announced times", d + 1, sp.problem.num_days)
+    final_problem = sp.problem
+    cost = sum(
+        day_cost(final_problem, ds.day, day_visits(final_problem, first.patterns, ds.day), ds)
+        for ds in days
+    )
+    solution = dataclasses.replace(first, days=tuple(days), cost=cost)
+    # Windows announce what the final routes do (they may differ where a day fell back).
+    final = build_plan(scenario, sp, solution)
+    return solution, first.cost, announced_windows(final["runs"], width)
+
+
+def _with_windows(
+    problem: PeriodicProblem, windows: dict[str, tuple[int, int]], by_node: dict[int, str]
+) -> PeriodicProblem:
+    customers = tuple(
+        dataclasses.replace(c, window=windows.get(by_node[c.node], c.window))
+        for c in problem.customers
+    )
+    return dataclasses.replace(problem, customers=customers)
+
+
+def arrival_spread(plan: dict[str, Any]) -> dict[str, int]:
+    """Per point, minutes between its earliest and latest arrival over the month."""
+    times: dict[str, list[int]] = {}
+    for run in plan["runs"]:
+        for st in run["steps"]:
+            if st["type"] == "collect":
+                t = int(st["arrival"][11:13]) * 60 + int(st["arrival"][14:16])
+                times.setdefault(st["place"], []).append(t)
+    return {p: max(ts) - min(ts) for p, ts in times.items()}
+
+
+class _TravelLookup:
+    """Road distance and per-vehicle driving time between place ids, for the checker."""
+
+    def __init__(self, travel: Travel, scenario: Scenario):
+        self._travel = travel
+        self._ix = travel.index()
+        self._speed = {v.id: v.speed_factor for v in scenario.fleet}
+
+    def km(self, a: str, b: str) -> float:
+        return float(self._travel.distance_m[self._ix[a], self._ix[b]]) / 1000.0
+
+    def minutes(self, a: str, b: str, vehicle_id: str) -> float:
+        import math
+
+        base = math.ceil(float(self._travel.duration_s[self._ix[a], self._ix[b]]) / 60.0)
+        f = self._speed.get(vehicle_id, 1.0)
+        return float(base if f == 1.0 else math.ceil(base * f - 1e-9))
+
+
+def check_written_plan(plan_dir: Path, scenario_path: Path | None) -> tuple[str, bool]:
+    """Re-verify a written plan; the scenario defaults to the one recorded beside it."""
+    from planner.io.scenario import load_scenario
+
+    path = plan_dir / "plan.json" if plan_dir.is_dir() else plan_dir
+    plan = read_plan(path)
+    scenario = None
+    if scenario_path is None:
+        meta = path.parent / "run.json"
+        if meta.exists():
+            import json
+
+            scenario_path = Path(json.loads(meta.read_text(encoding="utf-8"))["scenario_path"])
+    travel = None
+    if scenario_path is not None:
+        scenario = load_scenario(scenario_path)
+        travel = _TravelLookup(build_travel(scenario), scenario)
+    report = check_plan(plan, scenario, travel=travel)
+    return format_report(report), report.ok
+
+
+class _ProgressCtx:
+    def __init__(self, enabled: bool, console: Console | None):
+        self.enabled = enabled
+        self.console = console
+        self.progress: Progress | None = None
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> Callable[[str, float, float], None] | None:
+        if not self.enabled:
+            return None
+        self.progress = Progress(
+            TextColumn("{task.description:<16}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=False,
+        )
+        self.progress.start()
+        return self.report
+
+    def report(self, phase: str, done: float, total: float) -> None:
+        assert self.progress is not None
+        if phase not in self.tasks:
+            self.tasks[phase] = self.progress.add_task(phase, total=total)
+        self.progress.update(self.tasks[phase], completed=min(done, total), total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _progress_display(enabled: bool, console: Console | None) -> _ProgressCtx:
+    return _ProgressCtx(enabled, console)

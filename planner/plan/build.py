@@ -1,0 +1,253 @@
+"""Turn a solved month into plan.json (format ``rural-waste-plan/1``).
+
+Times come from :func:`planner.solve.schedule.schedule_route` (the one truth of
+timing); what each stop collects comes from the waste model, so loads are exact kg
+rather than the solver's integer units.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from typing import Any
+
+from planner.model import Scenario
+from planner.plan.diagnose import unserved_reason
+from planner.solve.from_scenario import ScenarioProblem
+from planner.solve.problem import PeriodicSolution, day_visits
+from planner.solve.schedule import RouteSchedule, schedule_route
+
+FORMAT = "rural-waste-plan/1"
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _stamp(date: dt.date, minutes: int) -> str:
+    # Runs end the same day; a minute count past midnight would still format correctly.
+    t = dt.datetime.combine(date, dt.time()) + dt.timedelta(minutes=minutes)
+    return t.strftime("%Y-%m-%dT%H:%M")
+
+
+def _minutes(stamp: str) -> int:
+    """Minutes from midnight of a ``YYYY-MM-DDTHH:MM`` stamp on the run's date."""
+    return int(stamp[11:13]) * 60 + int(stamp[14:16])
+
+
+def _r(x: float, nd: int = 3) -> float:
+    return round(x + 0.0, nd)
+
+
+def plan_dimensions(scenario: Scenario) -> tuple[str, ...]:
+    """Load dimensions the plan reports: kg and m3 always, hazard_kg where trucks have a locker."""
+    dims = ["kg", "m3"]
+    if all(v.hazard_kg > 0 for v in scenario.fleet):
+        dims.append("hazard_kg")
+    return tuple(dims)
+
+
+def build_plan(
+    scenario: Scenario,
+    sp: ScenarioProblem,
+    solution: PeriodicSolution,
+    *,
+    windows: dict[str, tuple[int, int]] | None = None,
+) -> dict[str, Any]:
+    """The plan.json document for ``solution``.
+
+    ``windows`` are the announced arrival windows per point (minutes from midnight);
+    points without one get ``null``.
+    """
+    s = scenario.settings
+    problem = sp.problem
+    dims = plan_dimensions(scenario)
+    fleet = {v.id: v for v in s.fleet}
+    places = [
+        {"id": p.id, "name": p.name, "kind": scenario.place_kind(p.id), "lon": p.lon, "lat": p.lat}
+        for p in scenario.places()
+    ]
+    vehicles = []
+    for v in s.fleet:
+        cap = {"kg": v.payload_kg, "m3": v.box_m3, "hazard_kg": v.hazard_kg}
+        vehicles.append(
+            {
+                "id": v.id,
+                "depot": v.depot,
+                "capacity": {d: cap[d] for d in dims},
+                "max_duration_min": v.max_work_min,
+            }
+        )
+    windows = windows or {}
+    points = []
+    for p in scenario.points:
+        k = scenario.visits[p.id]
+        w = windows.get(p.id)
+        points.append(
+            {
+                "id": p.id,
+                "required_visits": k,
+                "min_gap_days": s.visits.gap_for(k),
+                "window": [_hhmm(w[0]), _hhmm(w[1])] if w else None,
+            }
+        )
+
+    runs: list[dict[str, Any]] = []
+    unserved: list[dict[str, Any]] = []
+    cost_cny = 0.0
+    for ds in solution.days:
+        date = sp.dates[ds.day]
+        visits = day_visits(problem, solution.patterns, ds.day)
+        for route in ds.routes:
+            if not route.stops:
+                continue
+            sched = schedule_route(problem, ds.day, visits, route)
+            veh = problem.vehicles[route.vehicle]
+            spec = fleet[veh.name]
+            run = _run(scenario, sp, solution, date, sched, visits, spec.id, spec.depot, dims)
+            runs.append(run)
+            cost_cny += spec.cost_per_km * run["distance_km"] + spec.cost_per_hour * (
+                run["duration_min"] / 60.0
+            )
+        for vi in ds.unrouted:
+            point = sp.customer_points[visits[vi].customer]
+            reason = unserved_reason(scenario, sp, visits[vi].customer, ds.day, visits[vi])
+            unserved.append({"point": point, "date": date.isoformat(), "reason": reason})
+    for ci, pi in enumerate(solution.patterns):
+        point = sp.customer_points[ci]
+        if pi is not None:
+            continue
+        need = scenario.visits[point]
+        reason = sp.patterns_unfit.get(point) or (
+            "no set of dates fits this point into the trucks' hours this month; "
+            "add a truck or a service day"
+        )
+        unserved += [{"point": point, "date": None, "reason": reason} for _ in range(need)]
+
+    runs.sort(key=lambda r: (r["date"], r["vehicle"]))
+    n_visits = sum(1 for r in runs for st in r["steps"] if st["type"] == "collect")
+    return {
+        "format": FORMAT,
+        "scenario": s.name,
+        "period": {
+            "start": s.month.first_day.isoformat(),
+            "end": s.month.last_day.isoformat(),
+            "timezone": s.month.timezone,
+            "service_dates": [d.isoformat() for d in sp.dates],
+        },
+        "places": places,
+        "vehicles": vehicles,
+        "points": points,
+        "runs": runs,
+        "unserved": unserved,
+        "summary": {
+            "distance_km": _r(sum(r["distance_km"] for r in runs), 2),
+            "duration_min": _r(sum(r["duration_min"] for r in runs), 1),
+            "runs": len(runs),
+            "visits": n_visits,
+            "unserved": len(unserved),
+            "cost_cny": _r(cost_cny, 2),
+            "collected_kg": _r(
+                sum(sum(st.get("collected", {}).values()) for r in runs for st in r["steps"]), 1
+            ),
+        },
+    }
+
+
+def _run(
+    scenario: Scenario,
+    sp: ScenarioProblem,
+    solution: PeriodicSolution,
+    date: dt.date,
+    sched: RouteSchedule,
+    visits: Any,
+    vehicle_id: str,
+    depot_id: str,
+    dims: tuple[str, ...],
+) -> dict[str, Any]:
+    ids = sp.node_ids
+    kinds = {"visit": "collect", "facility": "unload", "break": "break"}
+    # (type, place, leg distance m, leg minutes, arrival, departure, sched step)
+    rows: list[list[Any]] = [["start", depot_id, 0, 0, sched.start, sched.start, None]]
+    zero_leg_next = False
+    for k, st in enumerate(sched.steps):
+        place = ids[st.node]
+        if st.kind == "break":
+            if place == rows[-1][1]:
+                rows.append(["break", place, 0, 0, st.start, st.departure, st])
+            else:
+                # Lunch on arrival at the next stop: the break carries the drive there.
+                nxt = sched.steps[k + 1]
+                rows.append(
+                    ["break", place, nxt.distance, nxt.travel, nxt.arrival, st.departure, st]
+                )
+                zero_leg_next = True
+            continue
+        leg = (0, 0) if zero_leg_next else (st.distance, st.travel)
+        zero_leg_next = False
+        # Arrival is when service starts: a truck early for a window waits where it was,
+        # so herders see it come inside the announced window.
+        rows.append([kinds[st.kind], place, leg[0], leg[1], st.start, st.departure, st])
+    rows.append(
+        ["end", depot_id, sched.return_distance, sched.return_travel, sched.end, sched.end, None]
+    )
+    for i in range(1, len(rows)):
+        due = rows[i - 1][5] + rows[i][3]
+        if rows[i][4] > due:
+            rows[i - 1][5] = rows[i][4] - rows[i][3]
+
+    steps: list[dict[str, Any]] = []
+    on_board: dict[str, float] = defaultdict(float)
+    for kind, place, dist, travel, arr, dep, st in rows:
+        step: dict[str, Any] = {
+            "type": kind,
+            "place": place,
+            "arrival": _stamp(date, arr),
+            "departure": _stamp(date, dep),
+            "leg_km": _r(dist / 1000.0),
+            "leg_min": float(travel),
+        }
+        if kind == "collect":
+            ci = visits[st.visit].customer
+            pat = sp.problem.customers[ci].patterns[solution.patterns[ci]]  # type: ignore[index]
+            kg = sp.visit_kg(place, pat.days, pat.days.index(sched.day))
+            step["collected"] = {c: _r(q) for c, q in kg.items() if q > 0}
+            for c, q in step["collected"].items():
+                on_board[c] += q
+        elif kind == "unload":
+            step["unloaded"] = {c: _r(q) for c, q in on_board.items() if q > 0}
+            on_board.clear()
+        load = sp.load_model.load(dict(on_board))
+        step["load_after"] = {d: _r(load[d], 4) for d in dims}
+        steps.append(step)
+    return {
+        "id": f"{vehicle_id}-{date.isoformat()}",
+        "date": date.isoformat(),
+        "vehicle": vehicle_id,
+        "steps": steps,
+        "distance_km": _r(sum(s["leg_km"] for s in steps), 3),
+        "duration_min": float(rows[-1][4] - rows[0][5]),
+    }
+
+
+def announced_windows(
+    plan_runs: list[dict[str, Any]], width_min: int, step_min: int = 15
+) -> dict[str, tuple[int, int]]:
+    """Per point, an announced window of ``width_min`` around its median arrival.
+
+    Widened to cover every planned arrival when they spread further.
+    """
+    arrivals: dict[str, list[int]] = defaultdict(list)
+    for run in plan_runs:
+        for st in run["steps"]:
+            if st["type"] == "collect":
+                arrivals[st["place"]].append(_minutes(st["arrival"]))
+    out = {}
+    for point, times in arrivals.items():
+        mid = statistics.median(times)
+        lo = int(mid - width_min / 2) // step_min * step_min
+        lo = min(lo, min(times) // step_min * step_min)
+        hi = max(lo + width_min, -(-max(times) // step_min) * step_min)
+        out[point] = (lo, hi)
+    return out

@@ -1,0 +1,314 @@
+"""Routing one day with PyVRP (iterated local search).
+
+The mapping:
+
+- clients are the day's visits: demand as multi-dimensional *pickup*, service
+  duration, time window; every client is optional with a prize larger than any
+  insertion can cost, so visits are left out only when they cannot be served;
+- each vehicle working that day is a vehicle type of its own: capacity, shift as
+  ``tw_early``/``tw_late``, ``max_duration`` as ``shift_duration``, and unit costs by
+  objective (for ``"duration"`` the "distance" matrix holds travel times, so PyVRP
+  minimises travel time exactly);
+- the facilities are reload depots (``reload_depots``; unloading time as the depot's
+  service duration; ``max_reloads`` minus the final unload);
+- the must-end-empty rule: a vehicle whose depot is no facility ends at an *end depot*
+  of its own, reached from a visit at the cost of the cheapest visit -> facility ->
+  depot detour (:func:`~planner.solve.schedule.end_facility`); that facility is
+  inserted again when the route is read back;
+- speed factors: one routing profile per speed factor, its durations scaled;
+- the lunch break (PyVRP has none) is reserved: the break duration comes off the shift
+  end and the maximum duration. Every route is then re-checked with
+  :func:`~planner.solve.schedule.schedule_route`; visits are dropped from a route that
+  still fails until it passes, and reported as unrouted.
+
+The search stops after ``time_limit`` seconds (or ``max_iterations`` when given:
+only an iteration limit makes a run reproducible on every machine).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyvrp
+from pyvrp.constants import MAX_SIZE, MAX_VALUE
+from pyvrp.exceptions import PenaltyBoundWarning
+from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
+
+from planner.solve.engines import (
+    break_reserve,
+    close_route,
+    repair_route,
+    serviceable,
+)
+from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route
+from planner.solve.schedule import end_facility, scaled_time, travel_matrix
+
+_OPEN = int(np.iinfo(np.int64).max)  # PyVRP's "no time window" value
+
+
+@dataclass
+class _Day:
+    """A day's PyVRP data and how to read its solution back."""
+
+    data: pyvrp.ProblemData
+    vehicles: tuple[int, ...]  # vehicle type -> problem vehicle
+    clients: tuple[int, ...]  # client -> day visit
+    depots: tuple[int, ...]  # depot -> problem node
+    prize: int  # for optional visits: more than any insertion costs
+
+
+class PyVRPEngine:
+    """Routes a day with PyVRP.
+
+    Parameters
+    ----------
+    max_iterations
+        Stop after this many iterations as well (``None``: time limit only).
+    """
+
+    name: str = "pyvrp"
+
+    def __init__(self, max_iterations: int | None = None) -> None:
+        self.max_iterations = max_iterations
+
+    def _stop(self, seconds: float) -> StoppingCriterion:
+        stop: StoppingCriterion = MaxRuntime(seconds)
+        if self.max_iterations is not None:
+            stop = MultipleCriteria([stop, MaxIterations(self.max_iterations // 2 + 1)])
+        return stop
+
+    def route_day(
+        self,
+        problem: PeriodicProblem,
+        day: int,
+        visits: Sequence[DayVisit],
+        *,
+        time_limit: float,
+        seed: int,
+    ) -> DaySolution:
+        """Route ``visits`` with the vehicles working on ``day``; see the module docstring."""
+        ok = serviceable(problem, day, visits)
+        todo = tuple(i for i, good in enumerate(ok) if good)
+        unrouted = [i for i, good in enumerate(ok) if not good]
+        if not todo:
+            return DaySolution(day, (), tuple(unrouted))
+        built = _build(problem, day, visits, todo)
+        # Phase 1: every visit required -- PyVRP finds reload trips best this way.
+        result = _solve(built.data, self._stop(time_limit / 2), seed, None)
+        best = result.best
+        data = built.data
+        if not best.is_feasible():
+            # Phase 2: visits optional with a prize above any insertion cost, started
+            # from phase 1's routes, so the visits that do not fit are left out.
+            data = data.replace(
+                clients=[
+                    pyvrp.Client(
+                        c.location,
+                        delivery=c.delivery,
+                        pickup=c.pickup,
+                        service_duration=c.service_duration,
+                        tw_early=c.tw_early,
+                        tw_late=c.tw_late,
+                        prize=built.prize,
+                        required=False,
+                        name=c.name,
+                    )
+                    for c in data.clients()
+                ]
+            )
+            routes_in = [
+                pyvrp.Route(
+                    data,
+                    [pyvrp.Activity(a.type, a.idx) for a in r.schedule()[1:-1]],
+                    r.vehicle_type(),
+                )
+                for r in best.routes()
+            ]
+            best = pyvrp.Solution(data, routes_in)
+        result = _solve(data, self._stop(time_limit / 2), seed, best)
+        routes: list[Route] = []
+        served: set[int] = set()
+        for r in result.best.routes():
+            stops: list[int] = []
+            idx: list[int] = []
+            for act in r.schedule()[1:-1]:
+                if act.is_depot():
+                    stops.append(built.depots[act.idx])
+                    idx.append(-1)
+                else:
+                    vi = built.clients[act.idx]
+                    stops.append(visits[vi].node)
+                    idx.append(vi)
+            route = Route(built.vehicles[r.vehicle_type()], tuple(stops), tuple(idx))
+            route, dropped = repair_route(problem, day, visits, close_route(problem, visits, route))
+            unrouted += dropped
+            if any(i >= 0 for i in route.visits):
+                routes.append(route)
+                served.update(i for i in route.visits if i >= 0)
+        unrouted += [i for i in todo if i not in served and i not in unrouted]
+        routes.sort(key=lambda r: r.vehicle)
+        return DaySolution(day, tuple(routes), tuple(sorted(unrouted)))
+
+
+def _solve(
+    data: pyvrp.ProblemData,
+    stop: StoppingCriterion,
+    seed: int,
+    initial: pyvrp.Solution | None,
+) -> pyvrp.Result:
+    """``pyvrp.solve`` without its warning that penalties hit their bound.
+
+    That warning only says that no feasible solution was found yet: the routes are
+    checked and repaired afterwards anyway.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        return pyvrp.solve(
+            data, stop, seed=seed, collect_stats=False, display=False, initial_solution=initial
+        )
+
+
+def _build(
+    problem: PeriodicProblem, day: int, visits: Sequence[DayVisit], todo: Sequence[int]
+) -> _Day:
+    """PyVRP data for the visits ``todo`` of ``day`` (every client required)."""
+    vehicles = problem.vehicles_on(day)
+    facilities = set(problem.facilities)
+    visit_nodes = {visits[i].node for i in todo}
+    nodes = sorted({problem.vehicles[k].depot for k in vehicles} | facilities | visit_nodes)
+    loc = {n: i for i, n in enumerate(nodes)}
+    ends = [k for k in vehicles if problem.vehicles[k].depot not in facilities]
+    end_loc = {k: len(nodes) + j for j, k in enumerate(ends)}
+    size = len(nodes) + len(ends)
+    sub = np.ix_(nodes, nodes)
+    money = _money_scale(problem, vehicles)
+
+    # One profile per vehicle: its travel times, and as "distance" what its legs cost
+    # (travel time, or the distance cost in scaled money); its end depot's column.
+    dist_m: list[Any] = []  # list[IntMatrix]; PyVRP's stub spells the type oddly
+    dur_m: list[Any] = []
+    big = 0
+    for k in vehicles:
+        v = problem.vehicles[k]
+        per_m = money * v.cost_per_distance
+        travel = travel_matrix(problem, k)[sub]
+        cost = travel if problem.objective == "duration" else np.rint(problem.distance[sub] * per_m)
+        dm = np.zeros((size, size), dtype=np.int64)
+        tm = np.zeros((size, size), dtype=np.int64)
+        dm[: len(nodes), : len(nodes)] = cost
+        tm[: len(nodes), : len(nodes)] = travel
+        if k in end_loc:
+            e = end_loc[k]
+            for n in nodes:
+                d, t, unload = _to_end(problem, k, n, n in visit_nodes)
+                dm[loc[n], e] = t if problem.objective == "duration" else round(d * per_m)
+                tm[loc[n], e] = t + unload
+        dist_m.append(dm)
+        dur_m.append(tm)
+        big = max(big, int(dm.max()), int(tm.max()))
+    # Nothing leaves an end depot, and only its own vehicle goes there.
+    big = min(MAX_VALUE, 100 * (big + 1))
+    for k, dm, tm in zip(vehicles, dist_m, dur_m, strict=True):
+        for j, other in enumerate(ends):
+            e = len(nodes) + j
+            dm[e, :] = tm[e, :] = big
+            if other != k:
+                dm[:, e] = tm[:, e] = big
+            dm[e, e] = tm[e, e] = 0
+
+    locations = [pyvrp.Location(0.0, 0.0, name=str(n)) for n in nodes]
+    locations += [pyvrp.Location(0.0, 0.0, name=f"end {k}") for k in ends]
+    depot_nodes = sorted({problem.vehicles[k].depot for k in vehicles})
+    depots = [pyvrp.Depot(loc[n], name=f"depot {n}") for n in depot_nodes]
+    reload_ids = list(range(len(depots), len(depots) + len(problem.facilities)))
+    depots += [
+        pyvrp.Depot(loc[f], service_duration=problem.facility_service, name=f"facility {f}")
+        for f in problem.facilities
+    ]
+    end_ids = {k: len(depots) + j for j, k in enumerate(ends)}
+    depots += [pyvrp.Depot(end_loc[k], name=f"end {k}") for k in ends]
+    homes = tuple(problem.vehicles[k].depot for k in ends)
+    depot_of = (*depot_nodes, *problem.facilities, *homes)
+
+    types = []
+    worst = 0
+    for j, k in enumerate(vehicles):
+        v = problem.vehicles[k]
+        reserve = break_reserve(problem, k)
+        utc = round(v.cost_per_duration * money) if problem.objective == "cost" else 0
+        start = depot_nodes.index(v.depot)
+        reloads = MAX_SIZE
+        if problem.max_reloads is not None:  # the final unload is no PyVRP reload
+            reloads = max(problem.max_reloads - (1 if k in end_ids else 0), 0)
+        types.append(
+            pyvrp.VehicleType(
+                capacity=list(v.capacity),
+                start_depot=start,
+                end_depot=end_ids.get(k, start),
+                tw_early=v.shift[0],
+                tw_late=max(v.shift[0], v.shift[1] - reserve),
+                shift_duration=max(0, v.max_duration - reserve),
+                unit_distance_cost=1,
+                unit_duration_cost=utc,
+                profile=j,
+                reload_depots=reload_ids,
+                max_reloads=reloads,
+                name=v.name,
+            )
+        )
+        longest = int(dist_m[j][: len(nodes), : len(nodes)].max())
+        worst = max(worst, 10 * longest + utc * (v.shift[1] - v.shift[0]))
+    prize = min(worst + 1, MAX_VALUE // (len(todo) + 1))
+    ndim = len(problem.dimensions)
+    clients = []
+    for i in todo:
+        vis = visits[i]
+        early, late = vis.window if vis.window else (0, _OPEN)
+        clients.append(
+            pyvrp.Client(
+                loc[vis.node],
+                delivery=[0] * ndim,
+                pickup=list(vis.demand),
+                service_duration=vis.service,
+                tw_early=early,
+                tw_late=late,
+                name=str(i),
+            )
+        )
+    data = pyvrp.ProblemData(locations, clients, depots, types, dist_m, dur_m)
+    return _Day(data, tuple(vehicles), tuple(todo), depot_of, prize)
+
+
+def _money_scale(problem: PeriodicProblem, vehicles: Sequence[int]) -> float:
+    """Scale of the integer costs for ``"cost"``: the dearest minute costs 10 units.
+
+    PyVRP penalises a minute of lateness or a unit of overload by at most 100,000, so
+    costs must stay small against that for the search to keep routes feasible.
+    """
+    per_min = max(problem.vehicles[k].cost_per_duration for k in vehicles)
+    if per_min > 0:
+        return 10.0 / per_min
+    per_m = max(problem.vehicles[k].cost_per_distance for k in vehicles)
+    return 1.0 / per_m if per_m > 0 else 1.0
+
+
+def _to_end(
+    problem: PeriodicProblem, vehicle: int, node: int, loaded: bool
+) -> tuple[int, int, int]:
+    """Distance, travel time and unloading time from ``node`` to ``vehicle``'s depot.
+
+    A truck at a visit (``loaded``) unloads at the cheapest facility on the way; one at
+    its depot or at a facility where it has just unloaded drives straight home.
+    """
+    v = problem.vehicles[vehicle]
+    if node == v.depot and not loaded:
+        return 0, 0, 0
+    if node in problem.facilities and not loaded:
+        t = scaled_time(int(problem.duration[node, v.depot]), v.speed_factor)
+        return int(problem.distance[node, v.depot]), t, 0
+    _, d, t = end_facility(problem, vehicle, node)
+    return d, t, problem.facility_service
