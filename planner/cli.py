@@ -226,3 +226,14 @@ def bench(
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
+
+
+@app.command(hidden=True)
+def docs(
+    folder: Annotated[Path, typer.Argument(help="Where to write.")] = Path("docs"),
+) -> None:
+    """Regenerate docs/scenario.md and docs/scenario.schema.json from the models."""
+    from planner.io.schema_doc import write_docs
+
+    write_docs(folder)
+    out.print(f"wrote {folder / 'scenario.md'} and {folder / 'scenario.schema.json'}")

@@ -22,43 +22,47 @@ class _Row(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
 
-    id: str = Field(min_length=1)
-    name: str = ""
+    id: str = Field(min_length=1, description="Unique place id (unique across all tables).")
+    name: str = Field("", description="Place name (Chinese), shown on sheets and notices.")
     # Ranges are checked with the boundary (planner.io.geometry) so that swapped
     # lon/lat get their own message rather than a bare "lat <= 90".
-    lon: float
-    lat: float
-    synthetic: bool = False
+    lon: float = Field(description="Longitude, WGS84 degrees.")
+    lat: float = Field(description="Latitude, WGS84 degrees.")
+    synthetic: bool = Field(False, description="true where the position is made up.")
 
 
 class CollectionPoint(_Row):
     """A collection point: usually a natural village (自然村) of a gacha."""
 
-    gacha_code: str = ""
-    gacha: str = ""
-    township_code: str = ""
-    township: str = ""
-    households: int = Field(ge=0)
-    people: int = Field(ge=0)
-    visits: int | None = Field(None, ge=1, le=6)
+    gacha_code: str = Field("", description="NBS 12-digit code of the gacha (village).")
+    gacha: str = Field("", description="Gacha name.")
+    township_code: str = Field("", description="NBS code of the township (sumu/town).")
+    township: str = Field("", description="Township name.")
+    households: int = Field(ge=0, description="Households served at this point.")
+    people: int = Field(ge=0, description="People in those households.")
+    visits: int | None = Field(
+        None, ge=1, le=6, description="Visits this month; blank: the scenario's rules."
+    )
 
 
 class Depot(_Row):
     """Where trucks start and end the day."""
 
-    township: str = ""
+    township: str = Field("", description="Township the depot belongs to.")
 
 
 class Station(_Row):
     """A transfer / compression station (中转站 / 压缩站) where trucks unload."""
 
-    township: str = ""
+    township: str = Field("", description="Township the station belongs to.")
 
 
 class Facility(_Row):
     """The recycling buyer or the hazardous-waste treatment plant."""
 
-    kind: Literal["buyer", "plant"]
+    kind: Literal["buyer", "plant"] = Field(
+        description="buyer: recycling company; plant: hazardous-waste treatment."
+    )
 
 
 class Household(BaseModel):
@@ -66,11 +70,11 @@ class Household(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
 
-    id: str = Field(min_length=1)
-    point: str = Field(min_length=1)
-    people: int = Field(ge=1)
-    name: str = ""
-    synthetic: bool = False
+    id: str = Field(min_length=1, description="Unique household id.")
+    point: str = Field(min_length=1, description="Id of the collection point it uses.")
+    people: int = Field(ge=1, description="People in the household.")
+    name: str = Field("", description="Head of household (optional).")
+    synthetic: bool = Field(False, description="true where the record is made up.")
 
 
 Place = CollectionPoint | Depot | Station | Facility

@@ -283,16 +283,24 @@ class ScenarioSettings(_Frozen):
     """A scenario file: the region's data files and the month's settings."""
 
     name: str = Field(min_length=1, description="Scenario name, written into plan.json.")
-    description: str = ""
-    region: RegionSettings
-    month: MonthSettings
-    visits: VisitSettings = Field(default_factory=VisitSettings)
-    windows: WindowSettings = Field(default_factory=WindowSettings)
-    stations_settings: StationSettings = Field(default_factory=StationSettings)
-    fleet: tuple[VehicleSpec, ...] = Field(min_length=1)
-    categories: tuple[Category, ...] = Field(min_length=1)
-    goods: tuple[GoodsItem, ...] = ()
-    budget: Budget = Field(default_factory=Budget)
+    description: str = Field("", description="One line for people.")
+    region: RegionSettings = Field(description="The region's data files: see [region].")
+    month: MonthSettings = Field(description="The planning month: see [month].")
+    visits: VisitSettings = Field(
+        default_factory=VisitSettings, description="Visit frequency: see [visits]."
+    )
+    windows: WindowSettings = Field(
+        default_factory=WindowSettings, description="Announced times: see [windows]."
+    )
+    stations_settings: StationSettings = Field(
+        default_factory=StationSettings, description="See [stations_settings]."
+    )
+    fleet: tuple[VehicleSpec, ...] = Field(min_length=1, description="The trucks: [[fleet]].")
+    categories: tuple[Category, ...] = Field(
+        min_length=1, description="Waste categories: [[categories]]."
+    )
+    goods: tuple[GoodsItem, ...] = Field((), description="Exchange goods: [[goods]].")
+    budget: Budget = Field(default_factory=Budget, description="Money: see [budget].")
 
 
 def minutes_of(text: str) -> int:
