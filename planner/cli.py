@@ -125,7 +125,7 @@ def synth(
 def run(
     scenario: ScenarioArg,
     output: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("out"),
-    time_limit: Annotated[float, typer.Option(help="Seconds for the solver.")] = 60.0,
+    time_limit: Annotated[float, typer.Option(help="Seconds for the solver.")] = 90.0,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same plan.")] = 0,
     engine: Annotated[str, typer.Option(help="Routing engine: pyvrp or ortools.")] = "pyvrp",
     strict: Strict = False,

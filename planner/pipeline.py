@@ -26,6 +26,7 @@ from planner.plan.check import check_plan, format_report
 from planner.plan.io import read_plan, validate_schema, write_json_atomic
 from planner.solve.engines import get_engine
 from planner.solve.from_scenario import ScenarioProblem, build_problem
+from planner.solve.group_calendar import group_calendar
 from planner.solve.problem import DaySolution, PeriodicProblem, PeriodicSolution, day_visits
 from planner.solve.schedule import day_cost
 from planner.solve.search import solve
@@ -61,7 +62,7 @@ def plan_month(
     travel = build_travel(scenario)
     sp = build_problem(scenario, travel)
     with _progress_display(progress, console) as report:
-        solution, first_cost, windows = solve_month(
+        solution, first_cost, windows, day_problems = solve_month(
             scenario,
             sp,
             time_limit=time_limit,
@@ -70,7 +71,7 @@ def plan_month(
             report=report,
             improve_calendar=improve_calendar,
         )
-    plan = build_plan(scenario, sp, solution, windows=windows)
+    plan = build_plan(scenario, sp, solution, windows=windows, day_problems=day_problems)
     problems = validate_schema(plan)
     report_ = check_plan(plan, scenario, travel=_TravelLookup(travel, scenario))
     violations = tuple(problems) + tuple(v.message for v in report_.violations)
@@ -106,51 +107,87 @@ def solve_month(
     engine: str,
     report: Callable[[str, float, float], None] | None = None,
     improve_calendar: bool = True,
-) -> tuple[PeriodicSolution, float, dict[str, tuple[int, int]]]:
-    """Both phases; returns the solution, the first phase's cost and the windows."""
+) -> tuple[PeriodicSolution, float, dict[str, tuple[int, int]], dict[int, PeriodicProblem]]:
+    """Both phases: the solution, the first phase's cost, the windows and each day's problem."""
     from planner.solve.search import SearchOptions
 
+    start = time.monotonic()
+    if report is not None:
+        report("calendar", 0, 1)
+    patterns = group_calendar(
+        sp.problem,
+        time_limit=min(2.0, 0.05 * time_limit),
+        seed=seed,
+        irregularity=sp.irregularity(),
+    )
+    if report is not None:
+        report("calendar", 1, 1)
     first = solve(
         sp.problem,
         engine=engine,
-        time_limit=0.75 * time_limit,
+        time_limit=max(1.0, 0.75 * time_limit - (time.monotonic() - start)),
         seed=seed,
         progress=report,
         options=SearchOptions(improve_calendar=improve_calendar),
+        initial_patterns=patterns,
     )
     draft = build_plan(scenario, sp, first)
     width = scenario.settings.windows.width_min
-    windows = announced_windows(draft["runs"], width)
+    windows = announced_windows(draft["runs"], width, cover=False)
     by_node = {c.node: pid for c, pid in zip(sp.problem.customers, sp.customer_points, strict=True)}
     narrowed = _with_windows(sp.problem, windows, by_node)
     router = get_engine(engine)
-    per_day = max(0.2, 0.25 * time_limit / max(1, sp.problem.num_days))
+    per_day = max(0.2, 0.2 * time_limit / max(1, sp.problem.num_days))
     days: list[DaySolution] = []
+    day_problems: dict[int, PeriodicProblem] = {}
     for d, old in enumerate(first.days):
         visits = day_visits(narrowed, first.patterns, d)
+        day_windows = dict(windows)
+        loose = narrowed
         new = router.route_day(narrowed, d, visits, time_limit=per_day, seed=seed)
+        for widen in (60, None):
+            if not new.unrouted:
+                break
+            # Points that cannot keep their window today get a wider one (then the
+            # whole day); the others keep theirs.
+            for k in new.unrouted:
+                point = sp.customer_points[visits[k].customer]
+                lo, hi = windows.get(point, (0, 0))
+                if widen is None or point not in windows:
+                    day_windows.pop(point, None)
+                else:
+                    day_windows[point] = (max(0, lo - widen), hi + widen)
+            loose = _with_windows(narrowed, day_windows, by_node, default=sp.problem)
+            new = router.route_day(loose, d, visits, time_limit=per_day, seed=seed)
         if len(new.unrouted) <= len(old.unrouted):
             days.append(new)
+            day_problems[d] = loose
         else:
             days.append(old)
         if report is not None:
             report("announced times", d + 1, sp.problem.num_days)
     final_problem = sp.problem
-    cost = sum(
-        day_cost(final_problem, ds.day, day_visits(final_problem, first.patterns, ds.day), ds)
-        for ds in days
-    )
+    cost = 0.0
+    for ds in days:
+        prob = day_problems.get(ds.day, final_problem)
+        cost += day_cost(prob, ds.day, day_visits(prob, first.patterns, ds.day), ds)
     solution = dataclasses.replace(first, days=tuple(days), cost=cost)
     # Windows announce what the final routes do (they may differ where a day fell back).
-    final = build_plan(scenario, sp, solution)
-    return solution, first.cost, announced_windows(final["runs"], width)
+    final = build_plan(scenario, sp, solution, day_problems=day_problems)
+    return solution, first.cost, announced_windows(final["runs"], width), day_problems
 
 
 def _with_windows(
-    problem: PeriodicProblem, windows: dict[str, tuple[int, int]], by_node: dict[int, str]
+    problem: PeriodicProblem,
+    windows: dict[str, tuple[int, int]],
+    by_node: dict[int, str],
+    *,
+    default: PeriodicProblem | None = None,
 ) -> PeriodicProblem:
+    """``problem`` with the given customer windows; others from ``default`` (or as they are)."""
+    base = {c.node: c.window for c in (default or problem).customers}
     customers = tuple(
-        dataclasses.replace(c, window=windows.get(by_node[c.node], c.window))
+        dataclasses.replace(c, window=windows.get(by_node[c.node], base[c.node]))
         for c in problem.customers
     )
     return dataclasses.replace(problem, customers=customers)

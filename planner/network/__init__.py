@@ -26,6 +26,10 @@ Typical use::
     snapping = snap(G, places)          # places: DataFrame with id, lon, lat[, name]
     key = matrix_key(roads_bytes, places_csv_bytes, "15.0")
     matrices = load_or_compute(cache_dir, key, lambda: travel_matrices(G, snapping))
+    lines = route_geometries(G, snapping, [(0, 3), (3, 1)])   # WGS84, for GPX and maps
+
+How the matrices are computed (one Dijkstra per place on CSR arrays, time and length
+packed into one weight) is described in ``planner/network/_matrices.py``.
 """
 
 from planner.network._cache import CACHE_FORMAT as CACHE_FORMAT
@@ -38,6 +42,7 @@ from planner.network._matrices import Matrices as Matrices
 from planner.network._matrices import travel_matrices as travel_matrices
 from planner.network._roads import OSM_ROAD_CLASSES as OSM_ROAD_CLASSES
 from planner.network._roads import read_roads as read_roads
+from planner.network._route import route_geometries as route_geometries
 from planner.network._route import route_geometry as route_geometry
 from planner.network._snap import Snapping as Snapping
 from planner.network._snap import snap as snap
@@ -52,6 +57,7 @@ __all__ = [
     "load_or_compute",
     "matrix_key",
     "read_roads",
+    "route_geometries",
     "route_geometry",
     "snap",
     "travel_matrices",

@@ -60,7 +60,8 @@ def read_roads(path: Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
     -------
     geopandas.GeoDataFrame
         One row per road with columns ``road_class`` (str), ``speed_kmh`` (float, NaN
-        where the class speed applies), ``oneway`` (bool), ``name`` (str or None),
+        where the class speed applies), ``oneway`` (bool), ``name`` (str, missing
+        where the road has none),
         ``osm_highway`` (OSM files only) and ``geometry`` (LineString or
         MultiLineString), in EPSG:4326. A file without a CRS is taken to be WGS84.
 

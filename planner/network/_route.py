@@ -11,7 +11,7 @@ import pyproj
 import shapely
 
 from planner._errors import NetworkError
-from planner.network._matrices import _Network, direct_drive, shortest_tree
+from planner.network._matrices import Network, direct_drive, shortest_tree
 from planner.network._snap import Snapping, edge_line
 
 Coords = list[tuple[float, float]]
@@ -55,14 +55,15 @@ def route_geometries(
             raise IndexError(f"Expected place positions in [0, {m}), found {i} and {j}.")
     involved = sorted({p for pair in pairs for p in pair})
     at = {place: k for k, place in enumerate(involved)}
-    net = _Network.build(G, snapping, involved)
+    net = Network.build(G, snapping, involved)
     to_wgs84 = pyproj.Transformer.from_crs(G.graph["crs"], "EPSG:4326", always_xy=True)
     roads: dict[tuple[int, int], Coords] = {}
     for i in sorted({i for i, j in pairs if i != j}):
         packing, weights, pred = shortest_tree(net, at[i])
         for j in sorted({j for a, j in pairs if a == i and j != i}):
             p, q = np.array([at[i]]), np.array([at[j]])
-            if direct_drive(net, packing, p, q)[0] <= weights[at[j]]:
+            direct = direct_drive(net, packing, p, q)[0]
+            if np.isfinite(direct) and direct <= weights[at[j]]:
                 ends = net.ends
                 roads[i, j] = _cut(edge_line(G, *ends.fwd[at[i]]), ends.frac[p[0]], ends.frac[q[0]])
             elif np.isinf(weights[at[j]]):
@@ -82,9 +83,7 @@ def route_geometries(
     return lines
 
 
-def _road_path(
-    G: nx.MultiDiGraph, net: _Network, pred: np.ndarray, p: int, q: int
-) -> Coords:
+def _road_path(G: nx.MultiDiGraph, net: Network, pred: np.ndarray, p: int, q: int) -> Coords:
     """Coordinates from place ``p``'s snapped point by road to place ``q``'s."""
     ends = net.ends
     nodes = [int(net.sink(np.array([q]))[0])]
@@ -95,11 +94,13 @@ def _road_path(
     for a, b in itertools.pairwise(road):
         key = net.key[int(net.edge_index(np.array([a]), np.array([b]))[0])]
         out += [(x, y) for x, y, *_ in edge_line(G, net.labels[a], net.labels[b], key).coords]
-    out += _cut(edge_line(G, *ends.fwd[q]), _end_used(net, q, road[-1], leaving=False), ends.frac[q])
+    out += _cut(
+        edge_line(G, *ends.fwd[q]), _end_used(net, q, road[-1], leaving=False), ends.frac[q]
+    )
     return out
 
 
-def _end_used(net: _Network, p: int, node: int, *, leaving: bool) -> float:
+def _end_used(net: Network, p: int, node: int, *, leaving: bool) -> float:
     """Position (0: a, 1: b) of the end of place ``p``'s edge it left or was reached by."""
     ends = net.ends
     if ends.a[p] != ends.b[p]:

@@ -123,7 +123,7 @@ def snap(
     keys = []
     lines = []
     for u, v, k, geom in G.edges(keys=True, data="geometry"):
-        keys.append((_node_int(u), _node_int(v), int(k)))
+        keys.append((_integer(u, "node id"), _integer(v, "node id"), _integer(k, "edge key")))
         lines.append(geom if geom is not None else straight_line(G, u, v))
     tree = shapely.STRtree(lines)
     where, which = tree.query_nearest(points, all_matches=True)
@@ -175,10 +175,10 @@ def straight_line(G: nx.MultiDiGraph, u: Any, v: Any) -> shapely.LineString:
     return shapely.LineString([(a["x"], a["y"]), (b["x"], b["y"])])
 
 
-def _node_int(node: Any) -> int:
-    if isinstance(node, int | np.integer) and not isinstance(node, bool):
-        return int(node)
-    raise NetworkError(f"graph: expected integer node ids (as build_graph makes), found {node!r}")
+def _integer(value: Any, what: str) -> int:
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return int(value)
+    raise NetworkError(f"graph: expected integer {what}s (as build_graph makes), found {value!r}")
 
 
 def _read_places(places: pd.DataFrame) -> tuple[tuple[str, ...], tuple[str, ...], Any, Any]:

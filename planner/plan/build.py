@@ -15,7 +15,7 @@ from typing import Any
 from planner.model import Scenario
 from planner.plan.diagnose import unserved_reason
 from planner.solve.from_scenario import ScenarioProblem
-from planner.solve.problem import PeriodicSolution, day_visits
+from planner.solve.problem import PeriodicProblem, PeriodicSolution, day_visits
 from planner.solve.schedule import RouteSchedule, schedule_route
 
 FORMAT = "rural-waste-plan/1"
@@ -54,11 +54,13 @@ def build_plan(
     solution: PeriodicSolution,
     *,
     windows: dict[str, tuple[int, int]] | None = None,
+    day_problems: dict[int, PeriodicProblem] | None = None,
 ) -> dict[str, Any]:
     """The plan.json document for ``solution``.
 
     ``windows`` are the announced arrival windows per point (minutes from midnight);
-    points without one get ``null``.
+    points without one get ``null``. ``day_problems`` gives, per day, the problem
+    (with the customer windows) that day was routed with; by default ``sp.problem``.
     """
     s = scenario.settings
     problem = sp.problem
@@ -102,7 +104,8 @@ def build_plan(
         for route in ds.routes:
             if not route.stops:
                 continue
-            sched = schedule_route(problem, ds.day, visits, route)
+            # Timing depends on the windows the day was routed with.
+            sched = schedule_route((day_problems or {}).get(ds.day, problem), ds.day, visits, route)
             veh = problem.vehicles[route.vehicle]
             spec = fleet[veh.name]
             run = _run(scenario, sp, solution, date, sched, visits, spec.id, spec.depot, dims)
@@ -170,25 +173,13 @@ def _run(
     kinds = {"visit": "collect", "facility": "unload", "break": "break"}
     # (type, place, leg distance m, leg minutes, arrival, departure, sched step)
     rows: list[list[Any]] = [["start", depot_id, 0, 0, sched.start, sched.start, None]]
-    zero_leg_next = False
-    for k, st in enumerate(sched.steps):
-        place = ids[st.node]
-        if st.kind == "break":
-            if place == rows[-1][1]:
-                rows.append(["break", place, 0, 0, st.start, st.departure, st])
-            else:
-                # Lunch on arrival at the next stop: the break carries the drive there.
-                nxt = sched.steps[k + 1]
-                rows.append(
-                    ["break", place, nxt.distance, nxt.travel, nxt.arrival, st.departure, st]
-                )
-                zero_leg_next = True
-            continue
-        leg = (0, 0) if zero_leg_next else (st.distance, st.travel)
-        zero_leg_next = False
-        # Arrival is when service starts: a truck early for a window waits where it was,
-        # so herders see it come inside the announced window.
-        rows.append([kinds[st.kind], place, leg[0], leg[1], st.start, st.departure, st])
+    for st in sched.steps:
+        # Arrival is when service (or the break) starts: a truck early for a window waits
+        # where it was, so herders see it come inside the announced window. A break on
+        # arrival carries the drive to its place; the stop after it has a zero leg.
+        rows.append(
+            [kinds[st.kind], ids[st.node], st.distance, st.travel, st.start, st.departure, st]
+        )
     rows.append(
         ["end", depot_id, sched.return_distance, sched.return_travel, sched.end, sched.end, None]
     )
@@ -232,11 +223,12 @@ def _run(
 
 
 def announced_windows(
-    plan_runs: list[dict[str, Any]], width_min: int, step_min: int = 15
+    plan_runs: list[dict[str, Any]], width_min: int, step_min: int = 15, *, cover: bool = True
 ) -> dict[str, tuple[int, int]]:
     """Per point, an announced window of ``width_min`` around its median arrival.
 
-    Widened to cover every planned arrival when they spread further.
+    With ``cover`` it is widened to hold every planned arrival (what the plan
+    announces); without, it is the target the second phase routes to.
     """
     arrivals: dict[str, list[int]] = defaultdict(list)
     for run in plan_runs:
@@ -247,6 +239,9 @@ def announced_windows(
     for point, times in arrivals.items():
         mid = statistics.median(times)
         lo = int(mid - width_min / 2) // step_min * step_min
+        if not cover:
+            out[point] = (lo, lo + width_min)
+            continue
         lo = min(lo, min(times) // step_min * step_min)
         hi = max(lo + width_min, -(-max(times) // step_min) * step_min)
         out[point] = (lo, hi)

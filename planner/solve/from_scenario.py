@@ -65,6 +65,19 @@ class ScenarioProblem:
             self.dates, pattern_days, k, self.month_length, self.previous_visit_days
         )
 
+    def irregularity(self) -> dict[int, list[float]]:
+        """Per customer and pattern: squared deviation of its gaps from the even rhythm (days²)."""
+        out: dict[int, list[float]] = {}
+        for i, c in enumerate(self.problem.customers):
+            costs = []
+            for pat in c.patterns:
+                k = len(pat.days)
+                ideal = self.month_length / k
+                gaps = [self.accumulation_days(pat.days, j) for j in range(k)] if k > 1 else []
+                costs.append(float(sum((g - ideal) ** 2 for g in gaps)))
+            out[i] = costs
+        return out
+
     def visit_kg(self, point: str, pattern_days: tuple[int, ...], k: int) -> dict[str, float]:
         """kg per collected category at the ``k``-th visit of ``point`` on a pattern."""
         days = self.accumulation_days(pattern_days, k)
@@ -104,7 +117,7 @@ def build_problem(scenario: Scenario, travel: Travel) -> ScenarioProblem:
     for p in scenario.points:
         k = scenario.visits[p.id]
         gap = s.visits.gap_for(k)
-        combos = enumerate_patterns(dates, k, gap, month_length)
+        combos = enumerate_patterns(dates, k, gap, month_length, max_patterns=24)
         if not combos:
             unfit[p.id] = (
                 f"{k} visits at least {gap} days apart do not fit the {len(dates)} service "

@@ -281,7 +281,8 @@ def _timing(legs: Sequence[_Leg], ret: int, veh: Vehicle) -> _Pass:
     if after <= s1:
         options.append(_latest(legs, ret, veh, max(s0, after), s1, _NONE))
     best = min(options, key=_rank)
-    if best.violations and s0 < after:
+    # Other break places may help -- unless the route fails even without a break.
+    if best.violations and s0 < after and not _latest(legs, ret, veh, s0, s1, _NONE).violations:
         free = _forward(legs, ret, veh, s0, _NONE)
         for point in range(2 * len(legs)):
             i = point // 2

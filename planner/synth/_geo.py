@@ -8,7 +8,6 @@ in WGS84 lon/lat.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -25,12 +24,12 @@ class Projection:
     """Local transverse Mercator around (``lon0``, ``lat0``), in metres."""
 
     def __init__(self, lon0: float, lat0: float) -> None:
-        crs = (
+        self.crs = (
             f"+proj=tmerc +lon_0={lon0:.6f} +lat_0={lat0:.6f} +k=1 +x_0=0 +y_0=0 "
             "+ellps=WGS84 +units=m +no_defs"
         )
-        self._fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-        self._inv = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        self._fwd = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
+        self._inv = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
 
     def to_m(self, lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
         x, y = self._fwd.transform(np.asarray(lon, float), np.asarray(lat, float))
@@ -211,8 +210,3 @@ def apportion(
             rest = int(over.sum())
             free &= shares < maximum
     return [int(s) for s in shares]
-
-
-def unit(dx: float, dy: float) -> tuple[float, float]:
-    d = math.hypot(dx, dy)
-    return (dx / d, dy / d) if d > 0 else (1.0, 0.0)

@@ -65,7 +65,6 @@ class Layout:
     outline_m: Polygon
     township_zones: dict[str, Polygon]
     gacha_zones: dict[str, Polygon]
-    focus: dict[str, BaseGeometry]
     points: tuple[PlacedPoint, ...]
     household_people: tuple[tuple[str, int], ...]  # (point id, people) per household
 
@@ -101,7 +100,7 @@ def build_layout(params: RegionParams) -> Layout:
     points, hh_people = _place(
         params, outline_m, gzones, focus, hh_point, n_point, stage_rng(params.seed, 3)
     )
-    return Layout(proj, outline_m, tzones, gzones, focus, points, hh_people)
+    return Layout(proj, outline_m, tzones, gzones, points, hh_people)
 
 
 def _focus_weight(focus: BaseGeometry, scale: float) -> Callable[[FloatArray], FloatArray]:

@@ -80,8 +80,8 @@ class Network:
 
     # -- building ------------------------------------------------------------------
     def add(self, coords: list[Coord], cls: str, name: str = "") -> None:
-        """Add a road through ``coords`` (its ends must already be network vertices,
-        except for the very first road)."""
+        """Add a road through ``coords``; callers start it on a network vertex so the
+        network stays connected."""
         if cls not in ROAD_CLASSES:
             raise ValueError(f"Expected a road class in {ROAD_CLASSES}, got {cls!r}.")
         k = len(self.lines)

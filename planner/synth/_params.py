@@ -112,7 +112,7 @@ class RegionParams:
     sources
         Where figures came from, as (figure key, source) pairs for the README table
         (keys: townships, gachas, points, people, households, stations, outline,
-        seat, budget, zone areas, township people); a key left out reads
+        seat, fee, reward fund, zone areas, township people); a key left out reads
         "synthetic" or "assumption".
     notes
         Markdown appended to the README (package data, caveats).

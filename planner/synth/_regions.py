@@ -64,7 +64,8 @@ _OTOG_SOURCES = (
     ("stations", "report: 垃圾压缩站 12 座"),
     ("outline", "reference/otog_boundary_simplified_wgs84.geojson (copied verbatim)"),
     ("seat", "synthetic, except 乌兰镇: reference/otog_reference_points.csv (GeoNames)"),
-    ("budget", "report: 农维费 5万元 (旗级 2万 + 市级 3万); 奖励资金 200万元"),
+    ("fee", "report: 农维费 每年5万元 (旗级财政 2万 + 市级财政 3万)"),
+    ("reward fund", "report: 环境综合管理奖励资金 200万元"),
     (
         "zone areas",
         "targets from reference/otog_township_facts_web.csv (阿尔巴斯 6,250 km², 棋盘井 "
@@ -190,7 +191,7 @@ def otog_params(seed: int = 2026) -> RegionParams:
         chinese_names=True,
         sources=_OTOG_SOURCES,
         notes=_OTOG_NOTES,
-        recipe=f"planner synth otog --out data/otog --seed {seed}",
+        recipe=f"planner synth otog --out data/otog --scenario scenarios/otog.toml --seed {seed}",
     )
 
 

@@ -3,23 +3,30 @@
 OR-Tools types never leave ``ortools_engine``; PyVRP types never leave
 ``pyvrp_engine``. Use :func:`get_engine` to pick one by name.
 
-The helpers below are shared by the engines: whatever an engine returns is first
-closed (the cheapest facility before the depot when the truck would come home
-loaded), tidied (facility stops that unload nothing go) and repaired (visits
-dropped until :func:`~planner.solve.schedule.schedule_route` finds no fault).
+The helpers below are shared by the engines (:func:`finish_day`): whatever an engine
+returns is closed (the cheapest facility before the depot when the truck would come
+home loaded), tidied (facility stops that unload nothing go), repaired (visits dropped
+until :func:`~planner.solve.schedule.schedule_route` finds no fault), completed (left-out
+visits put back where they now fit) and polished (visits swapped or moved while the
+exact cost falls). The engines model some rules only approximately -- PyVRP has no
+breaks, OR-Tools may break inside a leg -- so this step is what makes their routes
+right by :mod:`planner.solve.schedule`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from planner.solve.engines.protocol import RoutingEngine
-from planner.solve.problem import DayVisit, PeriodicProblem, Route
+from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route
 from planner.solve.schedule import RouteSchedule, end_facility, schedule_route
 
 ENGINES: tuple[str, ...] = ("pyvrp", "ortools")
 """Names :func:`get_engine` accepts; the first is the default."""
+
+_INSERT_PLACES = 8  # places per route, by shortest detour, tried for a left-out visit
 
 
 def get_engine(name: str) -> RoutingEngine:
@@ -39,17 +46,6 @@ def get_engine(name: str) -> RoutingEngine:
 
         return ORToolsEngine()
     raise ValueError(f"Unknown routing engine {name!r}; expected one of {', '.join(ENGINES)}.")
-
-
-def cost_scale(problem: PeriodicProblem, vehicles: Sequence[int]) -> float:
-    """Factor turning the vehicles' float unit costs into integers (the largest -> 1000)."""
-    if problem.objective == "duration":
-        return 1.0
-    top = max(
-        max(problem.vehicles[k].cost_per_distance, problem.vehicles[k].cost_per_duration)
-        for k in vehicles
-    )
-    return 1000.0 / top if top > 0 else 1.0
 
 
 def break_reserve(problem: PeriodicProblem, vehicle: int) -> int:
@@ -159,3 +155,137 @@ def serviceable(problem: PeriodicProblem, day: int, visits: Sequence[DayVisit]) 
                 break
         out.append(ok)
     return tuple(out)
+
+
+def polish_route(
+    problem: PeriodicProblem, day: int, visits: Sequence[DayVisit], route: Route, deadline: float
+) -> Route:
+    """Swap and move visits of a feasible route while its exact cost falls.
+
+    First improvement over all swaps of two visits and all moves of one visit to
+    another place (facility stops stay), until none helps or ``deadline``
+    (:func:`time.monotonic`) passes. The result is feasible and no dearer.
+    """
+    best = schedule_route(problem, day, visits, route)
+    if not best.feasible:
+        return route
+    improved = True
+    while improved and time.monotonic() < deadline:
+        improved = False
+        for cand in _neighbours(route):
+            if time.monotonic() >= deadline:
+                break
+            cand = tidy_route(problem, day, visits, close_route(problem, visits, cand))
+            sched = schedule_route(problem, day, visits, cand)
+            if sched.feasible and sched.cost < best.cost - 1e-9:
+                route, best, improved = cand, sched, True
+                break
+    return route
+
+
+def _neighbours(route: Route) -> Iterable[Route]:
+    """Routes one swap or one move of a visit away from ``route``."""
+    pairs = list(zip(route.stops, route.visits, strict=True))
+    where = [p for p, (_, vi) in enumerate(pairs) if vi >= 0]
+    for i, a in enumerate(where):
+        for b in where[i + 1 :]:
+            new = pairs.copy()
+            new[a], new[b] = new[b], new[a]
+            yield Route(route.vehicle, tuple(n for n, _ in new), tuple(v for _, v in new))
+    for a in where:
+        rest = pairs[:a] + pairs[a + 1 :]
+        for b in range(len(pairs)):
+            if b in (a, a + 1):
+                continue
+            new = rest.copy()
+            new.insert(b if b < a else b - 1, pairs[a])
+            yield Route(route.vehicle, tuple(n for n, _ in new), tuple(v for _, v in new))
+
+
+def insert_visits(
+    problem: PeriodicProblem,
+    day: int,
+    visits: Sequence[DayVisit],
+    routes: Sequence[Route],
+    left: Iterable[int],
+    deadline: float,
+) -> tuple[list[Route], list[int]]:
+    """Put left-out visits where they fit best, until ``deadline``.
+
+    A visit may go anywhere in a route (or start the route of an idle vehicle), alone
+    or followed by an unload at the facility nearest it; the places with the shortest
+    detours are scheduled exactly and the cheapest feasible one taken. Returns the
+    routes and the visits still left out.
+    """
+    out = {r.vehicle: r for r in routes}
+    for k in problem.vehicles_on(day):
+        out.setdefault(k, Route(k, (), ()))
+    cost = {k: schedule_route(problem, day, visits, r).cost for k, r in out.items()}
+    dur = problem.duration
+    still: list[int] = []
+    for vi in sorted(left):
+        node = visits[vi].node
+        best: tuple[float, Route] | None = None
+        for k, r in out.items():
+            home = problem.vehicles[k].depot
+            path = (home, *r.stops, home)
+            detour = sorted(
+                range(len(r.stops) + 1),
+                key=lambda p: (
+                    dur[path[p], node] + dur[node, path[p + 1]] - dur[path[p], path[p + 1]]
+                ),
+            )
+            fac, _, _ = end_facility(problem, k, node)
+            for pos in detour[:_INSERT_PLACES]:
+                if time.monotonic() >= deadline:
+                    break
+                for extra in (((node, vi),), ((node, vi), (fac, -1))):
+                    stops = r.stops[:pos] + tuple(n for n, _ in extra) + r.stops[pos:]
+                    idx = r.visits[:pos] + tuple(i for _, i in extra) + r.visits[pos:]
+                    cand = close_route(problem, visits, Route(k, stops, idx))
+                    sched = schedule_route(problem, day, visits, cand)
+                    delta = sched.cost - cost[k]
+                    if sched.feasible and (best is None or delta < best[0]):
+                        best = (delta, cand)
+        if best is None:
+            still.append(vi)
+            continue
+        route = best[1]
+        out[route.vehicle] = route
+        cost[route.vehicle] += best[0]
+    kept = [r for r in out.values() if r.stops]
+    return kept, still
+
+
+def finish_day(
+    problem: PeriodicProblem,
+    day: int,
+    visits: Sequence[DayVisit],
+    raw: Iterable[Route],
+    unrouted: Iterable[int],
+    deadline: float,
+) -> DaySolution:
+    """Close, repair, complete and polish an engine's routes into the day's solution.
+
+    ``raw`` are the engine's routes (visit stops and reload stops); ``unrouted`` the
+    visits it was not given. Visits in neither, and visits dropped in repair, are put
+    back where they fit (:func:`insert_visits`) or reported unrouted. Completing and
+    polishing stop at ``deadline`` (:func:`time.monotonic`); ``unrouted`` visits are
+    not tried again.
+    """
+    skipped = set(unrouted)
+    left: set[int] = set()
+    routes: list[Route] = []
+    for r in raw:
+        route, dropped = repair_route(problem, day, visits, close_route(problem, visits, r))
+        left.update(dropped)
+        if any(i >= 0 for i in route.visits):
+            routes.append(route)
+    served = {i for r in routes for i in r.visits if i >= 0}
+    left.update(i for i in range(len(visits)) if i not in served and i not in skipped)
+    if left:
+        routes, rest = insert_visits(problem, day, visits, routes, left, deadline)
+        left = set(rest)
+    routes = [polish_route(problem, day, visits, r, deadline) for r in routes]
+    routes.sort(key=lambda r: r.vehicle)
+    return DaySolution(day, tuple(routes), tuple(sorted(left | skipped)))

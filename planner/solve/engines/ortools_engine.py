@@ -11,9 +11,9 @@ The model:
   model;
 - a time dimension (travel at the vehicle's speed plus service) with visit windows,
   the shift on the start and end nodes, ``max_duration`` as span bound, and the
-  lunch break as a native break interval (:meth:`SetBreakIntervalsOfVehicle`; it may
-  not overlap a service, but OR-Tools may put it inside a travel leg -- the check
-  below moves it to a node);
+  lunch break as a native break interval (``SetBreakIntervalsOfVehicle``; it may not
+  overlap a service, but OR-Tools may put it inside a travel leg, where the schedule
+  cannot: the check below moves it to a node and repairs what that breaks);
 - the must-end-empty rule: the end node of a vehicle whose depot is no facility is
   reached from a visit through the cheapest facility
   (:func:`~planner.solve.schedule.end_facility`), which is inserted when reading back;
@@ -23,26 +23,22 @@ The model:
   cost on the span (``"cost"``), integer-scaled; all transits are registered as
   native matrices and vectors (no Python callbacks).
 
-Every route is re-checked with :func:`~planner.solve.schedule.schedule_route` and
-repaired (visits dropped) if it fails. OR-Tools' search is deterministic; ``seed``
-is unused. ``max_solutions`` bounds the search by solutions found instead of time
-only, which makes a run reproducible on every machine.
+The search gets nine tenths of ``time_limit``; the routes are then closed, checked
+with :func:`~planner.solve.schedule.schedule_route`, repaired, completed and polished
+(:func:`~planner.solve.engines.finish_day`) in the rest. OR-Tools' search is
+deterministic; ``seed`` is unused. ``max_solutions`` bounds the search by solutions
+found instead of time only, which makes a run reproducible on every machine.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from planner.solve.engines import (
-    break_reserve,
-    close_route,
-    cost_scale,
-    repair_route,
-    serviceable,
-)
+from planner.solve.engines import break_reserve, finish_day, serviceable
 from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route
 from planner.solve.schedule import end_facility, travel_matrix
 
@@ -52,6 +48,7 @@ _FIRST = {
         routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
     ),
 }
+_POLISH = 0.1  # share of the time limit left for polishing the routes (finish_day)
 _MAX_FACILITIES = 3  # facilities given reload copies (the ones nearest the visits)
 
 
@@ -63,7 +60,9 @@ class ORToolsEngine:
     first_solution
         ``"PARALLEL_CHEAPEST_INSERTION"`` or ``"PATH_CHEAPEST_ARC"``.
     max_solutions
-        Stop after this many solutions as well (``None``: time limit only).
+        Stop after this many solutions as well (``None``: time limit only). When
+        set, the finishing steps run to their end instead of by the clock, so a run
+        gives the same routes on any machine (when the solutions end first).
     """
 
     name: str = "ortools"
@@ -100,12 +99,11 @@ class ORToolsEngine:
         params.local_search_metaheuristic = (
             routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
         )
-        params.time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
+        params.time_limit.FromMilliseconds(max(1, int((1 - _POLISH) * time_limit * 1000)))
         if self.max_solutions is not None:
             params.solution_limit = self.max_solutions
         solution = model.routing.SolveWithParameters(params)
-        routes: list[Route] = []
-        served: set[int] = set()
+        raw: list[Route] = []
         for k, vehicle in enumerate(model.vehicles):
             if solution is None:
                 break
@@ -117,14 +115,11 @@ class ORToolsEngine:
                 stops.append(model.node_of[node])
                 idx.append(model.visit_of[node])
                 index = solution.Value(model.routing.NextVar(index))
-            route = close_route(problem, visits, Route(vehicle, tuple(stops), tuple(idx)))
-            route, dropped = repair_route(problem, day, visits, route)
-            unrouted += dropped
-            if any(i >= 0 for i in route.visits):
-                routes.append(route)
-                served.update(i for i in route.visits if i >= 0)
-        unrouted += [i for i in todo if i not in served and i not in unrouted]
-        return DaySolution(day, tuple(routes), tuple(sorted(unrouted)))
+            raw.append(Route(vehicle, tuple(stops), tuple(idx)))
+        deadline = time.monotonic() + _POLISH * time_limit
+        if self.max_solutions is not None:  # reproducible: finish without a clock
+            deadline = math.inf
+        return finish_day(problem, day, visits, raw, unrouted, deadline)
 
 
 class _Model:
@@ -161,7 +156,7 @@ class _Model:
         )
         routing = pywrapcp.RoutingModel(self.manager)
         self.routing = routing
-        scale = cost_scale(problem, vehicles)
+        scale = _cost_scale(problem, vehicles)
         horizon = max(problem.vehicles[k].shift[1] for k in vehicles) + 1
         penalty = 1
         time_evals: list[int] = []
@@ -217,30 +212,30 @@ class _Model:
             )
 
         routing.AddDimensionWithVehicleTransits(time_evals, horizon, horizon, False, "time")
-        time = routing.GetDimensionOrDie("time")
+        clock = routing.GetDimensionOrDie("time")
         solver = routing.solver()
         visit_transit = [service[self.manager.IndexToNode(i)] for i in range(routing.Size())]
         for k, veh_idx in enumerate(vehicles):
             v = problem.vehicles[veh_idx]
-            s0, s1 = v.shift[0], max(v.shift)
-            time.CumulVar(routing.Start(k)).SetRange(s0, s1)
-            time.CumulVar(routing.End(k)).SetRange(s0, s1)
-            time.SetSpanUpperBoundForVehicle(v.max_duration, k)
+            s0, s1 = v.shift
+            clock.CumulVar(routing.Start(k)).SetRange(s0, s1)
+            clock.CumulVar(routing.End(k)).SetRange(s0, s1)
+            clock.SetSpanUpperBoundForVehicle(v.max_duration, k)
             if problem.objective == "cost":
                 utc = round(v.cost_per_duration * scale)
                 if utc:
-                    time.SetSpanCostCoefficientForVehicle(utc, k)
+                    clock.SetSpanCostCoefficientForVehicle(utc, k)
             if break_reserve(problem, veh_idx) and v.break_window is not None:
                 b0, b1 = v.break_window
                 brk = solver.FixedDurationIntervalVar(b0, b1, v.break_duration, False, "break")
-                time.SetBreakIntervalsOfVehicle([brk], k, visit_transit)
-            routing.AddVariableMinimizedByFinalizer(time.CumulVar(routing.End(k)))
-            routing.AddVariableMaximizedByFinalizer(time.CumulVar(routing.Start(k)))
+                clock.SetBreakIntervalsOfVehicle([brk], k, visit_transit)
+            routing.AddVariableMinimizedByFinalizer(clock.CumulVar(routing.End(k)))
+            routing.AddVariableMaximizedByFinalizer(clock.CumulVar(routing.Start(k)))
         for j, i in enumerate(todo):
             index = self.manager.NodeToIndex(first_visit + j)
             w = visits[i].window
             if w is not None:
-                time.CumulVar(index).SetRange(max(w[0], 0), min(w[1], horizon))
+                clock.CumulVar(index).SetRange(max(w[0], 0), min(w[1], horizon))
             routing.AddDisjunction([index], penalty)
         for n in range(first_copy, size):
             routing.AddDisjunction([self.manager.NodeToIndex(n)], 0)
@@ -272,3 +267,14 @@ def _facility_copies(
         key=lambda f: sum(int(problem.duration[visits[i].node, f]) for i in todo),
     )[:_MAX_FACILITIES]
     return [f for f in near for _ in range(per)]
+
+
+def _cost_scale(problem: PeriodicProblem, vehicles: Sequence[int]) -> float:
+    """Factor turning the vehicles' float unit costs into integers (the largest -> 1000)."""
+    if problem.objective == "duration":
+        return 1.0
+    top = max(
+        max(problem.vehicles[k].cost_per_distance, problem.vehicles[k].cost_per_duration)
+        for k in vehicles
+    )
+    return 1000.0 / top if top > 0 else 1.0

@@ -3,30 +3,41 @@
 The mapping:
 
 - clients are the day's visits: demand as multi-dimensional *pickup*, service
-  duration, time window; every client is optional with a prize larger than any
-  insertion can cost, so visits are left out only when they cannot be served;
-- each vehicle working that day is a vehicle type of its own: capacity, shift as
-  ``tw_early``/``tw_late``, ``max_duration`` as ``shift_duration``, and unit costs by
-  objective (for ``"duration"`` the "distance" matrix holds travel times, so PyVRP
-  minimises travel time exactly);
+  duration, time window;
+- each vehicle working that day is a vehicle type of its own: capacity, the shift as
+  ``tw_early``/``tw_late``, ``max_duration`` as ``shift_duration``; vehicles of one
+  kind share a routing profile: durations at their speed (``speed_factor``), and as
+  "distance" what a leg costs them -- the travel time for objective ``"duration"`` (so
+  PyVRP minimises travel time exactly), the distance cost for ``"cost"`` (plus a unit
+  duration cost; money scaled so that the dearest minute costs 10, small beside
+  PyVRP's penalties);
 - the facilities are reload depots (``reload_depots``; unloading time as the depot's
-  service duration; ``max_reloads`` minus the final unload);
+  service duration; ``max_reloads`` less the final unload);
 - the must-end-empty rule: a vehicle whose depot is no facility ends at an *end depot*
   of its own, reached from a visit at the cost of the cheapest visit -> facility ->
-  depot detour (:func:`~planner.solve.schedule.end_facility`); that facility is
-  inserted again when the route is read back;
-- speed factors: one routing profile per speed factor, its durations scaled;
-- the lunch break (PyVRP has none) is reserved: the break duration comes off the shift
-  end and the maximum duration. Every route is then re-checked with
-  :func:`~planner.solve.schedule.schedule_route`; visits are dropped from a route that
-  still fails until it passes, and reported as unrouted.
+  depot detour (:func:`~planner.solve.schedule.end_facility`); that facility is put
+  back when the route is read;
+- the lunch break (PyVRP has none) is reserved: its duration comes off the shift end
+  and the maximum duration.
+
+The search runs in two halves. First every visit is required: PyVRP finds reload
+trips far better so (with optional visits it rarely tries the reload that would make
+room for one more). If that finds no feasible routes, the second half makes visits
+optional with a prize above any insertion cost and starts from the first half's
+routes, so only visits that do not fit are left out; otherwise the second half goes
+on from the first. The routes are then closed, checked with
+:func:`~planner.solve.schedule.schedule_route`, repaired and polished
+(:func:`~planner.solve.engines.finish_day`, the last tenth of ``time_limit``).
 
 The search stops after ``time_limit`` seconds (or ``max_iterations`` when given:
-only an iteration limit makes a run reproducible on every machine).
+only an iteration limit makes a run reproducible on every machine). Locations carry
+no coordinates: PyVRP uses them only for plotting.
 """
 
 from __future__ import annotations
 
+import math
+import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,16 +49,12 @@ from pyvrp.constants import MAX_SIZE, MAX_VALUE
 from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
-from planner.solve.engines import (
-    break_reserve,
-    close_route,
-    repair_route,
-    serviceable,
-)
+from planner.solve.engines import break_reserve, finish_day, serviceable
 from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route
 from planner.solve.schedule import end_facility, scaled_time, travel_matrix
 
 _OPEN = int(np.iinfo(np.int64).max)  # PyVRP's "no time window" value
+_POLISH = 0.1  # share of the time limit left for polishing the routes (finish_day)
 
 
 @dataclass
@@ -67,7 +74,9 @@ class PyVRPEngine:
     Parameters
     ----------
     max_iterations
-        Stop after this many iterations as well (``None``: time limit only).
+        Stop after this many iterations as well (``None``: time limit only). When
+        set, the finishing steps run to their end instead of by the clock, so a seed
+        gives the same routes on any machine (when the iterations end first).
     """
 
     name: str = "pyvrp"
@@ -97,8 +106,9 @@ class PyVRPEngine:
         if not todo:
             return DaySolution(day, (), tuple(unrouted))
         built = _build(problem, day, visits, todo)
+        search = (1 - _POLISH) * time_limit
         # Phase 1: every visit required -- PyVRP finds reload trips best this way.
-        result = _solve(built.data, self._stop(time_limit / 2), seed, None)
+        result = _solve(built.data, self._stop(search / 2), seed, None)
         best = result.best
         data = built.data
         if not best.is_feasible():
@@ -129,9 +139,8 @@ class PyVRPEngine:
                 for r in best.routes()
             ]
             best = pyvrp.Solution(data, routes_in)
-        result = _solve(data, self._stop(time_limit / 2), seed, best)
-        routes: list[Route] = []
-        served: set[int] = set()
+        result = _solve(data, self._stop(search / 2), seed, best)
+        raw: list[Route] = []
         for r in result.best.routes():
             stops: list[int] = []
             idx: list[int] = []
@@ -143,15 +152,11 @@ class PyVRPEngine:
                     vi = built.clients[act.idx]
                     stops.append(visits[vi].node)
                     idx.append(vi)
-            route = Route(built.vehicles[r.vehicle_type()], tuple(stops), tuple(idx))
-            route, dropped = repair_route(problem, day, visits, close_route(problem, visits, route))
-            unrouted += dropped
-            if any(i >= 0 for i in route.visits):
-                routes.append(route)
-                served.update(i for i in route.visits if i >= 0)
-        unrouted += [i for i in todo if i not in served and i not in unrouted]
-        routes.sort(key=lambda r: r.vehicle)
-        return DaySolution(day, tuple(routes), tuple(sorted(unrouted)))
+            raw.append(Route(built.vehicles[r.vehicle_type()], tuple(stops), tuple(idx)))
+        deadline = time.monotonic() + _POLISH * time_limit
+        if self.max_iterations is not None:  # reproducible: finish without a clock
+            deadline = math.inf
+        return finish_day(problem, day, visits, raw, unrouted, deadline)
 
 
 def _solve(
@@ -187,37 +192,46 @@ def _build(
     sub = np.ix_(nodes, nodes)
     money = _money_scale(problem, vehicles)
 
-    # One profile per vehicle: its travel times, and as "distance" what its legs cost
-    # (travel time, or the distance cost in scaled money); its end depot's column.
+    # One profile per kind of vehicle (speed, and cost per metre for "cost"): travel
+    # times, and as "distance" what a leg costs (the travel time, or the distance cost
+    # in scaled money). Each end depot's column holds its own vehicle's way home.
+    def kind(k: int) -> tuple[float, float]:
+        v = problem.vehicles[k]
+        return v.speed_factor, (v.cost_per_distance if problem.objective == "cost" else 0.0)
+
+    kinds = sorted({kind(k) for k in vehicles})
+    ends_col: dict[int, tuple[list[int], list[int]]] = {}
+    for k in ends:
+        per_m = money * problem.vehicles[k].cost_per_distance
+        col_d, col_t = [], []
+        for n in nodes:
+            d, t, unload = _to_end(problem, k, n, n in visit_nodes)
+            col_d.append(t if problem.objective == "duration" else round(d * per_m))
+            col_t.append(t + unload)
+        ends_col[k] = (col_d, col_t)
     dist_m: list[Any] = []  # list[IntMatrix]; PyVRP's stub spells the type oddly
     dur_m: list[Any] = []
-    big = 0
-    for k in vehicles:
-        v = problem.vehicles[k]
-        per_m = money * v.cost_per_distance
-        travel = travel_matrix(problem, k)[sub]
-        cost = travel if problem.objective == "duration" else np.rint(problem.distance[sub] * per_m)
+    for speed, per_metre in kinds:
+        rep = next(k for k in vehicles if kind(k) == (speed, per_metre))
+        travel = travel_matrix(problem, rep)[sub]
+        if problem.objective == "duration":
+            cost = travel
+        else:
+            cost = np.rint(problem.distance[sub] * (money * per_metre)).astype(np.int64)
         dm = np.zeros((size, size), dtype=np.int64)
         tm = np.zeros((size, size), dtype=np.int64)
         dm[: len(nodes), : len(nodes)] = cost
         tm[: len(nodes), : len(nodes)] = travel
-        if k in end_loc:
-            e = end_loc[k]
-            for n in nodes:
-                d, t, unload = _to_end(problem, k, n, n in visit_nodes)
-                dm[loc[n], e] = t if problem.objective == "duration" else round(d * per_m)
-                tm[loc[n], e] = t + unload
+        for k in ends:
+            dm[: len(nodes), end_loc[k]], tm[: len(nodes), end_loc[k]] = ends_col[k]
         dist_m.append(dm)
         dur_m.append(tm)
-        big = max(big, int(dm.max()), int(tm.max()))
-    # Nothing leaves an end depot, and only its own vehicle goes there.
-    big = min(MAX_VALUE, 100 * (big + 1))
-    for k, dm, tm in zip(vehicles, dist_m, dur_m, strict=True):
-        for j, other in enumerate(ends):
-            e = len(nodes) + j
+    # Nothing leaves an end depot (only its own vehicle gets there).
+    big = min(MAX_VALUE, 100 * (max(int(m.max()) for m in dist_m + dur_m) + 1))
+    for dm, tm in zip(dist_m, dur_m, strict=True):
+        for k in ends:
+            e = end_loc[k]
             dm[e, :] = tm[e, :] = big
-            if other != k:
-                dm[:, e] = tm[:, e] = big
             dm[e, e] = tm[e, e] = 0
 
     locations = [pyvrp.Location(0.0, 0.0, name=str(n)) for n in nodes]
@@ -236,7 +250,7 @@ def _build(
 
     types = []
     worst = 0
-    for j, k in enumerate(vehicles):
+    for k in vehicles:
         v = problem.vehicles[k]
         reserve = break_reserve(problem, k)
         utc = round(v.cost_per_duration * money) if problem.objective == "cost" else 0
@@ -254,13 +268,13 @@ def _build(
                 shift_duration=max(0, v.max_duration - reserve),
                 unit_distance_cost=1,
                 unit_duration_cost=utc,
-                profile=j,
+                profile=kinds.index(kind(k)),
                 reload_depots=reload_ids,
                 max_reloads=reloads,
                 name=v.name,
             )
         )
-        longest = int(dist_m[j][: len(nodes), : len(nodes)].max())
+        longest = int(dist_m[kinds.index(kind(k))][: len(nodes), : len(nodes)].max())
         worst = max(worst, 10 * longest + utc * (v.shift[1] - v.shift[0]))
     prize = min(worst + 1, MAX_VALUE // (len(todo) + 1))
     ndim = len(problem.dimensions)

@@ -1,0 +1,939 @@
+"""Route arithmetic for the calendar search: exact costs, insertion, local search.
+
+A route is a vehicle plus a list of *stops*: a customer index ``i >= 0``, or a
+facility (unloading) stop coded ``-1 - node``. The depot is implicit at both ends.
+
+Costs and feasibility are exact. When no customer has a time window and no lunch
+break can fall inside a shift (the PVRP-IF benchmarks), a route's duration is its
+travel plus service and unloading time, so a few array look-ups price a route
+(:meth:`RouteModel.evaluate`) and an insertion (:func:`best_insertion`) exactly.
+Otherwise every candidate route is priced by
+:func:`~planner.solve.schedule.schedule_route`, the one truth of timing.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from planner.solve.problem import DayVisit, PeriodicProblem, Route
+from planner.solve.schedule import schedule_route, travel_matrix
+
+INF = math.inf
+Demand = Any  # an int (one load dimension) or a tuple of ints
+
+
+def fac(node: int) -> int:
+    """The stop code of an unloading stop at facility ``node``."""
+    return -1 - node
+
+
+class RouteModel:
+    """What pricing routes needs, precomputed once per problem.
+
+    Parameters
+    ----------
+    problem
+        The problem; its matrices are turned into Python rows for fast look-ups.
+    neighbours
+        How many nearest customers each customer considers in local search.
+    """
+
+    def __init__(self, problem: PeriodicProblem, neighbours: int = 40) -> None:
+        p = problem
+        self.problem = p
+        self.ncust = len(p.customers)
+        self.node = [c.node for c in p.customers]
+        self.service = [c.service for c in p.customers]
+        self.ndim = len(p.dimensions)
+        self.one = self.ndim == 1
+        self.facilities = list(p.facilities)
+        self.fserv = p.facility_service
+        self.max_reloads = p.max_reloads
+        self.duration_objective = p.objective == "duration"
+        self.simple = all(c.window is None for c in p.customers) and all(
+            _no_break(v.break_window, v.break_duration, v.shift) for v in p.vehicles
+        )
+        facset = set(p.facilities)
+        rows: dict[tuple[float, float, float], tuple[list[Any], list[Any], list[Any]]] = {}
+        self.T: list[list[Any]] = []
+        self.D: list[list[Any]] = []
+        self.A: list[list[Any]] = []  # arc cost: travel, or distance and travel money
+        self.depot: list[int] = []
+        self.cap: list[Any] = []
+        self.maxdur: list[int] = []
+        self.cpd: list[float] = []
+        self.cpt: list[float] = []
+        self.unloads_home: list[bool] = []
+        self.vdays: list[set[int]] = []
+        for k, v in enumerate(p.vehicles):
+            cpd = 0.0 if self.duration_objective else v.cost_per_distance
+            cpt = 1.0 if self.duration_objective else v.cost_per_duration
+            key = (v.speed_factor, cpd, cpt)
+            if key not in rows:
+                t = travel_matrix(p, k)
+                a = t if self.duration_objective else cpd * p.distance + cpt * t
+                rows[key] = (t.tolist(), p.distance.tolist(), a.tolist())
+            t_rows, d_rows, a_rows = rows[key]
+            self.T.append(t_rows)
+            self.D.append(d_rows)
+            self.A.append(a_rows)
+            self.depot.append(v.depot)
+            self.cap.append(v.capacity[0] if self.one else tuple(v.capacity))
+            self.maxdur.append(min(v.max_duration, max(0, v.shift[1] - v.shift[0])))
+            self.cpd.append(cpd)
+            self.cpt.append(cpt)
+            self.unloads_home.append(v.depot in facset)
+            self.vdays.append(set(v.days))
+        self.fac_cost = [cpt * self.fserv for cpt in self.cpt]
+        # Demand of customer i on day d under pattern q: dem[i][q][d].
+        self.dem: list[list[dict[int, Demand]]] = []
+        for c in p.customers:
+            per = []
+            for pat in c.patterns:
+                per.append(
+                    {
+                        d: (v[0] if self.one else tuple(v))
+                        for d, v in zip(pat.days, pat.demands, strict=True)
+                    }
+                )
+            self.dem.append(per)
+        # Nearest customers by symmetric travel time.
+        nodes = self.node
+        self.near: list[list[int]] = [[] for _ in nodes]
+        if nodes:
+            sym = p.duration[np.ix_(nodes, nodes)].astype(float)
+            sym = sym + sym.T
+            np.fill_diagonal(sym, np.inf)
+            k = min(neighbours, len(nodes) - 1)
+            if k > 0:
+                order = np.argsort(sym, axis=1, kind="stable")[:, :k]
+                self.near = [[int(j) for j in row] for row in order]
+            self.sym = sym
+        else:
+            self.sym = np.zeros((0, 0))
+        self._close: dict[tuple[int, int], int] = {}
+        # Cost per unit of duration over the limit; 0: the limit is hard.
+        self.penalty = 0.0
+
+    # ----------------------------------------------------------------- pricing
+    def closing(self, v: int, node: int) -> int:
+        """The cheapest facility stop code between ``node`` and ``v``'s depot."""
+        key = (v, node)
+        got = self._close.get(key)
+        if got is None:
+            a = self.A[v]
+            dep = self.depot[v]
+            best = min(self.facilities, key=lambda f: (a[node][f] + a[f][dep], f))
+            got = self._close[key] = fac(best)
+        return got
+
+    def evaluate(
+        self, day: int, v: int, stops: Sequence[int], dem: dict[int, Demand]
+    ) -> tuple[float, int] | None:
+        """Exact (cost, duration) of a route, or ``None`` when it breaks a rule."""
+        if not stops:
+            return 0.0, 0
+        if day not in self.vdays[v]:
+            return None
+        if not self.simple:
+            return self._evaluate_general(day, v, stops, dem)
+        t = self.T[v]
+        node = self.node
+        serv = self.service
+        dep = self.depot[v]
+        prev = dep
+        travel = svc = nf = 0
+        dist = 0
+        need_dist = not self.duration_objective
+        drow = self.D[v]
+        cap = self.cap[v]
+        if self.one:
+            load = 0
+            for s in stops:
+                if s >= 0:
+                    n = node[s]
+                    svc += serv[s]
+                    load += dem[s]
+                    if load > cap:
+                        return None
+                else:
+                    n = -1 - s
+                    nf += 1
+                    load = 0
+                travel += t[prev][n]
+                if need_dist:
+                    dist += drow[prev][n]
+                prev = n
+            loaded = load > 0
+        else:
+            loads = [0] * self.ndim
+            for s in stops:
+                if s >= 0:
+                    n = node[s]
+                    svc += serv[s]
+                    loads = [a + b for a, b in zip(loads, dem[s], strict=True)]
+                    if any(a > b for a, b in zip(loads, cap, strict=True)):
+                        return None
+                else:
+                    n = -1 - s
+                    nf += 1
+                    loads = [0] * self.ndim
+                travel += t[prev][n]
+                if need_dist:
+                    dist += drow[prev][n]
+                prev = n
+            loaded = any(loads)
+        travel += t[prev][dep]
+        if need_dist:
+            dist += drow[prev][dep]
+        if loaded and not self.unloads_home[v]:
+            return None
+        if self.max_reloads is not None and nf > self.max_reloads:
+            return None
+        dur = travel + svc + nf * self.fserv
+        excess = 0.0
+        if dur > self.maxdur[v]:
+            if not self.penalty:
+                return None
+            excess = self.penalty * (dur - self.maxdur[v])
+        if self.duration_objective:
+            return float(travel) + excess, dur
+        return self.cpd[v] * dist + self.cpt[v] * dur + excess, dur
+
+    def _evaluate_general(
+        self, day: int, v: int, stops: Sequence[int], dem: dict[int, Demand]
+    ) -> tuple[float, int] | None:
+        p = self.problem
+        visits: list[DayVisit] = []
+        nodes: list[int] = []
+        idx: list[int] = []
+        for s in stops:
+            if s >= 0:
+                c = p.customers[s]
+                d = dem[s]
+                visits.append(
+                    DayVisit(s, c.node, (d,) if self.one else tuple(d), c.service, c.window)
+                )
+                nodes.append(c.node)
+                idx.append(len(visits) - 1)
+            else:
+                nodes.append(-1 - s)
+                idx.append(-1)
+        sched = schedule_route(p, day, visits, Route(v, tuple(nodes), tuple(idx)))
+        if not sched.feasible:
+            return None
+        return sched.cost, sched.duration
+
+    def arc(self, v: int, a: int, b: int) -> float:
+        return float(self.A[v][a][b])
+
+    def stop_node(self, v: int, s: int | None) -> int:
+        """The node of a stop (``None``: the vehicle's depot)."""
+        if s is None:
+            return self.depot[v]
+        return self.node[s] if s >= 0 else -1 - s
+
+
+def _no_break(window: tuple[int, int] | None, duration: int, shift: tuple[int, int]) -> bool:
+    if duration <= 0 or window is None:
+        return True
+    return window[1] < shift[0] or window[0] > shift[1]
+
+
+# --------------------------------------------------------------------- helpers
+def tidy(model: RouteModel, v: int, stops: list[int]) -> list[int]:
+    """Drop unloading stops that unload nothing; close a loaded route at a facility."""
+    out: list[int] = []
+    has_load = False
+    for s in stops:
+        if s < 0:
+            if not has_load:
+                continue
+            has_load = False
+        else:
+            has_load = True
+        out.append(s)
+    if has_load and not model.unloads_home[v]:
+        out.append(model.closing(v, model.node[out[-1]]))
+    return out
+
+
+def split(
+    model: RouteModel, v: int, customers: Sequence[int], dem: dict[int, Demand]
+) -> list[int] | None:
+    """The cheapest unloading stops for a fixed customer order (one pass of dynamic
+    programming over trip boundaries); ``None`` when a single visit overloads."""
+    n = len(customers)
+    if n == 0:
+        return []
+    a = model.A[v]
+    node = model.node
+    cap = model.cap[v]
+    fcost = model.fac_cost[v]
+    dep = model.depot[v]
+    nodes = [node[c] for c in customers]
+    best = [INF] * (n + 1)
+    back: list[tuple[int, int]] = [(-1, -1)] * (n + 1)
+    best[0] = 0.0
+    one = model.one
+    for i in range(n):
+        if best[i] == INF:
+            continue
+        if i == 0:
+            conn, via = float(a[dep][nodes[0]]), -1
+        else:
+            x, y = nodes[i - 1], nodes[i]
+            conn, via = min((a[x][f] + a[f][y] + fcost, f) for f in model.facilities)
+        base = best[i] + conn
+        inner = 0.0
+        load: Any = 0 if one else [0] * model.ndim
+        for j in range(i, n):
+            d = dem[customers[j]]
+            if one:
+                load += d
+                if load > cap:
+                    break
+            else:
+                load = [p + q for p, q in zip(load, d, strict=True)]
+                if any(p > q for p, q in zip(load, cap, strict=True)):
+                    break
+            if j > i:
+                inner += a[nodes[j - 1]][nodes[j]]
+            val = base + inner
+            if val < best[j + 1] - 1e-12:
+                best[j + 1] = val
+                back[j + 1] = (i, via)
+    if best[n] == INF:
+        return None
+    # Rebuild: trips and the facility before each trip start.
+    cuts: list[tuple[int, int]] = []
+    j = n
+    while j > 0:
+        i, via = back[j]
+        cuts.append((i, via))
+        j = i
+    cuts.reverse()
+    out: list[int] = []
+    for k, (i, via) in enumerate(cuts):
+        if k > 0:
+            out.append(fac(via))
+        end = cuts[k + 1][0] if k + 1 < len(cuts) else n
+        out.extend(customers[i:end])
+    return tidy(model, v, out)
+
+
+# ------------------------------------------------------------------ insertion
+class DayRoutes:
+    """One day's routes with their exact costs.
+
+    ``routes[r]`` is ``[vehicle, stops]``; ``costs[r]`` its cost and ``durs[r]`` its
+    duration. ``dem`` maps each customer served that day to its demand.
+    """
+
+    __slots__ = ("day", "routes", "costs", "durs", "dem")
+
+    def __init__(self, day: int, dem: dict[int, Demand]) -> None:
+        self.day = day
+        self.routes: list[list[Any]] = []
+        self.costs: list[float] = []
+        self.durs: list[int] = []
+        self.dem = dem
+
+    def copy(self) -> DayRoutes:
+        out = DayRoutes(self.day, dict(self.dem))
+        out.routes = [[v, list(s)] for v, s in self.routes]
+        out.costs = list(self.costs)
+        out.durs = list(self.durs)
+        return out
+
+    @property
+    def cost(self) -> float:
+        return sum(self.costs)
+
+    def find(self, customer: int) -> tuple[int, int] | None:
+        for r, (_, stops) in enumerate(self.routes):
+            if customer in stops:
+                return r, stops.index(customer)
+        return None
+
+    def set_route(self, model: RouteModel, r: int, stops: list[int]) -> bool:
+        """Replace route ``r``'s stops when feasible; empty routes are dropped."""
+        v = self.routes[r][0]
+        got = model.evaluate(self.day, v, stops, self.dem)
+        if got is None:
+            return False
+        if not stops:
+            del self.routes[r], self.costs[r], self.durs[r]
+            return True
+        self.routes[r][1] = stops
+        self.costs[r], self.durs[r] = got
+        return True
+
+    def add_route(self, model: RouteModel, v: int, stops: list[int]) -> bool:
+        got = model.evaluate(self.day, v, stops, self.dem)
+        if got is None or not stops:
+            return False
+        self.routes.append([v, stops])
+        self.costs.append(got[0])
+        self.durs.append(got[1])
+        return True
+
+    def remove(self, model: RouteModel, customer: int) -> float | None:
+        """Take ``customer`` out; returns the cost change, or ``None`` (and changes
+        nothing) when the route would break a rule without it (travel times that
+        break the triangle inequality can make a shorter route longer)."""
+        loc = self.find(customer)
+        if loc is None:
+            self.dem.pop(customer, None)
+            return 0.0
+        r, k = loc
+        v, stops = self.routes[r]
+        demand = self.dem.pop(customer)
+        new = tidy(model, v, stops[:k] + stops[k + 1 :])
+        got = model.evaluate(self.day, v, new, self.dem)
+        if got is None:
+            alt = split(model, v, [s for s in new if s >= 0], self.dem)
+            if alt is not None:
+                new = alt
+                got = model.evaluate(self.day, v, alt, self.dem)
+        if got is None:
+            self.dem[customer] = demand
+            return None
+        before = self.costs[r]
+        if not new:
+            del self.routes[r], self.costs[r], self.durs[r]
+            return -before
+        self.routes[r][1] = new
+        self.costs[r], self.durs[r] = got
+        return got[0] - before
+
+
+def insertion_options(
+    model: RouteModel,
+    day: DayRoutes,
+    customer: int,
+    demand: Demand,
+    *,
+    limit: int = 6,
+) -> list[tuple[float, int, list[int]]]:
+    """Feasible ways to add ``customer`` to ``day``: (cost change, route, new stops).
+
+    ``route`` is -1 - vehicle for a new route on an idle vehicle. The cheapest few
+    positions of every route are priced exactly; an overloaded trip gets its
+    unloading stops re-planned (:func:`split`).
+    """
+    u = model.node[customer]
+    d = day.day
+    out: list[tuple[float, int, list[int]]] = []
+    dem = day.dem
+    had = customer in dem
+    old = dem.get(customer)
+    dem[customer] = demand
+    try:
+        for r, (v, stops) in enumerate(day.routes):
+            if model.simple:
+                got_opt = _simple_option(model, day, r, customer, demand)
+                if got_opt is not None:
+                    out.append(got_opt)
+                continue
+            a = model.A[v]
+            dep = model.depot[v]
+            seq = [dep, *(model.node[s] if s >= 0 else -1 - s for s in stops), dep]
+            cands = sorted(
+                (a[seq[g]][u] + a[u][seq[g + 1]] - a[seq[g]][seq[g + 1]], g)
+                for g in range(len(seq) - 1)
+            )
+            tried = 0
+            resplit = 0
+            for _, g in cands:
+                if tried >= limit:
+                    break
+                tried += 1
+                new = [*stops[:g], customer, *stops[g:]]
+                if g == len(stops) and stops and stops[-1] < 0:
+                    new = tidy(model, v, new)
+                got = model.evaluate(d, v, new, dem)
+                if got is None and resplit < 2:
+                    resplit += 1
+                    alt = split(model, v, [s for s in new if s >= 0], dem)
+                    if alt is not None:
+                        got = model.evaluate(d, v, alt, dem)
+                        new = alt
+                if got is not None:
+                    out.append((got[0] - day.costs[r], r, new))
+        used = {v for v, _ in day.routes}
+        seen_types: set[tuple[int, ...]] = set()
+        for v in model.problem.vehicles_on(d):
+            if v in used:
+                continue
+            sig = (model.depot[v], id(model.A[v]), model.maxdur[v], hash(model.cap[v]))
+            if sig in seen_types:
+                continue
+            seen_types.add(sig)
+            new = tidy(model, v, [customer])
+            got = model.evaluate(d, v, new, dem)
+            if got is not None:
+                out.append((got[0], -1 - v, new))
+    finally:
+        if had:
+            dem[customer] = old
+        else:
+            del dem[customer]
+    out.sort(key=lambda t: t[0])
+    return out
+
+
+def _simple_option(
+    model: RouteModel, day: DayRoutes, r: int, customer: int, demand: Demand
+) -> tuple[float, int, list[int]] | None:
+    """The cheapest feasible insertion into route ``r`` when a route's duration is
+    travel plus service (no windows, no breaks): every gap priced exactly in O(1)."""
+    v, stops = day.routes[r]
+    t = model.T[v]
+    dr = model.D[v]
+    node = model.node
+    dep = model.depot[v]
+    one = model.one
+    cap = model.cap[v]
+    dem = day.dem
+    # Trip load per gap: the trip a customer inserted before stops[g] joins.
+    n = len(stops)
+    loads: list[Any] = [None] * (n + 1)
+    trip_start = 0
+    load: Any = 0 if one else (0,) * model.ndim
+    for k, s in enumerate(stops):
+        if s >= 0:
+            d = dem[s]
+            load = load + d if one else tuple(p + q for p, q in zip(load, d, strict=True))
+        else:
+            for g in range(trip_start, k + 1):
+                loads[g] = load
+            trip_start = k + 1
+            load = 0 if one else (0,) * model.ndim
+    tail_ok = model.unloads_home[v] or (n > 0 and stops[-1] >= 0)
+    for g in range(trip_start, n + 1):
+        loads[g] = load
+    if not tail_ok:
+        loads[n] = None
+    seq = [dep, *(node[s] if s >= 0 else -1 - s for s in stops), dep]
+    u = node[customer]
+    slack = model.maxdur[v] - day.durs[r] - model.service[customer]
+    cpd, cpt = model.cpd[v], model.cpt[v]
+    dur_obj = model.duration_objective
+    pen = model.penalty
+    best: tuple[float, int] | None = None
+    over: tuple[float, int] | None = None
+    for g in range(n + 1):
+        lg = loads[g]
+        if lg is None:
+            continue
+        x, y = seq[g], seq[g + 1]
+        dt = t[x][u] + t[u][y] - t[x][y]
+        extra = 0.0
+        if dt > slack:
+            if not pen:
+                continue
+            extra = pen * (min(dt - slack, dt + model.service[customer]) if slack >= 0 else dt + model.service[customer])
+        if dur_obj:
+            dc = float(dt) + extra
+        else:
+            dc = cpd * (dr[x][u] + dr[u][y] - dr[x][y]) + cpt * (dt + model.service[customer]) + extra
+        if one:
+            fits = lg + demand <= cap
+        else:
+            fits = all(p + q <= c for p, q, c in zip(lg, demand, cap, strict=True))
+        if fits:
+            if best is None or dc < best[0]:
+                best = (dc, g)
+        elif over is None or dc < over[0]:
+            over = (dc, g)
+    out: tuple[float, int, list[int]] | None = None
+    if best is not None:
+        g = best[1]
+        out = (best[0], r, [*stops[:g], customer, *stops[g:]])
+    if over is not None and (best is None or over[0] < best[0]):
+        # The cheapest place overloads its trip: re-plan the unloading stops.
+        g = over[1]
+        had = customer in dem
+        old = dem.get(customer)
+        dem[customer] = demand
+        try:
+            order = [s for s in [*stops[:g], customer, *stops[g:]] if s >= 0]
+            alt = split(model, v, order, dem)
+            got = model.evaluate(day.day, v, alt, dem) if alt is not None else None
+        finally:
+            if had:
+                dem[customer] = old
+            else:
+                del dem[customer]
+        if alt is not None and got is not None:
+            dc = got[0] - day.costs[r]
+            if out is None or dc < out[0]:
+                out = (dc, r, alt)
+    return out
+
+
+def apply_insertion(
+    model: RouteModel, day: DayRoutes, customer: int, demand: Demand, option: tuple[float, int, list[int]]
+) -> None:
+    """Carry out an option of :func:`insertion_options`."""
+    _, r, stops = option
+    day.dem[customer] = demand
+    if r < 0:
+        ok = day.add_route(model, -1 - r, stops)
+    else:
+        ok = day.set_route(model, r, stops)
+    if not ok:  # pragma: no cover - options are priced on the same state
+        raise RuntimeError("An insertion option no longer fits its day.")
+
+
+# --------------------------------------------------------------- local search
+def improve_day(
+    model: RouteModel,
+    day: DayRoutes,
+    rng: random.Random,
+    *,
+    focus: Sequence[int] | None = None,
+    max_moves: int = 10_000,
+) -> None:
+    """First-improvement local search on one day's routes (exact prices).
+
+    Moves: relocate a customer next to a near customer, swap two customers, exchange
+    route tails (2-opt*), 2-opt inside a route, and re-plan a route's unloading
+    stops. Only customers in ``focus`` (and their near neighbours) are tried first;
+    every move made queues the customers and routes it touched. ``None``: all.
+    """
+    ls = _LocalSearch(model, day)
+    if focus is None:
+        queue = [s for _, st in day.routes for s in st if s >= 0]
+        dirty = {v for v, _ in day.routes}
+    else:
+        present = set(ls.where)
+        seeds = [u for u in focus if u in present]
+        queue = list(seeds)
+        for u in seeds:
+            queue += [w for w in model.near[u][:8] if w in present]
+        dirty = {day.routes[ls.where[u][0]][0] for u in seeds}
+        queue = list(dict.fromkeys(queue))
+    rng.shuffle(queue)
+    queued = set(queue)
+    moves = 0
+    while (queue or dirty) and moves < max_moves:
+        while queue and moves < max_moves:
+            u = queue.pop()
+            queued.discard(u)
+            touched = ls.relocate(u) or ls.swap(u) or ls.tails(u)
+            if touched:
+                moves += 1
+                for w in touched:
+                    if w not in queued:
+                        queued.add(w)
+                        queue.append(w)
+                dirty.update(ls.last_vehicles)
+        for v in sorted(dirty):
+            r = next((k for k, (vv, _) in enumerate(day.routes) if vv == v), None)
+            if r is None:
+                continue
+            while ls.two_opt(r) or ls.resplit(r):
+                moves += 1
+                for w in ls.last_customers:
+                    if w not in queued:
+                        queued.add(w)
+                        queue.append(w)
+                r = next((k for k, (vv, _) in enumerate(day.routes) if vv == v), None)
+                if r is None or moves >= max_moves:
+                    break
+        dirty = set()
+
+
+class _LocalSearch:
+    """The moves of :func:`improve_day`, with each route's node sequence cached."""
+
+    def __init__(self, model: RouteModel, day: DayRoutes) -> None:
+        self.m = model
+        self.day = day
+        self.last_vehicles: list[int] = []
+        self.last_customers: list[int] = []
+        self.resplit_moves = True
+        self.refresh()
+
+    def refresh(self) -> None:
+        m = self.m
+        node = m.node
+        self.seqs = []
+        self.where: dict[int, tuple[int, int]] = {}
+        for r, (v, st) in enumerate(self.day.routes):
+            dep = m.depot[v]
+            self.seqs.append([dep, *(node[s] if s >= 0 else -1 - s for s in st), dep])
+            for k, s in enumerate(st):
+                if s >= 0:
+                    self.where[s] = (r, k)
+
+    def apply(self, changes: list[tuple[int, list[int]]]) -> bool:
+        """Apply route replacements when their exact total is lower."""
+        m, day = self.m, self.day
+        before = 0.0
+        after = 0.0
+        priced: list[tuple[int, list[int], tuple[float, int]]] = []
+        for r, stops in changes:
+            v = day.routes[r][0]
+            stops = tidy(m, v, stops)
+            got = m.evaluate(day.day, v, stops, day.dem)
+            if self.resplit_moves:
+                alt = split(m, v, [s for s in stops if s >= 0], day.dem)
+                if alt is not None and alt != stops:
+                    got2 = m.evaluate(day.day, v, alt, day.dem)
+                    if got2 is not None and (got is None or got2[0] < got[0]):
+                        stops, got = alt, got2
+            if got is None:
+                return False
+            before += day.costs[r]
+            after += got[0]
+            priced.append((r, stops, got))
+        if after >= before - 1e-9:
+            return False
+        empty = []
+        self.last_vehicles = []
+        self.last_customers = []
+        for r, stops, got in priced:
+            self.last_vehicles.append(day.routes[r][0])
+            self.last_customers += [s for s in stops if s >= 0]
+            day.routes[r][1] = stops
+            day.costs[r], day.durs[r] = got
+            if not stops:
+                empty.append(r)
+        for r in sorted(empty, reverse=True):
+            del day.routes[r], day.costs[r], day.durs[r]
+        self.refresh()
+        return True
+
+    def _near_moved(self) -> list[int]:
+        """Customers next to those the last move touched (by position in routes)."""
+        out: list[int] = []
+        for v in self.last_vehicles:
+            r = next((k for k, (vv, _) in enumerate(self.day.routes) if vv == v), None)
+            if r is not None:
+                out += [s for s in self.day.routes[r][1] if s >= 0]
+        return out
+
+    def relocate(self, u: int) -> list[int]:
+        loc = self.where.get(u)
+        if loc is None:
+            return []
+        m, day, where = self.m, self.day, self.where
+        r1, k1 = loc
+        v1, st1 = day.routes[r1]
+        a1 = m.A[v1]
+        seq1 = self.seqs[r1]
+        un = m.node[u]
+        gain = a1[seq1[k1]][un] + a1[un][seq1[k1 + 2]] - a1[seq1[k1]][seq1[k1 + 2]]
+        for w in m.near[u]:
+            loc2 = where.get(w)
+            if loc2 is None:
+                continue
+            r2, k2 = loc2
+            v2, st2 = day.routes[r2]
+            a2 = m.A[v2]
+            seq2 = self.seqs[r2]
+            for g in (k2, k2 + 1):  # before w, after w (gap index in stops)
+                if r2 == r1 and g in (k1, k1 + 1):
+                    continue
+                x, y = seq2[g], seq2[g + 1]
+                add = a2[x][un] + a2[un][y] - a2[x][y]
+                if add - gain >= -1e-9:
+                    continue
+                if r2 == r1:
+                    new = list(st1)
+                    new.insert(g, u)
+                    new.pop(k1 if g > k1 else k1 + 1)
+                    if self.apply([(r1, new)]):
+                        return self._near_moved()
+                else:
+                    n1 = st1[:k1] + st1[k1 + 1 :]
+                    n2 = [*st2[:g], u, *st2[g:]]
+                    if self.apply([(r1, n1), (r2, n2)]):
+                        return self._near_moved()
+        return []
+
+    def swap(self, u: int) -> list[int]:
+        loc = self.where.get(u)
+        if loc is None:
+            return []
+        m, day, where = self.m, self.day, self.where
+        r1, k1 = loc
+        un = m.node[u]
+        for w in m.near[u]:
+            loc2 = where.get(w)
+            if loc2 is None:
+                continue
+            r2, k2 = loc2
+            if r1 == r2 and abs(k1 - k2) <= 1:
+                continue
+            v1, st1 = day.routes[r1]
+            v2, st2 = day.routes[r2]
+            s1, s2 = self.seqs[r1], self.seqs[r2]
+            wn = m.node[w]
+            a1, a2 = m.A[v1], m.A[v2]
+            delta = (
+                a1[s1[k1]][wn] + a1[wn][s1[k1 + 2]] - a1[s1[k1]][un] - a1[un][s1[k1 + 2]]
+                + a2[s2[k2]][un] + a2[un][s2[k2 + 2]] - a2[s2[k2]][wn] - a2[wn][s2[k2 + 2]]
+            )
+            if delta >= -1e-9:
+                continue
+            if r1 == r2:
+                new = list(st1)
+                new[k1], new[k2] = w, u
+                if self.apply([(r1, new)]):
+                    return self._near_moved()
+            else:
+                n1, n2 = list(st1), list(st2)
+                n1[k1], n2[k2] = w, u
+                if self.apply([(r1, n1), (r2, n2)]):
+                    return self._near_moved()
+        return []
+
+    def tails(self, u: int) -> list[int]:
+        """2-opt*: route 1 up to ``u`` then route 2 from a near ``w`` on, and vice versa."""
+        loc = self.where.get(u)
+        if loc is None:
+            return []
+        m, day, where = self.m, self.day, self.where
+        r1, k1 = loc
+        for w in m.near[u]:
+            loc2 = where.get(w)
+            if loc2 is None or loc2[0] == r1:
+                continue
+            r2, k2 = loc2
+            v1, st1 = day.routes[r1]
+            v2, st2 = day.routes[r2]
+            s1, s2 = self.seqs[r1], self.seqs[r2]
+            a1, a2 = m.A[v1], m.A[v2]
+            # new1 = st1[:k1+1] + st2[k2:], new2 = st2[:k2] + st1[k1+1:]
+            delta = (
+                a1[s1[k1 + 1]][s2[k2 + 1]] + a2[s2[k2]][s1[k1 + 2]]
+                - a1[s1[k1 + 1]][s1[k1 + 2]] - a2[s2[k2]][s2[k2 + 1]]
+            )
+            if delta >= -1e-9:
+                continue
+            n1 = st1[: k1 + 1] + st2[k2:]
+            n2 = st2[:k2] + st1[k1 + 1 :]
+            if self.apply([(r1, n1), (r2, n2)]):
+                return self._near_moved()
+        return []
+
+    def two_opt(self, r: int) -> bool:
+        """Reverse a stretch of route ``r`` (asymmetric costs priced exactly)."""
+        if r >= len(self.day.routes):
+            return False
+        v, st = self.day.routes[r]
+        a = self.m.A[v]
+        seq = self.seqs[r]
+        n = len(seq)
+        fwd = [0.0] * n
+        bwd = [0.0] * n
+        for k in range(1, n):
+            fwd[k] = fwd[k - 1] + a[seq[k - 1]][seq[k]]
+            bwd[k] = bwd[k - 1] + a[seq[k]][seq[k - 1]]
+        for i in range(1, n - 2):
+            ai = a[seq[i - 1]]
+            for j in range(i + 1, n - 1):
+                old = ai[seq[i]] + (fwd[j] - fwd[i]) + a[seq[j]][seq[j + 1]]
+                new = ai[seq[j]] + (bwd[j] - bwd[i]) + a[seq[i]][seq[j + 1]]
+                if new - old < -1e-9:
+                    cand = st[: i - 1] + st[i - 1 : j][::-1] + st[j:]
+                    if self.apply([(r, cand)]):
+                        return True
+        return False
+
+    def resplit(self, r: int) -> bool:
+        v, st = self.day.routes[r]
+        alt = split(self.m, v, [s for s in st if s >= 0], self.day.dem)
+        if alt is None or alt == st:
+            return False
+        return self.apply([(r, alt)])
+
+
+def eliminate_route(model: RouteModel, day: DayRoutes, rng: random.Random) -> bool:
+    """Try to serve a day with one route fewer: the cheapest route's customers go into
+    the other routes, which may run over their duration limit (at a price) until
+    local search brings them back within it. Kept when feasible and cheaper."""
+    if not model.simple or len(day.routes) < 2:
+        return False
+    r = min(range(len(day.routes)), key=lambda k: (day.costs[k], k))
+    trial = day.copy()
+    custs = [s for s in trial.routes[r][1] if s >= 0]
+    del trial.routes[r], trial.costs[r], trial.durs[r]
+    rng.shuffle(custs)
+    saved = model.penalty
+    model.penalty = 4.0 * max(model.cpt) if not model.duration_objective else 4.0
+    try:
+        for c in custs:
+            d = trial.dem.pop(c)
+            opts = [o for o in insertion_options(model, trial, c, d) if o[1] >= 0]
+            if not opts:
+                return False
+            apply_insertion(model, trial, c, d, opts[0])
+        improve_day(model, trial, rng)
+    finally:
+        model.penalty = saved
+    for k, (v, st) in enumerate(trial.routes):
+        got = model.evaluate(trial.day, v, st, trial.dem)
+        if got is None:
+            return False
+        trial.costs[k], trial.durs[k] = got
+    if trial.cost >= day.cost - 1e-9:
+        return False
+    day.routes, day.costs, day.durs = trial.routes, trial.costs, trial.durs
+    return True
+
+
+def shake_day(model: RouteModel, day: DayRoutes, rng: random.Random, rounds: int) -> bool:
+    """Ruin and recreate inside one day: a few near customers leave their routes and
+    come back by regret, local search follows; kept when cheaper."""
+    improved = False
+    for _ in range(rounds):
+        custs = [s for _, st in day.routes for s in st if s >= 0]
+        if len(custs) < 3:
+            break
+        k = rng.randint(2, max(2, min(len(custs) // 2, 12)))
+        seed = custs[rng.randrange(len(custs))]
+        present = set(custs)
+        near = [w for w in model.near[seed] if w in present]
+        chosen = [seed]
+        while len(chosen) < k and near:
+            chosen.append(near.pop(min(int(len(near) * rng.random() ** 2), len(near) - 1)))
+        trial = day.copy()
+        dems = {}
+        for c in chosen:
+            dems[c] = trial.dem[c]
+            if trial.remove(model, c) is None:
+                return improved
+        todo = list(chosen)
+        ok = True
+        while todo:
+            scored = []
+            for c in todo:
+                opts = insertion_options(model, trial, c, dems[c], limit=3)
+                if not opts:
+                    ok = False
+                    break
+                reg = (opts[1][0] if len(opts) > 1 else opts[0][0] + 1e6) - opts[0][0]
+                scored.append((-reg, opts[0][0], c, opts[0]))
+            if not ok:
+                break
+            scored.sort(key=lambda t: (t[0], t[1], t[2]))
+            _, _, c, opt = scored[0]
+            apply_insertion(model, trial, c, dems[c], opt)
+            todo.remove(c)
+        if not ok:
+            continue
+        improve_day(model, trial, rng, focus=chosen)
+        if trial.cost < day.cost - 1e-9:
+            day.routes, day.costs, day.durs, day.dem = trial.routes, trial.costs, trial.durs, trial.dem
+            improved = True
+    return improved

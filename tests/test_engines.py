@@ -1,0 +1,253 @@
+"""Both routing engines on tiny hand-checked days and on random small days."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from planner.solve.engines import ENGINES, get_engine
+from planner.solve.engines.ortools_engine import ORToolsEngine
+from planner.solve.engines.protocol import RoutingEngine
+from planner.solve.engines.pyvrp_engine import PyVRPEngine
+from planner.solve.problem import (
+    Customer,
+    DaySolution,
+    DayVisit,
+    Pattern,
+    PeriodicProblem,
+    Vehicle,
+    day_visits,
+)
+from planner.solve.schedule import schedule_route
+
+LIMIT = 0.5  # seconds per day: the days here are tiny
+
+
+def line_day(
+    xs: Sequence[int],
+    demands: Sequence[int],
+    *,
+    capacity: int = 100,
+    windows: Sequence[tuple[int, int] | None] | None = None,
+    facility_x: int = 30,
+) -> tuple[PeriodicProblem, tuple[DayVisit, ...]]:
+    """Depot (node 0) at 0, a facility (node 1) at ``facility_x``, customers at ``xs``."""
+    x = np.array([0, facility_x, *xs])
+    dur = np.abs(x[:, None] - x[None, :]).astype(np.int64)
+    wins = windows or [None] * len(xs)
+    custs = tuple(
+        Customer(2 + i, (Pattern((0,), ((d,),)),), service=0, window=w)
+        for i, (d, w) in enumerate(zip(demands, wins, strict=True))
+    )
+    veh = Vehicle("T1", 0, (capacity,), (360, 1080), 600, (0,))
+    p = PeriodicProblem(1, dur, dur * 1000, (0,), (1,), custs, (veh,), facility_service=5)
+    return p, day_visits(p, (0,) * len(xs), 0)
+
+
+def random_day(
+    seed: int,
+    n: int,
+    nveh: int,
+    *,
+    breaks: bool = True,
+    depot_facility: bool = False,
+    objective: str = "duration",
+    max_reloads: int | None = None,
+) -> tuple[PeriodicProblem, tuple[DayVisit, ...]]:
+    """A random day in a 40 km square: 2 load dimensions, windows, breaks, speeds."""
+    rng = np.random.default_rng(seed)
+    nfac = int(rng.integers(1, 3))
+    m = 2 + nfac + n  # two depots
+    xy = rng.uniform(0, 40_000, size=(m, 2))
+    d = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1)) * 1.3
+    dist = np.rint(d).astype(np.int64)
+    dur = np.ceil(d / 700).astype(np.int64)
+    facilities = tuple(range(2, 2 + nfac)) + ((0,) if depot_facility else ())
+    custs = []
+    for i in range(n):
+        w = None
+        if rng.random() < 0.3:
+            a = int(rng.integers(420, 900))
+            w = (a, a + int(rng.integers(30, 240)))
+        demand = (int(rng.integers(0, 400)), int(rng.integers(0, 8)))
+        service = int(rng.integers(0, 20))
+        custs.append(Customer(2 + nfac + i, (Pattern((0,), (demand,)),), service, w))
+    vehicles = tuple(
+        Vehicle(
+            f"T{k}",
+            int(rng.integers(0, 2)),
+            (int(rng.integers(600, 2000)), int(rng.integers(10, 30))),
+            (420, 1020),
+            int(rng.integers(300, 600)),
+            (0,),
+            cost_per_distance=0.002,
+            cost_per_duration=0.5,
+            speed_factor=float(rng.choice([1.0, 1.0, 1.25])),
+            break_window=(690, 780) if breaks else None,
+            break_duration=45 if breaks else 0,
+        )
+        for k in range(nveh)
+    )
+    p = PeriodicProblem(
+        1,
+        dur,
+        dist,
+        (0, 1),
+        facilities,
+        tuple(custs),
+        vehicles,
+        dimensions=("kg", "m3"),
+        objective=objective,
+        facility_service=15,
+        max_reloads=max_reloads,
+    )
+    return p, day_visits(p, (0,) * n, 0)
+
+
+def check_day(problem: PeriodicProblem, visits: Sequence[DayVisit], sol: DaySolution) -> list[int]:
+    """Assert the engine contract; return the served visits."""
+    served: list[int] = []
+    used = [r.vehicle for r in sol.routes]
+    assert len(used) == len(set(used))
+    for r in sol.routes:
+        assert r.vehicle in problem.vehicles_on(sol.day)
+        sched = schedule_route(problem, sol.day, visits, r)
+        assert sched.feasible, sched.violations
+        depot = problem.vehicles[r.vehicle].depot
+        if depot not in problem.facilities:
+            assert not any(sched.end_load)  # ends empty: unloaded at a facility
+        served += [i for i in r.visits if i >= 0]
+    assert len(served) == len(set(served))
+    assert sorted(served + list(sol.unrouted)) == list(range(len(visits)))
+    return served
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> RoutingEngine:
+    return get_engine(request.param)
+
+
+def test_get_engine() -> None:
+    assert isinstance(get_engine("pyvrp"), PyVRPEngine)
+    assert isinstance(get_engine("ortools"), ORToolsEngine)
+    assert {get_engine(n).name for n in ENGINES} == set(ENGINES)
+    with pytest.raises(ValueError, match="Unknown routing engine 'vroom'"):
+        get_engine("vroom")
+
+
+def test_known_optimum(engine: RoutingEngine) -> None:
+    # Out along the line and home through the facility at 30: 10+10+5+5+30 = 60
+    # minutes of travel; any other order drives back and forth.
+    p, visits = line_day([20, 10, 25], [1, 1, 1])
+    sol = engine.route_day(p, 0, visits, time_limit=LIMIT, seed=1)
+    check_day(p, visits, sol)
+    (route,) = sol.routes
+    assert route.stops == (3, 2, 4, 1)
+    assert schedule_route(p, 0, visits, route).cost == 60
+
+
+def test_capacity_forces_an_unload_trip(engine: RoutingEngine) -> None:
+    # 6 + 6 > 10: 0 -> 10 -> F(30) -> 20 -> F(30) -> 0 = 10+20+10+10+30 = 80.
+    p, visits = line_day([10, 20], [6, 6], capacity=10)
+    sol = engine.route_day(p, 0, visits, time_limit=LIMIT, seed=1)
+    check_day(p, visits, sol)
+    (route,) = sol.routes
+    assert route.visits == (0, -1, 1, -1)
+    assert schedule_route(p, 0, visits, route).cost == 80
+
+
+def test_visit_outside_every_shift_is_unrouted(engine: RoutingEngine) -> None:
+    p, visits = line_day([10, 20], [1, 1], windows=[None, (1200, 1300)])
+    sol = engine.route_day(p, 0, visits, time_limit=LIMIT, seed=1)
+    assert check_day(p, visits, sol) == [0]
+    assert sol.unrouted == (1,)
+
+
+def test_too_heavy_visit_is_unrouted(engine: RoutingEngine) -> None:
+    p, visits = line_day([10, 20], [50, 150])
+    sol = engine.route_day(p, 0, visits, time_limit=LIMIT, seed=1)
+    assert check_day(p, visits, sol) == [0]
+
+
+def test_no_visits_and_no_vehicles(engine: RoutingEngine) -> None:
+    p, _ = line_day([10], [1])
+    assert engine.route_day(p, 0, (), time_limit=LIMIT, seed=1) == DaySolution(0, ())
+    p2, visits2 = random_day(3, 4, 1)
+    sol = engine.route_day(p2, 1, visits2, time_limit=LIMIT, seed=1)  # nobody works day 1
+    assert sol.routes == () and sol.unrouted == (0, 1, 2, 3)
+
+
+@pytest.mark.parametrize("depot_facility", [False, True])
+def test_every_visit_served_when_roomy(engine: RoutingEngine, depot_facility: bool) -> None:
+    p, visits = random_day(7, 8, 3, breaks=False, depot_facility=depot_facility)
+    p = PeriodicProblem(
+        1,
+        p.duration,
+        p.distance,
+        p.depots,
+        p.facilities,
+        tuple(Customer(c.node, c.patterns, c.service) for c in p.customers),  # no windows
+        tuple(Vehicle(v.name, v.depot, (5000, 100), (360, 1080), 720, (0,)) for v in p.vehicles),
+        dimensions=p.dimensions,
+        facility_service=15,
+    )
+    visits = day_visits(p, (0,) * len(p.customers), 0)
+    sol = engine.route_day(p, 0, visits, time_limit=LIMIT, seed=1)
+    assert len(check_day(p, visits, sol)) == len(visits)
+
+
+@pytest.mark.parametrize("name", ENGINES)
+@settings(
+    max_examples=8,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(5, 12),
+    nveh=st.integers(1, 3),
+    breaks=st.booleans(),
+    depot_facility=st.booleans(),
+    objective=st.sampled_from(["duration", "cost"]),
+    max_reloads=st.sampled_from([None, 1, 3]),
+)
+def test_random_days_keep_the_contract(
+    name: str,
+    seed: int,
+    n: int,
+    nveh: int,
+    breaks: bool,
+    depot_facility: bool,
+    objective: str,
+    max_reloads: int | None,
+) -> None:
+    p, visits = random_day(
+        seed,
+        n,
+        nveh,
+        breaks=breaks,
+        depot_facility=depot_facility,
+        objective=objective,
+        max_reloads=max_reloads,
+    )
+    sol = get_engine(name).route_day(p, 0, visits, time_limit=0.3, seed=seed)
+    check_day(p, visits, sol)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: PyVRPEngine(max_iterations=400), lambda: ORToolsEngine(max_solutions=200)],
+    ids=ENGINES,
+)
+def test_same_seed_same_solution(make: object) -> None:
+    assert callable(make)
+    p, visits = random_day(11, 12, 2)
+    first = make().route_day(p, 0, visits, time_limit=5.0, seed=3)
+    again = make().route_day(p, 0, visits, time_limit=5.0, seed=3)
+    assert first == again
+    check_day(p, visits, first)
