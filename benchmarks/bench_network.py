@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import resource
 import sys
 import time
 from collections.abc import Callable
@@ -31,6 +30,11 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None  # type: ignore[assignment]
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -82,7 +86,9 @@ def synthetic_places(roads: gpd.GeoDataFrame, count: int, rng: np.random.Generat
 
 
 def cpu_seconds() -> float:
-    """CPU time of this process and its finished child processes."""
+    """CPU time of this process and its finished child processes (Unix only)."""
+    if resource is None:
+        return time.process_time()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return time.process_time() + children.ru_utime + children.ru_stime
 

@@ -104,20 +104,23 @@ def synth(
     """Generate a region: the Otog Banner default, or a synthetic one from parameters."""
     from planner import synth as gen
 
-    if region == "otog":
-        params = gen.otog_params(seed=seed)
-    elif region == "random":
-        params = gen.synthetic_params(
-            points=points,
-            households=households,
-            townships=townships,
-            area_km2=area_km2,
-            trucks=trucks,
-            seed=seed,
-        )
-    else:
-        raise _fail(ValueError(f"expected region 'otog' or 'random', found {region!r}"))
-    summary = gen.generate_region(params, out_dir, scenario)
+    try:
+        if region == "otog":
+            params = gen.otog_params(seed=seed)
+        elif region == "random":
+            params = gen.synthetic_params(
+                points=points,
+                households=households,
+                townships=townships,
+                area_km2=area_km2,
+                trucks=trucks,
+                seed=seed,
+            )
+        else:
+            raise ValueError(f"expected region 'otog' or 'random', found {region!r}")
+        summary = gen.generate_region(params, out_dir, scenario)
+    except ValueError as exc:  # the generator's parameter checks
+        raise _fail(exc) from None
     out.print(f"[green]wrote[/] {out_dir}: {summary}", highlight=False)
 
 

@@ -245,13 +245,13 @@ def test_snap_hand_computed():
     assert s.connector_m == pytest.approx([300, 300, 50], abs=1e-6)
     assert s.x - X0 == pytest.approx([400, 1000, 0], abs=1e-6)
     assert s.y - Y0 == pytest.approx([0, 250, 0], abs=1e-6)
-    for p, offset in zip(range(3), (400, 250, 0), strict=True):
-        u = s.edge[p][0]
-        start = (G.nodes[u]["x"] - X0, G.nodes[u]["y"] - Y0)
-        # offsets run from u, whichever direction of the two-way road was picked
-        expected = (
-            offset if start in ((0, 0), (1000, 0)) else G.edges[tuple(s.edge[p])]["length"] - offset
-        )
+    # The offset runs from the edge's u (either direction of the two-way road).
+    main, spur = {(0, 0), (1000, 0)}, {(1000, 0), (1000, 500)}
+    for p, road_ends in enumerate([main, spur, main]):
+        u, v, _ = s.edge[p]
+        ux, uy = G.nodes[u]["x"] - X0, G.nodes[u]["y"] - Y0
+        assert {(ux, uy), (G.nodes[v]["x"] - X0, G.nodes[v]["y"] - Y0)} == road_ends
+        expected = math.hypot(s.x[p] - X0 - ux, s.y[p] - Y0 - uy)
         assert s.offset_m[p] == pytest.approx(expected, abs=1e-6)
     assert s.warnings == ()
     with pytest.raises(ValueError, match="read-only"):
