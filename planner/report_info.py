@@ -28,8 +28,10 @@ def region_info(scenario: Scenario, console: Console) -> None:
     hh = Counter(h.point for h in scenario.households)
     for town, ids in sorted(towns.items()):
         g = {p.gacha_code or p.gacha for p in scenario.points if p.id in set(ids)}
-        households = sum(hh[i] for i in ids) if scenario.households else sum(
-            p.households for p in scenario.points if p.id in set(ids)
+        households = (
+            sum(hh[i] for i in ids)
+            if scenario.households
+            else sum(p.households for p in scenario.points if p.id in set(ids))
         )
         t.add_row(
             town,
@@ -74,7 +76,9 @@ def region_info(scenario: Scenario, console: Console) -> None:
     dates = scenario.service_dates
     console.print(
         f"Month {s.month.month} ({s.month.timezone}): {len(dates)} service days, "
-        f"{dates[0]} … {dates[-1]}" if dates else f"Month {s.month.month}: no service day",
+        f"{dates[0]} … {dates[-1]}"
+        if dates
+        else f"Month {s.month.month}: no service day",
         highlight=False,
     )
 

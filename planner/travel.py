@@ -72,9 +72,7 @@ def build_travel(scenario: Scenario, *, cache_dir: Path | None = None) -> Travel
             "lat": [p.lat for p in places],
         }
     )
-    snapping = snap(
-        graph, table, offroad_speed_kmh=reg.offroad_speed_kmh, warn_km=reg.snap_warn_km
-    )
+    snapping = snap(graph, table, offroad_speed_kmh=reg.offroad_speed_kmh, warn_km=reg.snap_warn_km)
     key = matrix_key(
         scenario.content_hash,
         repr(sorted(reg.road_speeds_kmh.items())),

@@ -60,9 +60,24 @@ def test_check_finds_a_tampered_plan(tmp_path):
 def test_synth_random_region(tmp_path):
     res = runner.invoke(
         app,
-        ["synth", "random", "--out", str(tmp_path / "r"), "--scenario", str(tmp_path / "r.toml"),
-         "--points", "12", "--households", "200", "--townships", "2", "--trucks", "2",
-         "--area-km2", "500"],
+        [
+            "synth",
+            "random",
+            "--out",
+            str(tmp_path / "r"),
+            "--scenario",
+            str(tmp_path / "r.toml"),
+            "--points",
+            "12",
+            "--households",
+            "200",
+            "--townships",
+            "2",
+            "--trucks",
+            "2",
+            "--area-km2",
+            "500",
+        ],
     )
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["validate", str(tmp_path / "r.toml")])
@@ -75,7 +90,8 @@ def test_unknown_region_name_is_refused(tmp_path):
 
 
 def test_impossible_region_parameters_exit_2(tmp_path):
-    res = runner.invoke(app, ["synth", "random", "--out", str(tmp_path), "--townships", "3",
-                              "--trucks", "1"])
+    res = runner.invoke(
+        app, ["synth", "random", "--out", str(tmp_path), "--townships", "3", "--trucks", "1"]
+    )
     assert res.exit_code == 2
     assert "trucks" in res.output and "Traceback" not in res.output

@@ -84,8 +84,9 @@ def test_truck_smaller_than_one_visit_is_explained(tmp_path):
 def test_point_out_of_reach_in_a_shift_is_explained(tmp_path):
     def edit(t: str) -> str:
         return t.replace("max_work_min", "#").replace(
-            "cost_per_km = 2.0", 'shift_start = "08:00"\nshift_end = "08:20"\nlunch_min = 0\n'
-            "max_work_min = 20\ncost_per_km = 2.0"
+            "cost_per_km = 2.0",
+            'shift_start = "08:00"\nshift_end = "08:20"\nlunch_min = 0\n'
+            "max_work_min = 20\ncost_per_km = 2.0",
         )
 
     result = plan_month(load_scenario(_copy_tiny(tmp_path, edit)), tmp_path / "o", time_limit=3)
@@ -115,16 +116,20 @@ def test_unreachable_point_is_named(tmp_path):
 
 def test_month_of_holidays_is_refused(tmp_path):
     def edit(t: str) -> str:
-        return t.replace('service_weekdays = ["mon", "tue", "wed", "thu", "fri"]',
-                         'service_weekdays = ["sat"]').replace(
+        return t.replace(
+            'service_weekdays = ["mon", "tue", "wed", "thu", "fri"]', 'service_weekdays = ["sat"]'
+        ).replace(
             'holidays = ["2026-12-25"]',
-            'holidays = ["2026-12-05", "2026-12-12", "2026-12-19", "2026-12-26"]')
+            'holidays = ["2026-12-05", "2026-12-12", "2026-12-19", "2026-12-26"]',
+        )
 
     with pytest.raises(ScenarioError, match="at least one service day"):
         load_scenario(_copy_tiny(tmp_path, edit))
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(seed=st.integers(0, 10_000), points=st.integers(6, 14))
 def test_random_regions_plan_cleanly(tmp_path_factory, seed, points):
     from planner.synth import generate_region, synthetic_params

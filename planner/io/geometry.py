@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from shapely import Point
-from shapely.geometry.base import BaseGeometry
 import numpy as np
 import shapely
+from shapely import Point
+from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
 from planner._errors import Issue, issue

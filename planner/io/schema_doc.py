@@ -75,10 +75,8 @@ def _type_name(info: FieldInfo) -> str:
 def _default(info: FieldInfo) -> str:
     if info.is_required():
         return "required"
-    if info.default_factory is not None:
-        value = info.default_factory()  # type: ignore[call-arg]
-    else:
-        value = info.default
+    factory = info.default_factory
+    value = factory() if factory is not None else info.default  # type: ignore[call-arg]
     if isinstance(value, BaseModel):
         return "see its section"
     if value is None:

@@ -86,7 +86,7 @@ class ScenarioProblem:
 
 def _service_minutes(scenario: Scenario, households: int) -> int:
     vs = scenario.settings.visits
-    return int(math.ceil(vs.service_min_base + vs.service_min_per_household * households))
+    return math.ceil(vs.service_min_base + vs.service_min_per_household * households)
 
 
 def build_problem(scenario: Scenario, travel: Travel) -> ScenarioProblem:
@@ -129,7 +129,7 @@ def build_problem(scenario: Scenario, travel: Travel) -> ScenarioProblem:
             for j in range(len(combo)):
                 days = _accumulation(dates, combo, j, month_length, s.month.previous_visit_days)
                 load = load_model.load({c: r * days for c, r in daily[p.id].items()})
-                demands.append(tuple(int(math.ceil(load[d] * LOAD_UNITS[d])) for d in dims))
+                demands.append(tuple(math.ceil(load[d] * LOAD_UNITS[d]) for d in dims))
             pats.append(Pattern(combo, tuple(demands)))
         customers.append(
             Customer(
@@ -148,7 +148,7 @@ def build_problem(scenario: Scenario, travel: Travel) -> ScenarioProblem:
             Vehicle(
                 name=v.id,
                 depot=node_of[v.depot],
-                capacity=tuple(int(math.floor(cap[d] * LOAD_UNITS[d])) for d in dims),
+                capacity=tuple(math.floor(cap[d] * LOAD_UNITS[d]) for d in dims),
                 shift=(minutes_of(v.shift_start), minutes_of(v.shift_end)),
                 max_duration=v.max_work_min,
                 days=tuple(range(len(dates))),
@@ -173,7 +173,7 @@ def build_problem(scenario: Scenario, travel: Travel) -> ScenarioProblem:
         dimensions=dims,
         objective="cost",
         node_names=tuple(p.id for p in places),
-        facility_service=int(math.ceil(s.stations_settings.unload_min)),
+        facility_service=math.ceil(s.stations_settings.unload_min),
     )
     return ScenarioProblem(
         problem=problem,

@@ -17,6 +17,7 @@ The search (:mod:`planner.solve.search`) then improves points one by one.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -48,7 +49,9 @@ def make_groups(problem: PeriodicProblem, *, fill: float = 0.75) -> list[Group]:
     D = problem.duration.astype(float)
     depots = sorted({v.depot for v in problem.vehicles})
     unload = float(problem.facility_service)
-    caps = [max(1, min(v.capacity[k] for v in problem.vehicles)) for k in range(len(problem.dimensions))]
+    caps = [
+        max(1, min(v.capacity[k] for v in problem.vehicles)) for k in range(len(problem.dimensions))
+    ]
 
     def near_facility(node: int) -> float:
         return min(D[node, f] for f in problem.facilities)
@@ -80,7 +83,12 @@ def make_groups(problem: PeriodicProblem, *, fill: float = 0.75) -> list[Group]:
                     for cand in cands[:8]:
                         trial_load = load + np.array(_demand(problem, cand), dtype=float)
                         trial = _estimate(
-                            problem, depot, [*chosen, cand], trial_load, caps, unload,
+                            problem,
+                            depot,
+                            [*chosen, cand],
+                            trial_load,
+                            caps,
+                            unload,
                             near_facility,
                         )
                         if trial <= budget:
@@ -113,7 +121,7 @@ def _estimate(
     D = problem.duration
     nodes = [problem.customers[i].node for i in chosen]
     travel = float(D[depot, nodes[0]])
-    travel += sum(float(D[a, b]) for a, b in zip(nodes, nodes[1:], strict=False))
+    travel += sum(float(D[a, b]) for a, b in itertools.pairwise(nodes))
     trips = max(1.0, float(np.ceil(max(load[k] / caps[k] for k in range(len(caps))))))
     back = near_facility(nodes[-1]) + min(float(D[f, depot]) for f in problem.facilities)  # type: ignore[operator]
     # Extra trips: to a station and back into the area, about twice the mean hop out.
@@ -150,7 +158,7 @@ def group_calendar(
                 day_terms[(grp.depot, d)].append(xg[p])
                 work_terms[d].append((int(grp.minutes), xg[p]))
             if costs:
-                objective.append(int(round(costs[p])) * len(grp.customers) * xg[p])
+                objective.append(round(costs[p]) * len(grp.customers) * xg[p])
     overflow = []
     for (depot, _d), terms in sorted(day_terms.items()):
         # More groups than trucks at a depot is allowed at a price: the router may

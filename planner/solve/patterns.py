@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from itertools import combinations
+from itertools import combinations, pairwise
 
 
 def enumerate_patterns(
@@ -41,7 +41,7 @@ def enumerate_patterns(
     max_gap = max(min_gap, math.ceil(ideal * max_gap_factor))
     found: list[tuple[float, tuple[int, ...]]] = []
     for combo in _gapped_combinations(ordinals, visits, min_gap, max_gap):
-        gaps = [ordinals[b] - ordinals[a] for a, b in zip(combo, combo[1:], strict=False)]
+        gaps = [ordinals[b] - ordinals[a] for a, b in pairwise(combo)]
         wrap = ordinals[combo[0]] + month_length - ordinals[combo[-1]]
         if visits > 1 and not min_gap <= wrap <= max_gap:
             continue
