@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from planner._errors import NetworkError, PlanError, PlannerError, ScenarioError
+from planner.model import Scenario
 
 app = typer.Typer(
     help="Plan mobile waste collection and recycling exchange runs for rural regions.",
@@ -36,7 +37,7 @@ def _fail(exc: Exception) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _load(path: Path, strict: bool):  # type: ignore[no-untyped-def]
+def _load(path: Path, strict: bool) -> Scenario:
     from planner.io.scenario import load_scenario
 
     try:
@@ -64,7 +65,7 @@ def validate(scenario: ScenarioArg, strict: Strict = False) -> None:
         raise _fail(exc) from None
     warnings = (*sc.warnings, *travel.warnings)
     if strict and warnings:
-        raise _fail(ScenarioError(warnings))  # type: ignore[arg-type]
+        raise _fail(ScenarioError(warnings))
     _print_warnings(warnings)
     out.print(
         f"[green]ok:[/] {scenario} — {len(sc.points)} points, {len(sc.households)} households, "

@@ -287,20 +287,20 @@ class ScenarioSettings(_Frozen):
     region: RegionSettings = Field(description="The region's data files: see [region].")
     month: MonthSettings = Field(description="The planning month: see [month].")
     visits: VisitSettings = Field(
-        default_factory=VisitSettings, description="Visit frequency: see [visits]."
+        default_factory=lambda: VisitSettings(), description="Visit frequency: see [visits]."
     )
     windows: WindowSettings = Field(
-        default_factory=WindowSettings, description="Announced times: see [windows]."
+        default_factory=lambda: WindowSettings(), description="Announced times: see [windows]."
     )
     stations_settings: StationSettings = Field(
-        default_factory=StationSettings, description="See [stations_settings]."
+        default_factory=lambda: StationSettings(), description="See [stations_settings]."
     )
     fleet: tuple[VehicleSpec, ...] = Field(min_length=1, description="The trucks: [[fleet]].")
     categories: tuple[Category, ...] = Field(
         min_length=1, description="Waste categories: [[categories]]."
     )
     goods: tuple[GoodsItem, ...] = Field((), description="Exchange goods: [[goods]].")
-    budget: Budget = Field(default_factory=Budget, description="Money: see [budget].")
+    budget: Budget = Field(default_factory=lambda: Budget(), description="Money: see [budget].")
 
 
 def minutes_of(text: str) -> int:

@@ -344,7 +344,7 @@ def _visits_per_point(
             key, value = "gacha", rule.gacha
         else:
             hit = [p for p in points if p.id == rule.point]
-            key, value = "point", rule.point
+            key, value = "point", rule.point or ""
         if points and not hit:
             issues.append(
                 issue(

@@ -201,7 +201,9 @@ def _run(
         }
         if kind == "collect":
             ci = visits[st.visit].customer
-            pat = sp.problem.customers[ci].patterns[solution.patterns[ci]]  # type: ignore[index]
+            chosen = solution.patterns[ci]
+            assert chosen is not None  # a routed visit always has a pattern
+            pat = sp.problem.customers[ci].patterns[chosen]
             kg = sp.visit_kg(place, pat.days, pat.days.index(sched.day))
             step["collected"] = {c: _r(q) for c, q in kg.items() if q > 0}
             for c, q in step["collected"].items():

@@ -168,8 +168,8 @@ def group_calendar(
         overflow.append(over)
     objective.append(1000 * sum(overflow))
     peak = m.new_int_var(0, 10**7, "peak")
-    for _d, terms in work_terms.items():
-        m.add(sum(w * v for w, v in terms) <= peak)
+    for _d, weighted in work_terms.items():
+        m.add(sum(w * v for w, v in weighted) <= peak)
     objective.append(peak)
     m.minimize(sum(objective))
     solver = cp_model.CpSolver()
