@@ -75,6 +75,8 @@ def test_scenario_is_immutable():
         ("goods_zero_points", "goods[0].points", "> 0"),
         # shift from evening to morning
         ("shift_ends_before_start", "fleet[0]", "shift_start before shift_end"),
+        # the roads use class 'dirt' but the scenario gives it no speed
+        ("road_class_without_speed", "region.road_speeds_kmh", "missing dirt"),
         # not an IANA zone
         ("unknown_timezone", "month.timezone", "IANA"),
     ],

@@ -79,11 +79,14 @@ def load_scenario(path: str | Path, *, strict: bool = False) -> Scenario:
             text = text.removeprefix(prefix)
         issues.append(issue(at(reg.roads), "", text))
     if roads is not None:
-        classes = set(roads["road_class"].astype(str))
         speeds = reg.road_speeds_kmh
-        has_speed = "speed_kmh" in roads.columns
+        # Roads with their own speed need no class speed; the others do.
+        needs = roads
+        if "speed_kmh" in roads.columns:
+            needs = roads[~(roads["speed_kmh"].fillna(0) > 0)]
+        classes = set(needs["road_class"].astype(str))
         unknown = sorted(c for c in classes if c not in speeds)
-        if unknown and not has_speed:
+        if unknown:
             issues.append(
                 issue(
                     path,

@@ -155,6 +155,7 @@ class LNSConfig:
     eliminate: float = 0.3
     shake: int = 0  # ruin-and-recreate rounds inside each touched day
     group: float = 0.3  # chance that the customers taken out move together
+    route_group: float = 0.05  # chance that a route's customers move together
     penalty: float = 1.0  # first price of a minute over a route's limit (0: hard)  # chance to try a touched day with one route fewer
 
 
@@ -304,10 +305,18 @@ def lns(
             k = rng.randint(cfg.min_remove, max(cfg.min_remove, min(cfg.max_remove, len(movable))))
             roll = rng.random()
             forced: dict[int, int] | None = None
-            if roll < cfg.group:
+            if roll < cfg.route_group:
+                # A whole route (or most of it) moves to other days together.
+                chosen = route_segment(current, rng, rng.randint(k, 2 * cfg.max_remove))
+                chosen = [i for i in chosen if len(custs[i].patterns) > 1]
+                if not chosen:
+                    continue
+                rng.shuffle(chosen)
+                forced = group_target(current, chosen, rng)
+            elif roll < cfg.route_group + cfg.group:
                 chosen = related(current, rng, k, movable)
                 forced = group_target(current, chosen, rng)
-            elif roll < 0.75:
+            elif roll < 0.8:
                 chosen = related(current, rng, k, movable)
             else:
                 chosen = route_segment(current, rng, k) or related(current, rng, k, movable)
