@@ -7,6 +7,7 @@ improvement gains. A script, not a test:
 
     python benchmarks/bench_plan.py                      # Otog default, 90 s
     python benchmarks/bench_plan.py --large              # + 1,800 points, 30 trucks
+    python benchmarks/bench_plan.py --json benchmarks/results/monthly_plan.json
 """
 
 from __future__ import annotations

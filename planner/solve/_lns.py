@@ -382,3 +382,19 @@ def reprice(plan: Plan) -> None:
             got = m.evaluate(day.day, v, st, day.dem)
             if got is not None:
                 day.costs[k], day.durs[k] = got
+
+
+def random_plan(model: RouteModel, rng: random.Random, cfg: LNSConfig) -> Plan:
+    """A plan from random patterns, each visit inserted where it is cheapest."""
+    custs = model.problem.customers
+    plan = Plan(model, [None] * len(custs))
+    order = [i for i, c in enumerate(custs) if c.patterns]
+    rng.shuffle(order)
+    limit = cfg.insert_limit if model.simple else 2
+    for i in order:
+        q = rng.randrange(len(custs[i].patterns))
+        chosen = {d: day_option(plan, i, q, d, limit) for d in custs[i].patterns[q].days}
+        plan.insert_customer(i, q, chosen)
+    for day in plan.days:
+        improve_day(model, day, rng)
+    return plan

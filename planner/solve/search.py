@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from planner.solve._lns import UNSERVED, LNSConfig, Plan, lns, regret_insert
+from planner.solve._lns import UNSERVED, LNSConfig, Plan, lns, random_plan, regret_insert
 from planner.solve._routes import RouteModel, improve_day
 from planner.solve.calendar import initial_calendar
 from planner.solve.engines import get_engine, repair_route
@@ -61,6 +61,7 @@ class SearchOptions:
     improve_calendar: bool = True
     neighbours: int = 6
     max_iterations: int | None = None
+    starts: int | None = None
     engine_rate: int = 2500
     lns: LNSConfig | None = None
 
@@ -185,18 +186,52 @@ def solve(
             return time.monotonic() >= polish_at
 
         if cap > 0:
-            got, steps = lns(
-                best.copy(),
-                rng,
-                should_stop=stop,
-                max_iterations=cap,
-                cfg=cfg,
-                on_iteration=on_iteration,
-                on_best=on_best,
-            )
-            if _DEBUG:
-                print(f"lns steps {steps} best {got.objective:.0f} t {time.monotonic()-start:.1f}")
-            best = got
+            # Several short searches from different calendars (the CP-SAT one and
+            # random ones), then the best of them searched on with the time left.
+            starts = opts.starts if opts.starts is not None else (4 if n_active <= 150 else 1)
+            starts = max(1, starts) if search else 1
+            first_end = search_start + (polish_at - search_start) * (0.5 if starts > 1 else 1.0)
+            per_start = (first_end - search_start) / starts
+            cap_each = max(1, cap // (2 * starts)) if starts > 1 else cap
+            results: list[Plan] = []
+            used = 0
+            for s in range(starts):
+                if stop():
+                    break
+                if s == 0:
+                    origin = best.copy()
+                else:
+                    origin = random_plan(model, rng, cfg)
+                until = min(polish_at, search_start + per_start * (s + 1))
+                got, steps = lns(
+                    origin,
+                    rng,
+                    should_stop=lambda u=until: time.monotonic() >= u,  # type: ignore[misc]
+                    max_iterations=cap_each,
+                    cfg=cfg,
+                    on_iteration=on_iteration,
+                    on_best=on_best,
+                )
+                used += steps
+                results.append(got)
+                if _DEBUG:
+                    print(f"start {s} steps {steps} best {got.objective:.0f} t {time.monotonic()-start:.1f}")
+            if results:
+                best = min(results, key=lambda p: p.objective)
+            if starts > 1 and not stop() and used < cap:
+                got, steps = lns(
+                    best.copy(),
+                    rng,
+                    should_stop=stop,
+                    max_iterations=cap - used,
+                    cfg=cfg,
+                    on_iteration=on_iteration,
+                    on_best=on_best,
+                )
+                if _DEBUG:
+                    print(f"final steps {steps} best {got.objective:.0f} t {time.monotonic()-start:.1f}")
+                if got.objective < best.objective:
+                    best = got
         if best.missing:
             best = _repair(best, rng, cfg)
 
