@@ -171,6 +171,12 @@ def group_calendar(
     for _d, weighted in work_terms.items():
         m.add(sum(w * v for w, v in weighted) <= peak)
     objective.append(peak)
+    # Start from the greedy calendar: CP-SAT then only improves on it, and a large
+    # month still gets a calendar when the time is short.
+    greedy = _greedy(problem, groups, trucks, irregularity)
+    for g, p in enumerate(greedy):
+        for q, var in enumerate(x[g]):
+            m.add_hint(var, q == p)
     m.minimize(sum(objective))
     solver = cp_model.CpSolver()
     solver.parameters.max_deterministic_time = time_limit
@@ -179,10 +185,36 @@ def group_calendar(
     solver.parameters.num_workers = 1
     status = solver.solve(m)
     chosen: list[int | None] = [None] * len(problem.customers)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return tuple(chosen)
+    solved = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     for g, grp in enumerate(groups):
-        p = next(p for p, v in enumerate(x[g]) if solver.boolean_value(v))
+        p = next(p for p, v in enumerate(x[g]) if solver.boolean_value(v)) if solved else greedy[g]
         for i in grp.customers:
             chosen[i] = p
     return tuple(chosen)
+
+
+def _greedy(
+    problem: PeriodicProblem,
+    groups: list[Group],
+    trucks: dict[int, int],
+    irregularity: dict[int, list[float]] | None,
+) -> list[int]:
+    """Each group, longest first, on the pattern whose days are least busy at its depot."""
+    busy: dict[tuple[int, int], int] = defaultdict(int)
+    work = [0.0] * problem.num_days
+    out = [0] * len(groups)
+    for g in sorted(range(len(groups)), key=lambda g: -groups[g].minutes):
+        grp = groups[g]
+        pats = problem.customers[grp.customers[0]].patterns
+        costs = (irregularity or {}).get(grp.customers[0]) or [0.0] * len(pats)
+
+        def key(p: int, grp: Group = grp, pats: tuple = pats, costs: list = costs) -> tuple:
+            over = sum(busy[(grp.depot, d)] >= trucks.get(grp.depot, 0) for d in pats[p].days)
+            return (over, max(work[d] for d in pats[p].days), costs[p], p)
+
+        best = min(range(len(pats)), key=key)
+        out[g] = best
+        for d in pats[best].days:
+            busy[(grp.depot, d)] += 1
+            work[d] += grp.minutes
+    return out

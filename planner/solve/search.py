@@ -56,8 +56,8 @@ class SearchOptions:
     """
 
     calendar_share: float = 0.05
-    route_share: float = 0.1
-    polish_share: float = 0.1
+    route_share: float = 0.05
+    polish_share: float = 0.08
     improve_calendar: bool = True
     neighbours: int = 6
     max_iterations: int | None = None
