@@ -31,7 +31,6 @@ import os
 import platform
 import shlex
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,6 +46,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 import planner
+from planner._atomic import atomic_writer
 from planner._errors import PlannerError
 from planner.bench.evaluate import evaluate
 from planner.bench.pvrpif import read_pvrpif
@@ -632,16 +632,8 @@ def _write_csv(path: Path, rows: list[BenchRow]) -> None:
             "seconds": round(r.seconds, 2),
         }
         writer.writerow([_csv_value(values[c]) for c in CSV_COLUMNS])
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(buffer.getvalue())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path, newline="") as fh:
+        fh.write(buffer.getvalue())
 
 
 def _version(dist: str) -> str | None:

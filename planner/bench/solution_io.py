@@ -18,8 +18,6 @@ included. :mod:`planner.bench.evaluate` checks such a file against the instance.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import pairwise
@@ -29,6 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from planner._atomic import atomic_writer
 from planner._errors import InstanceError
 from planner.solve.problem import DaySolution, PeriodicProblem, PeriodicSolution, Route, day_visits
 
@@ -140,18 +139,9 @@ def write_solution_json(path: str | Path, data: Mapping[str, Any]) -> None:
     The text goes to a temporary file in the same folder which then replaces
     ``path``, so a reader never sees a half-written solution.
     """
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(Path(path)) as fh:
+        json.dump(data, fh, indent=1)
+        fh.write("\n")
 
 
 def solution_from_json(instance: BenchInstance, data: Mapping[str, Any]) -> PeriodicSolution:

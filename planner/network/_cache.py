@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from planner._atomic import atomic_writer
 from planner.network._matrices import Matrices
 
 # Part of every key: bump it when the way matrices are computed changes, so that old
@@ -78,18 +77,10 @@ def _load(path: Path) -> Matrices:
 
 def _save(path: Path, matrices: Matrices) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            np.savez(
-                out,
-                ids=np.array(matrices.ids, dtype=str),
-                distance_m=matrices.distance_m,
-                duration_s=matrices.duration_s,
-            )
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path, "wb") as out:
+        np.savez(
+            out,
+            ids=np.array(matrices.ids, dtype=str),
+            distance_m=matrices.distance_m,
+            duration_s=matrices.duration_s,
+        )

@@ -12,7 +12,6 @@ import functools
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import IO, Any
 
 from jsonschema import Draft202012Validator
 
+from planner._atomic import atomic_writer
 from planner._errors import PlanError
 
 PLAN_FORMAT = "rural-waste-plan/1"
@@ -39,39 +39,9 @@ _UMASK = _read_umask()
 
 
 def _write_atomic(path: Path, write: Callable[[IO[str]], object]) -> None:
-    """Let ``write`` fill a temporary file beside ``path``, then move it into place.
-
-    The temporary file is flushed to disk before :func:`os.replace`, which is atomic
-    on POSIX and Windows: a reader sees the old file or the new one, never half of
-    one. When ``write`` fails the temporary file is removed and ``path`` is untouched.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename itself durable; directories cannot be opened on Windows.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    """Let ``write`` fill a temporary file beside ``path``, then move it into place."""
+    with atomic_writer(path) as fh:
+        write(fh)
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
