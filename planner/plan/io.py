@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -24,18 +23,6 @@ from planner._errors import PlanError
 
 PLAN_FORMAT = "rural-waste-plan/1"
 SCHEMA_NAME = "plan.schema.json"
-
-
-def _read_umask() -> int:
-    # mkstemp creates files readable by their owner only; a plan must get the usual
-    # permissions of a new file, which the umask decides. os.umask can only be read by
-    # setting it, so this is done once, at import, before any thread writes files.
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _read_umask()
 
 
 def _write_atomic(path: Path, write: Callable[[IO[str]], object]) -> None:

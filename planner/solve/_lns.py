@@ -21,12 +21,12 @@ from planner.solve._routes import (
     RouteModel,
     apply_insertion,
     eliminate_route,
-    shake_day,
     improve_day,
     insertion_options,
+    shake_day,
     tidy,
 )
-from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route
+from planner.solve.problem import DaySolution, DayVisit, Route
 
 UNSERVED = 1e7
 """What an unrouted visit costs in the search (more than any route)."""
@@ -77,11 +77,14 @@ class Plan:
         day = DayRoutes(d, {})
         for v in visits:
             q = self.patterns[v.customer]
-            assert q is not None
-            day.dem[v.customer] = m.dem[v.customer][q][d]
+            if q is not None:
+                day.dem[v.customer] = m.dem[v.customer][q][d]
         routed: set[int] = set()
         for r in ds.routes:
-            stops = [visits[k].customer if k >= 0 else -1 - node for node, k in zip(r.stops, r.visits, strict=True)]
+            stops = [
+                visits[k].customer if k >= 0 else -1 - node
+                for node, k in zip(r.stops, r.visits, strict=True)
+            ]
             stops = tidy(m, r.vehicle, stops)
             if not stops:
                 continue
@@ -125,7 +128,9 @@ class Plan:
         self.patterns[i] = None
         return True
 
-    def insert_customer(self, i: int, q: int, options: dict[int, tuple[float, int, list[int]] | None]) -> None:
+    def insert_customer(
+        self, i: int, q: int, options: dict[int, tuple[float, int, list[int]] | None]
+    ) -> None:
         """Put customer ``i`` on pattern ``q`` with the given per-day insertions."""
         m = self.model
         self.patterns[i] = q
@@ -146,17 +151,19 @@ def day_option(
 
 @dataclass
 class LNSConfig:
-    min_remove: int = 1
-    max_remove: int = 12
-    insert_limit: int = 6
-    noise: float = 0.05
+    """Knobs of :func:`lns` (the defaults are tuned on the PVRP-IF benchmarks)."""
+
+    min_remove: int = 1  # customers taken out per step, at least
+    max_remove: int = 12  # and at most
+    insert_limit: int = 6  # positions per route priced exactly (windows, breaks)
+    noise: float = 0.05  # relative noise on insertion prices
     start_temperature: float = 0.02  # share of the cost accepted uphill at the start
-    cycle: int = 400  # iterations per cooling cycle (each restarts from the best plan)
-    eliminate: float = 0.3
+    cycle: int = 400  # steps per cooling cycle (each restarts from the best plan)
+    eliminate: float = 0.3  # chance to try a touched day with one route fewer
     shake: int = 0  # ruin-and-recreate rounds inside each touched day
     group: float = 0.3  # chance that the customers taken out move together
     route_group: float = 0.05  # chance that a route's customers move together
-    penalty: float = 1.0  # first price of a minute over a route's limit (0: hard)  # chance to try a touched day with one route fewer
+    penalty: float = 1.0  # first price of a minute over a route's limit (0: hard)
 
 
 def regret_insert(
@@ -171,7 +178,8 @@ def regret_insert(
     m = plan.model
     custs = m.problem.customers
     limit = cfg.insert_limit if m.simple else 2
-    cache: dict[tuple[int, int, int], tuple[float, int, list[int]] | None] = {}
+    # Keyed by customer, day and demand: patterns sharing a day share the price.
+    cache: dict[tuple[int, int, object], tuple[float, int, list[int]] | None] = {}
     changed: set[int] = set()
     todo = list(customers)
 
@@ -182,7 +190,7 @@ def regret_insert(
                 continue
             total = 0.0
             for d in pat.days:
-                key = (i, q, d)
+                key = (i, d, m.dem[i][q][d])
                 if key not in cache:
                     cache[key] = day_option(plan, i, q, d, limit)
                 opt = cache[key]
@@ -194,7 +202,7 @@ def regret_insert(
         first = best[0]
         regret = best[1][0] - first[0] if len(best) > 1 else UNSERVED - first[0] / 2
         q = first[1]
-        chosen = {d: cache[(i, q, d)] for d in custs[i].patterns[q].days}
+        chosen = {d: cache[(i, d, m.dem[i][q][d])] for d in custs[i].patterns[q].days}
         return first[0], regret, q, chosen
 
     while todo:
@@ -208,7 +216,7 @@ def regret_insert(
         todo.remove(i)
         days = custs[i].patterns[q].days
         changed.update(days)
-        for key in [k for k in cache if k[2] in days]:
+        for key in [k for k in cache if k[1] in days]:
             del cache[key]
     return changed
 
@@ -224,7 +232,7 @@ def related(plan: Plan, rng: random.Random, k: int, movable: Sequence[int]) -> l
     while len(chosen) < k and pool:
         idx = min(int(len(pool) * rng.random() ** 3), len(pool) - 1)
         chosen.append(pool.pop(idx))
-    return chosen[: max(k, len(missing))]
+    return chosen[: max(k, min(len(missing), 24))]
 
 
 def group_target(plan: Plan, chosen: list[int], rng: random.Random) -> dict[int, int]:
@@ -272,9 +280,11 @@ def lns(
     cfg: LNSConfig,
     on_iteration: Callable[[int, Plan], None] | None = None,
     on_best: Callable[[Plan], None] | None = None,
+    until_complete: bool = False,
 ) -> tuple[Plan, int]:
     """Simulated annealing over destroy-and-repair steps; returns the best plan and
-    the number of steps taken."""
+    the number of steps taken. ``until_complete``: stop once every visit is routed
+    (the repair of a calendar that is otherwise kept)."""
     m = plan.model
     custs = m.problem.customers
     movable = [i for i, c in enumerate(custs) if c.patterns and plan.patterns[i] is not None]
@@ -295,6 +305,8 @@ def lns(
         if soft:
             m.penalty = lam
         while it < max_iterations and not should_stop():
+            if until_complete and best.missing == 0:
+                break
             it += 1
             phase = (it % cfg.cycle) / cfg.cycle
             temp = t0 * (1.0 - phase)

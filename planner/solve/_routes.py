@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 import random
+import time
+from array import array
 from collections.abc import Sequence
 from typing import Any
 
@@ -77,7 +79,13 @@ class RouteModel:
             if key not in rows:
                 t = travel_matrix(p, k)
                 a = t if self.duration_objective else cpd * p.distance + cpt * t
-                rows[key] = (t.tolist(), p.distance.tolist(), a.tolist())
+                a_rows = _rows(a)
+                if self.simple:
+                    t_rows = a_rows if a is t else _rows(t)
+                    d_rows = _rows(p.distance)
+                else:  # routes are priced by schedule_route: arc costs suffice
+                    t_rows = d_rows = a_rows
+                rows[key] = (t_rows, d_rows, a_rows)
             t_rows, d_rows, a_rows = rows[key]
             self.T.append(t_rows)
             self.D.append(d_rows)
@@ -239,6 +247,22 @@ class RouteModel:
         return self.node[s] if s >= 0 else -1 - s
 
 
+def _rows(m: np.ndarray) -> list[Any]:
+    """A matrix as compact rows that index fast from Python (``array`` rows)."""
+    if np.issubdtype(m.dtype, np.integer):
+        data = np.ascontiguousarray(m, dtype=np.int64)
+        code = "q"
+    else:
+        data = np.ascontiguousarray(m, dtype=np.float64)
+        code = "d"
+    out = []
+    for row in data:
+        r = array(code)
+        r.frombytes(row.tobytes())
+        out.append(r)
+    return out
+
+
 def _no_break(window: tuple[int, int] | None, duration: int, shift: tuple[int, int]) -> bool:
     if duration <= 0 or window is None:
         return True
@@ -335,7 +359,7 @@ class DayRoutes:
     duration. ``dem`` maps each customer served that day to its demand.
     """
 
-    __slots__ = ("day", "routes", "costs", "durs", "dem")
+    __slots__ = ("costs", "day", "dem", "durs", "routes")
 
     def __init__(self, day: int, dem: dict[int, Demand]) -> None:
         self.day = day
@@ -448,12 +472,8 @@ def insertion_options(
                 (a[seq[g]][u] + a[u][seq[g + 1]] - a[seq[g]][seq[g + 1]], g)
                 for g in range(len(seq) - 1)
             )
-            tried = 0
             resplit = 0
-            for _, g in cands:
-                if tried >= limit:
-                    break
-                tried += 1
+            for _, g in cands[:limit]:
                 new = [*stops[:g], customer, *stops[g:]]
                 if g == len(stops) and stops and stops[-1] < 0:
                     new = tidy(model, v, new)
@@ -538,11 +558,19 @@ def _simple_option(
         if dt > slack:
             if not pen:
                 continue
-            extra = pen * (min(dt - slack, dt + model.service[customer]) if slack >= 0 else dt + model.service[customer])
+            extra = pen * (
+                min(dt - slack, dt + model.service[customer])
+                if slack >= 0
+                else dt + model.service[customer]
+            )
         if dur_obj:
             dc = float(dt) + extra
         else:
-            dc = cpd * (dr[x][u] + dr[u][y] - dr[x][y]) + cpt * (dt + model.service[customer]) + extra
+            dc = (
+                cpd * (dr[x][u] + dr[u][y] - dr[x][y])
+                + cpt * (dt + model.service[customer])
+                + extra
+            )
         if one:
             fits = lg + demand <= cap
         else:
@@ -579,15 +607,16 @@ def _simple_option(
 
 
 def apply_insertion(
-    model: RouteModel, day: DayRoutes, customer: int, demand: Demand, option: tuple[float, int, list[int]]
+    model: RouteModel,
+    day: DayRoutes,
+    customer: int,
+    demand: Demand,
+    option: tuple[float, int, list[int]],
 ) -> None:
     """Carry out an option of :func:`insertion_options`."""
     _, r, stops = option
     day.dem[customer] = demand
-    if r < 0:
-        ok = day.add_route(model, -1 - r, stops)
-    else:
-        ok = day.set_route(model, r, stops)
+    ok = day.add_route(model, -1 - r, stops) if r < 0 else day.set_route(model, r, stops)
     if not ok:  # pragma: no cover - options are priced on the same state
         raise RuntimeError("An insertion option no longer fits its day.")
 
@@ -600,6 +629,7 @@ def improve_day(
     *,
     focus: Sequence[int] | None = None,
     max_moves: int = 10_000,
+    deadline: float | None = None,
 ) -> None:
     """First-improvement local search on one day's routes (exact prices).
 
@@ -607,6 +637,7 @@ def improve_day(
     route tails (2-opt*), 2-opt inside a route, and re-plan a route's unloading
     stops. Only customers in ``focus`` (and their near neighbours) are tried first;
     every move made queues the customers and routes it touched. ``None``: all.
+    Stops early at ``deadline`` (a ``time.monotonic()`` value).
     """
     ls = _LocalSearch(model, day)
     if focus is None:
@@ -623,8 +654,12 @@ def improve_day(
     rng.shuffle(queue)
     queued = set(queue)
     moves = 0
+    steps = 0
     while (queue or dirty) and moves < max_moves:
         while queue and moves < max_moves:
+            steps += 1
+            if deadline is not None and steps % 16 == 0 and time.monotonic() >= deadline:
+                return
             u = queue.pop()
             queued.discard(u)
             touched = ls.relocate(u) or ls.swap(u) or ls.tails(u)
@@ -780,8 +815,14 @@ class _LocalSearch:
             wn = m.node[w]
             a1, a2 = m.A[v1], m.A[v2]
             delta = (
-                a1[s1[k1]][wn] + a1[wn][s1[k1 + 2]] - a1[s1[k1]][un] - a1[un][s1[k1 + 2]]
-                + a2[s2[k2]][un] + a2[un][s2[k2 + 2]] - a2[s2[k2]][wn] - a2[wn][s2[k2 + 2]]
+                a1[s1[k1]][wn]
+                + a1[wn][s1[k1 + 2]]
+                - a1[s1[k1]][un]
+                - a1[un][s1[k1 + 2]]
+                + a2[s2[k2]][un]
+                + a2[un][s2[k2 + 2]]
+                - a2[s2[k2]][wn]
+                - a2[wn][s2[k2 + 2]]
             )
             if delta >= -1e-9:
                 continue
@@ -815,8 +856,10 @@ class _LocalSearch:
             a1, a2 = m.A[v1], m.A[v2]
             # new1 = st1[:k1+1] + st2[k2:], new2 = st2[:k2] + st1[k1+1:]
             delta = (
-                a1[s1[k1 + 1]][s2[k2 + 1]] + a2[s2[k2]][s1[k1 + 2]]
-                - a1[s1[k1 + 1]][s1[k1 + 2]] - a2[s2[k2]][s2[k2 + 1]]
+                a1[s1[k1 + 1]][s2[k2 + 1]]
+                + a2[s2[k2]][s1[k1 + 2]]
+                - a1[s1[k1 + 1]][s1[k1 + 2]]
+                - a2[s2[k2]][s2[k2 + 1]]
             )
             if delta >= -1e-9:
                 continue
@@ -934,6 +977,11 @@ def shake_day(model: RouteModel, day: DayRoutes, rng: random.Random, rounds: int
             continue
         improve_day(model, trial, rng, focus=chosen)
         if trial.cost < day.cost - 1e-9:
-            day.routes, day.costs, day.durs, day.dem = trial.routes, trial.costs, trial.durs, trial.dem
+            day.routes, day.costs, day.durs, day.dem = (
+                trial.routes,
+                trial.costs,
+                trial.durs,
+                trial.dem,
+            )
             improved = True
     return improved

@@ -112,9 +112,9 @@ def initial_calendar(
         unassigned.append(u)
 
     objective: list[cp_model.LinearExprT] = []
-    for u in unassigned:
-        if u is not None:
-            objective.append(UNASSIGNED_PENALTY * u)
+    for ui in unassigned:
+        if ui is not None:
+            objective.append(UNASSIGNED_PENALTY * ui)
 
     # Shared-day rewards for near neighbours, scaled so a typical neighbour earns ~PAIR_SCALE.
     nodes = [c.node for c in customers]
@@ -148,9 +148,7 @@ def initial_calendar(
 
     if balance:
         for d, cap in enumerate(day_capacity(problem)):
-            terms = [
-                (int(round(work[i])), v) for i in active for v in on_day[i].get(d, [])
-            ]
+            terms = [(int(round(work[i])), v) for i in active for v in on_day[i].get(d, [])]
             if terms:
                 m.add(sum(w * v for w, v in terms) <= int(cap))
 

@@ -37,8 +37,6 @@ from planner.solve.problem import (
 )
 from planner.solve.schedule import day_cost
 
-import os
-_DEBUG = bool(os.environ.get('PLANNER_DEBUG'))
 Progress = Callable[[str, float, float], None]
 
 
@@ -146,7 +144,13 @@ def solve(
 
         plan = Plan(model, patterns)
         remaining = max(0.0, deadline - time.monotonic())
-        share = opts.route_share if search else 1.0 - (opts.polish_share if movable else 0.0)
+        share = opts.route_share
+        if not model.simple or len(custs) > 300:
+            # Exact pricing is slow here (windows, breaks) or days are long: the
+            # engine's first routes matter more than many calendar steps.
+            share = max(share, 0.3)
+        if not search:
+            share = 1.0 - (opts.polish_share if movable else 0.0)
         per_day = max(0.1, share * remaining / max(1, problem.num_days))
         routed: list[DaySolution] = []
         for d in range(problem.num_days):
@@ -159,12 +163,12 @@ def solve(
             # Nothing to choose in the calendar: the engine's days are the answer.
             fixed = routed
             return _solution(problem, model, plan, fixed)
+        polish_at = deadline - opts.polish_share * time_limit
         for d in range(problem.num_days):
-            improve_day(model, plan.days[d], rng)
+            improve_day(model, plan.days[d], rng, deadline=polish_at)
         best = plan.copy()
 
         # The calendar search (or, without it, only moves of visits that do not fit).
-        polish_at = deadline - opts.polish_share * time_limit
         n_active = sum(1 for c in custs if c.patterns)
         cap = opts.max_iterations
         if cap is None:
@@ -198,10 +202,7 @@ def solve(
             for s in range(starts):
                 if stop():
                     break
-                if s == 0:
-                    origin = best.copy()
-                else:
-                    origin = random_plan(model, rng, cfg)
+                origin = best.copy() if s == 0 else random_plan(model, rng, cfg)
                 until = min(polish_at, search_start + per_start * (s + 1))
                 got, steps = lns(
                     origin,
@@ -211,11 +212,10 @@ def solve(
                     cfg=cfg,
                     on_iteration=on_iteration,
                     on_best=on_best,
+                    until_complete=not search,
                 )
                 used += steps
                 results.append(got)
-                if _DEBUG:
-                    print(f"start {s} steps {steps} best {got.objective:.0f} t {time.monotonic()-start:.1f}")
             if results:
                 best = min(results, key=lambda p: p.objective)
             if starts > 1 and not stop() and used < cap:
@@ -228,8 +228,6 @@ def solve(
                     on_iteration=on_iteration,
                     on_best=on_best,
                 )
-                if _DEBUG:
-                    print(f"final steps {steps} best {got.objective:.0f} t {time.monotonic()-start:.1f}")
                 if got.objective < best.objective:
                     best = got
         if best.missing:
@@ -237,12 +235,13 @@ def solve(
 
         # Polish: the engine routes every day of the best calendar once more.
         remaining = max(0.0, deadline - time.monotonic())
+        if search:
+            # The share kept for it, so that a search ended by its step cap ends early.
+            remaining = min(remaining, opts.polish_share * time_limit)
         per_day = max(0.1, remaining / max(1, problem.num_days))
         for d in range(problem.num_days):
             best = _reroute(problem, model, best, router, per_day, seed, deadline, days=[d])
             report("polish", d + 1, problem.num_days)
-        if _DEBUG:
-            print(f"polished {best.objective:.0f}")
     except KeyboardInterrupt:
         found = state.get("best") if state else None
         if isinstance(found, Plan) and (best is None or found.objective < best.objective):
@@ -319,6 +318,8 @@ def _solution(
         total += day_cost(problem, d, visits, ds)
         days.append(ds)
     unassigned = tuple(
-        i for i, (c, q) in enumerate(zip(problem.customers, pats, strict=True)) if q is None and c.patterns
+        i
+        for i, (c, q) in enumerate(zip(problem.customers, pats, strict=True))
+        if q is None and c.patterns
     )
     return PeriodicSolution(pats, tuple(days), total, unassigned)
