@@ -122,7 +122,8 @@ def render(results: Path, plan_json: Path | None) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
-    ap.add_argument("--plan-json", type=Path, default=ROOT / "benchmarks" / "results" / "monthly_plan.json")
+    default_plan = ROOT / "benchmarks" / "results" / "monthly_plan.json"
+    ap.add_argument("--plan-json", type=Path, default=default_plan)
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = ap.parse_args()
     args.out.write_text(render(args.results, args.plan_json), encoding="utf-8")

@@ -16,14 +16,12 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from planner.solve._daysearch import eliminate_route, improve_day, shake_day
 from planner.solve._routes import (
     DayRoutes,
     RouteModel,
     apply_insertion,
-    eliminate_route,
-    improve_day,
     insertion_options,
-    shake_day,
     tidy,
 )
 from planner.solve.problem import DaySolution, DayVisit, Route

@@ -130,7 +130,7 @@ def initial_calendar(
                 dists.append(sub[i, j])
         scale = max(float(np.median(dists)), 1e-9)
         for i, j in sorted(pairs):
-            w = int(round(PAIR_SCALE * math.exp(-sub[i, j] / scale)))
+            w = round(PAIR_SCALE * math.exp(-float(sub[i, j]) / scale))
             if w <= 0:
                 continue
             for d in sorted(set(on_day[i]) & set(on_day[j])):
@@ -142,13 +142,13 @@ def initial_calendar(
     if irregularity and regularity_weight > 0:
         for i, costs in irregularity.items():
             for p, cost in enumerate(costs):
-                cw = int(round(regularity_weight * cost))
+                cw = round(regularity_weight * float(cost))
                 if cw:
                     objective.append(cw * x[i][p])
 
     if balance:
         for d, cap in enumerate(day_capacity(problem)):
-            terms = [(int(round(work[i])), v) for i in active for v in on_day[i].get(d, [])]
+            terms = [(round(float(work[i])), v) for i in active for v in on_day[i].get(d, [])]
             if terms:
                 m.add(sum(w * v for w, v in terms) <= int(cap))
 

@@ -3,18 +3,21 @@
 1. A first calendar from CP-SAT (:mod:`planner.solve.calendar`).
 2. Every day routed by the routing engine, then polished by local search.
 3. Large neighbourhood search on the calendar (:mod:`planner.solve._lns`): a few
-   related customers leave all their days and come back, one by one by regret, on
-   the patterns whose days take them most cheaply -- priced by exact insertion into
-   the routes -- and the touched days are improved by local search
-   (:mod:`planner.solve._routes`). Steps are kept by simulated annealing, in
-   cooling cycles that restart from the best plan. Every new best calendar has its
-   days routed again by the engine now and then, so the search works on good routes.
-4. The best calendar's days are routed once more by the engine with the time left.
+   related customers leave all their days and come back, one by one by regret (or
+   together, on one shared shift of days), on the patterns whose days take them most
+   cheaply -- priced by exact insertion into the routes -- and the touched days are
+   improved by local search (:mod:`planner.solve._routes`). Steps are kept by
+   simulated annealing in cooling cycles that restart from the best plan. Small
+   problems start several such searches (from the CP-SAT calendar and from random
+   ones) and carry the best on.
+4. The best calendar's days are routed once more by the engine; a day keeps the
+   engine's routes when they are cheaper.
 
 The objective is lexicographic: fewest unrouted visits first, then cost. A customer
 whose visit does not fit is always among those the next step moves, so it goes to a
-pattern whose days have room. Interrupting (Ctrl-C) returns the best solution found
-so far.
+pattern whose days have room. The search stops at the time limit or after a number
+of steps set by the problem's size (then a run is repeatable for a seed).
+Interrupting (Ctrl-C) returns the best solution found so far.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from planner.solve._daysearch import improve_day
 from planner.solve._lns import UNSERVED, LNSConfig, Plan, lns, random_plan, regret_insert
-from planner.solve._routes import RouteModel, improve_day
+from planner.solve._routes import RouteModel
 from planner.solve.calendar import initial_calendar
 from planner.solve.engines import get_engine, repair_route
 from planner.solve.engines.protocol import RoutingEngine
@@ -48,9 +52,12 @@ class SearchOptions:
     first routing of every day and ``polish_share`` to the last one; the rest goes to
     the calendar search. ``improve_calendar=False`` keeps the first calendar (only
     customers whose visits do not fit are moved). ``max_iterations`` caps the search
-    steps (``None``: a cap by problem size); ``engine_rate`` caps each engine call at
-    that many iterations per second of its budget, so that a run is repeatable when
-    the machine is fast enough.
+    steps (``None``: a cap by problem size); ``starts`` is how many calendars the
+    search starts from (``None``: four up to 150 customers, else one);
+    ``engine_rate`` caps each engine call at that many iterations per second of its
+    budget, so that a run is repeatable when the machine is fast enough (not when
+    there is no calendar to choose: routing then gets the whole time limit). ``lns``
+    tunes the search steps (:class:`~planner.solve._lns.LNSConfig`).
     """
 
     calendar_share: float = 0.05
@@ -111,7 +118,7 @@ def solve(
             progress(phase, done, total)
 
     def router(budget: float) -> RoutingEngine:
-        if engine == "pyvrp":
+        if engine == "pyvrp" and movable:
             from planner.solve.engines.pyvrp_engine import PyVRPEngine
 
             return PyVRPEngine(max_iterations=max(50, int(opts.engine_rate * budget)))
@@ -172,7 +179,10 @@ def solve(
         n_active = sum(1 for c in custs if c.patterns)
         cap = opts.max_iterations
         if cap is None:
-            cap = 300 * n_active if search else 20 * max(1, plan.missing)
+            # Steps are cheap when prices are look-ups and dear when every price is a
+            # schedule_route call (windows, breaks).
+            per = 300 if model.simple else 30
+            cap = per * n_active if search else 20 * max(1, plan.missing)
         if not search and plan.missing == 0:
             cap = 0
         cfg = opts.lns or LNSConfig()

@@ -1,0 +1,103 @@
+"""The first calendar (CP-SAT) on small constructed problems."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from planner.solve.calendar import day_capacity, estimated_work, initial_calendar, symmetric_times
+from planner.solve.problem import Customer, Pattern, PeriodicProblem, Vehicle
+
+
+def line_problem(
+    positions: Sequence[int],
+    patterns: Sequence[Sequence[tuple[int, ...]]],
+    *,
+    num_days: int = 2,
+    max_duration: int = 1000,
+    service: int = 0,
+) -> PeriodicProblem:
+    """Depot at 0 (node 0), facility at 0 (node 1), customers at ``positions``."""
+    xs = [0, 0, *positions]
+    n = len(xs)
+    m = np.array([[abs(xs[i] - xs[j]) for j in range(n)] for i in range(n)], dtype=np.int64)
+    customers = tuple(
+        Customer(
+            node=2 + k,
+            patterns=tuple(Pattern(days, tuple((1,) for _ in days)) for days in pats),
+            service=service,
+        )
+        for k, pats in enumerate(patterns)
+    )
+    vehicle = Vehicle(
+        name="t",
+        depot=0,
+        capacity=(100,),
+        shift=(0, 10_000),
+        max_duration=max_duration,
+        days=tuple(range(num_days)),
+    )
+    return PeriodicProblem(
+        num_days=num_days,
+        duration=m,
+        distance=m.copy(),
+        depots=(0,),
+        facilities=(1,),
+        customers=customers,
+        vehicles=(vehicle,),
+    )
+
+
+def test_every_customer_gets_one_of_its_own_patterns() -> None:
+    pats = [[(0,), (1,)], [(0, 1)], [(1,)], [(0,), (1,)]]
+    problem = line_problem([5, 6, 40, 41], pats)
+    result = initial_calendar(problem, time_limit=2.0, seed=0)
+    assert len(result.patterns) == 4
+    for q, options in zip(result.patterns, pats, strict=True):
+        assert q is not None
+        assert 0 <= q < len(options)
+
+
+def test_customers_without_patterns_are_none() -> None:
+    problem = line_problem([5, 6, 7], [[(0,), (1,)], [], [(0,), (1,)]])
+    result = initial_calendar(problem, time_limit=2.0, seed=0)
+    assert result.patterns[1] is None
+    assert result.patterns[0] is not None and result.patterns[2] is not None
+
+
+def test_near_neighbours_share_their_day() -> None:
+    # Two tight pairs far apart: each pair on one day is what the reward asks for.
+    problem = line_problem([10, 11, 90, 91], [[(0,), (1,)]] * 4)
+    result = initial_calendar(problem, time_limit=2.0, seed=0)
+    days = [problem.customers[i].patterns[q].days for i, q in enumerate(result.patterns)]
+    assert days[0] == days[1]
+    assert days[2] == days[3]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_day_capacity_spreads_the_work(seed: int) -> None:
+    # Six customers close together, each 60 minutes of service: one day's fleet
+    # hours (0.85 * 240 = 204) hold at most three.
+    problem = line_problem(
+        [10, 11, 12, 13, 14, 15], [[(0,), (1,)]] * 6, max_duration=240, service=60
+    )
+    result = initial_calendar(problem, time_limit=2.0, seed=seed)
+    work = estimated_work(problem, symmetric_times(problem))
+    caps = day_capacity(problem)
+    for d in range(problem.num_days):
+        on_day = [
+            i
+            for i, q in enumerate(result.patterns)
+            if q is not None and d in problem.customers[i].patterns[q].days
+        ]
+        assert sum(round(work[i]) for i in on_day) <= caps[d]
+    assert all(q is not None for q in result.patterns)
+
+
+def test_same_seed_same_calendar() -> None:
+    problem = line_problem([3, 9, 14, 22, 30, 31], [[(0,), (1,)]] * 6)
+    a = initial_calendar(problem, time_limit=1.0, seed=3)
+    b = initial_calendar(problem, time_limit=1.0, seed=3)
+    assert a.patterns == b.patterns
