@@ -62,6 +62,55 @@ def _summary(meta: dict) -> list[str]:
     return out
 
 
+def _command(meta: dict) -> str:
+    cmd = str(meta.get("command", "")).removeprefix("-c ").strip()
+    return cmd if cmd.startswith("planner") else f"planner {cmd}"
+
+
+def _targets(results: Path) -> list[str]:
+    """The issue's targets, each with the measured value and whether it holds."""
+    out = ["## Targets", "", "| target | measured | holds |", "| --- | --- | --- |"]
+
+    def summary(name: str) -> dict[str, dict]:
+        path = results / f"{name}.meta.json"
+        if not path.exists():
+            return {}
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        return {s["engine"]: s for s in meta.get("summary", [])}
+
+    pv = summary("pvrpif").get("pyvrp")
+    if pv:
+        out.append(
+            f"| PVRP-IF: every solution feasible | {pv['feasible']}/{pv['runs']} | "
+            f"{'yes' if pv['feasible'] == pv['runs'] else 'no'} |"
+        )
+        out.append(
+            f"| PVRP-IF: mean gap to BKS <= 1.0% | {pv['mean_gap_pct']:.2f}% | "
+            f"{'yes' if pv['mean_gap_pct'] <= 1.0 else 'no'} |"
+        )
+        out.append(
+            f"| PVRP-IF: proven optimum on >= 15 of 19 | {pv['proven_optima_reached']} | "
+            f"{'yes' if pv['proven_optima_reached'] >= 15 else 'no'} |"
+        )
+    for name in ("cvrp_x", "solomon"):
+        sm = summary(name)
+        if "pyvrp" in sm and "ref-pyvrp" in sm:
+            ours, ref = sm["pyvrp"]["mean_gap_pct"], sm["ref-pyvrp"]["mean_gap_pct"]
+            out.append(
+                f"| {name}: default engine within 0.5 pp of plain PyVRP | "
+                f"{ours:.2f}% vs {ref:.2f}% ({ours - ref:+.2f} pp) | "
+                f"{'yes' if ours - ref <= 0.5 else 'no'} |"
+            )
+            others = {e: sm[e]["mean_gap_pct"] for e in ("ref-vroom", "ortools") if e in sm}
+            ahead = all(ours < g for g in others.values())
+            text = ", ".join(f"{e} {g:.2f}%" for e, g in others.items())
+            out.append(
+                f"| {name}: ahead of VROOM and OR-Tools | {ours:.2f}% vs {text} | "
+                f"{'yes' if ahead else 'no'} |"
+            )
+    return [*out, ""]
+
+
 def render(results: Path, plan_json: Path | None) -> str:
     lines = [
         "# Benchmarks",
@@ -78,6 +127,7 @@ def render(results: Path, plan_json: Path | None) -> str:
         "`python benchmarks/make_report.py`.",
         "",
     ]
+    lines += _targets(results)
     if plan_json is not None and plan_json.exists():
         data = json.loads(plan_json.read_text(encoding="utf-8"))
         rows = data["rows"]
@@ -90,6 +140,16 @@ def render(results: Path, plan_json: Path | None) -> str:
         ]
         lines += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
         lines += ["", f"Peak memory of the benchmark process: {data['peak_mb']:,.0f} MB.", ""]
+    network = results / "network.txt"
+    if network.exists():
+        lines += [
+            "## Road network matrix (`python benchmarks/bench_network.py --repeat 3`)",
+            "",
+            "```",
+            network.read_text(encoding="utf-8").rstrip(),
+            "```",
+            "",
+        ]
     for name in SETS:
         csv_path = results / f"{name}.csv"
         meta_path = results / f"{name}.meta.json"
@@ -104,7 +164,7 @@ def render(results: Path, plan_json: Path | None) -> str:
         lines += [
             f"## {name}",
             "",
-            f"Command: `planner {meta.get('command', '').removeprefix('-c ')}` — "
+            f"Command: `{_command(meta)}` — "
             f"{args.get('time_limit', '?')} s per instance and engine, seed "
             f"{args.get('seed', '?')}; machine: {machine.get('cpu', '?')}, "
             f"{machine.get('cores', '?')} cores, Python {machine.get('python', '?')}, "
