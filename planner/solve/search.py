@@ -240,7 +240,7 @@ def solve(
                 )
                 if got.objective < best.objective:
                     best = got
-        if best.missing:
+        if best.missing and not stop():
             best = _repair(best, rng, cfg)
 
         # Polish: the engine routes every day of the best calendar once more.
@@ -294,10 +294,15 @@ def _reroute(
     return out
 
 
+REPAIR_LIMIT = 40
+
+
 def _repair(plan: Plan, rng: random.Random, cfg: LNSConfig) -> Plan:
     """Move customers with unrouted visits to the patterns whose days take them."""
     trial = plan.copy()
-    stuck = sorted({i for u in trial.unrouted for i in u})
+    # Regret insertion prices every remaining customer at each step: bound the work
+    # so a large month with many unrouted visits still ends near its time limit.
+    stuck = sorted({i for u in trial.unrouted for i in u})[:REPAIR_LIMIT]
     for i in stuck:
         trial.remove_customer(i)
     regret_insert(trial, [i for i in stuck if trial.patterns[i] is None], rng, cfg)
