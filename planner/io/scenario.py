@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from planner._errors import Issue, NetworkError, ScenarioError, issue
 from planner.io.geometry import check_positions, read_boundary
-from planner.io.tables import plain_message, read_rows
+from planner.io.tables import plain_message, read_bytes, read_rows
 from planner.model import CollectionPoint, Depot, Facility, Household, Scenario, Station
 from planner.settings import ScenarioSettings
 
@@ -135,13 +135,8 @@ def _content_hash(path: Path, files: Sequence[Path]) -> str:
 
 
 def _read_settings(path: Path, issues: list[Issue]) -> ScenarioSettings | None:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        issues.append(issue(path, "", "scenario file not found"))
-        return None
-    except OSError as exc:
-        issues.append(issue(path, "", f"cannot read the scenario file ({exc.strerror})"))
+    raw = read_bytes(path, issues, "scenario file")
+    if raw is None:
         return None
     try:
         data = tomllib.loads(raw.decode("utf-8-sig"))

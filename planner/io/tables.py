@@ -17,15 +17,21 @@ RowT = TypeVar("RowT", bound=BaseModel)
 MAX_ROW_ISSUES = 20
 
 
+def read_bytes(path: Path, issues: list[Issue], what: str = "file") -> bytes | None:
+    """The bytes of ``path``, or ``None`` with an issue saying why it cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        issues.append(issue(path, "", f"{what} not found"))
+    except OSError as exc:
+        issues.append(issue(path, "", f"cannot read the {what} ({exc.strerror})"))
+    return None
+
+
 def decode_text(path: Path, issues: list[Issue]) -> str | None:
     """Read ``path`` as UTF-8 text; a GBK file (Chinese Excel's default) gets its own message."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        issues.append(issue(path, "", "file not found"))
-        return None
-    except OSError as exc:
-        issues.append(issue(path, "", f"cannot read the file ({exc.strerror})"))
+    raw = read_bytes(path, issues)
+    if raw is None:
         return None
     try:
         return raw.decode("utf-8-sig")
