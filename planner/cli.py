@@ -165,6 +165,9 @@ def run(
         f"{s.get('cost_cny', 0):,.0f}",
     )
     out.print(table)
+    from planner.money.table import money_table
+
+    out.print(money_table(result.summary))
     if s["unserved"]:
         err.print(
             f"[yellow]warning:[/] {s['unserved']} visits could not be planned; "
@@ -174,6 +177,67 @@ def run(
     if result.check_violations:
         for v in result.check_violations[:20]:
             err.print(f"[red]check:[/] {v}", highlight=False)
+        raise typer.Exit(1)
+
+
+@app.command()
+def compare(
+    scenario_a: Annotated[Path, typer.Argument(help="First scenario (.toml).")],
+    scenario_b: Annotated[Path, typer.Argument(help="Second scenario (.toml).")],
+    output: Annotated[
+        Path, typer.Option("-o", "--out", help="Folder for both plans and compare.json.")
+    ] = Path("compare"),
+    time_limit: Annotated[float, typer.Option(help="Seconds for the solver, each.")] = 60.0,
+    seed: Annotated[int, typer.Option(help="Random seed for both.")] = 0,
+    engine: Annotated[str, typer.Option(help="Routing engine: pyvrp or ortools.")] = "pyvrp",
+    quiet: Quiet = False,
+) -> None:
+    """Plan two scenarios (say 2 vs 3 visits, or 6 vs 8 trucks) and show them side by side."""
+    from planner.money.compare import as_json
+    from planner.money.compare import compare as compare_months
+    from planner.pipeline import plan_month
+    from planner.plan.io import write_json_atomic
+
+    scenarios = [_load(scenario_a, False), _load(scenario_b, False)]
+    names = [sc.name for sc in scenarios]
+    if names[0] == names[1]:
+        names = [f"{names[0]}-a", f"{names[1]}-b"]
+    results = []
+    for sc, name in zip(scenarios, names, strict=True):
+        if not quiet:
+            err.print(f"planning {name} ({sc.path}) …", highlight=False)
+        try:
+            results.append(
+                plan_month(
+                    sc,
+                    output / name,
+                    time_limit=time_limit,
+                    seed=seed,
+                    engine=engine,
+                    progress=not quiet and sys.stderr.isatty(),
+                    console=err,
+                )
+            )
+        except (NetworkError, PlanError) as exc:
+            raise _fail(exc) from None
+    lines = compare_months(
+        (results[0].plan, results[0].summary), (results[1].plan, results[1].summary)
+    )
+    write_json_atomic(output / "compare.json", as_json(lines, *names))
+    table = Table(title=f"{names[0]} vs {names[1]} (plans in {output})")
+    table.add_column("")
+    for col in (names[0], names[1], "difference", "%"):
+        table.add_column(col, justify="right")
+
+    def fmt(x: float | None) -> str:
+        return "-" if x is None else f"{x:,.1f}" if abs(x) < 100 else f"{x:,.0f}"
+
+    for line in lines:
+        pct = "" if line.pct is None else f"{line.pct:+.1f}%"
+        diff = "" if line.diff is None else ("+" if line.diff > 0 else "") + fmt(line.diff)
+        table.add_row(line.label, fmt(line.a), fmt(line.b), diff, pct)
+    out.print(table)
+    if any(r.check_violations for r in results):
         raise typer.Exit(1)
 
 

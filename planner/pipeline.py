@@ -21,6 +21,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from planner._errors import Issue
 from planner.model import Scenario
+from planner.money import month_money
+from planner.money.balance import balance_violations
+from planner.money.files import read_tallies, write_money
 from planner.plan.build import announced_windows, build_plan
 from planner.plan.check import check_plan, format_report
 from planner.plan.io import read_plan, validate_schema, write_json_atomic
@@ -38,6 +41,7 @@ class PlanResult:
     """What :func:`plan_month` produced."""
 
     plan: dict[str, Any]
+    summary: dict[str, Any]
     path: Path
     warnings: tuple[Issue, ...]
     check_violations: tuple[str, ...]
@@ -72,12 +76,19 @@ def plan_month(
             improve_calendar=improve_calendar,
         )
     plan = build_plan(scenario, sp, solution, windows=windows, day_problems=day_problems)
+    money = month_money(plan, scenario)
+    plan["summary"].update(plan_money_figures(money.summary))
     problems = validate_schema(plan)
     report_ = check_plan(plan, scenario, travel=_TravelLookup(travel, scenario))
-    violations = tuple(problems) + tuple(v.message for v in report_.violations)
+    violations = (
+        tuple(problems)
+        + tuple(v.message for v in report_.violations)
+        + tuple(balance_violations(plan, money.tallies.rows))
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "plan.json"
     write_json_atomic(path, plan)
+    write_money(out_dir, money)
     # Lets `planner check out/` find the scenario the plan was made from.
     meta = {
         "scenario_path": str(scenario.path.resolve()),
@@ -89,6 +100,7 @@ def plan_month(
     write_json_atomic(out_dir / "run.json", meta)
     return PlanResult(
         plan=plan,
+        summary=money.summary,
         path=path,
         warnings=(*scenario.warnings, *travel.warnings),
         check_violations=violations,
@@ -96,6 +108,16 @@ def plan_month(
         first_phase_cost=first_cost,
         spread_min=arrival_spread(plan),
     )
+
+
+def plan_money_figures(summary: dict[str, Any]) -> dict[str, Any]:
+    """The month's money totals that plan.json's ``summary`` repeats from summary.json."""
+    t = summary["totals"]
+    keys = (
+        "sold_kg", "exchanged_kg", "composted_kg", "cash_paid_cny", "goods_value_cny",
+        "resale_revenue_cny", "fuel_cny", "driver_cny", "net_cost_cny", "fee_budget_cny",
+    )
+    return {k: t[k] for k in keys}
 
 
 def solve_month(
@@ -241,7 +263,14 @@ def check_written_plan(plan_dir: Path, scenario_path: Path | None) -> tuple[str,
         scenario = load_scenario(scenario_path)
         travel = _TravelLookup(build_travel(scenario), scenario)
     report = check_plan(plan, scenario, travel=travel)
-    return format_report(report), report.ok
+    text, ok = format_report(report), report.ok
+    tallies = path.parent / "tallies.csv"
+    if tallies.exists():
+        off = balance_violations(plan, read_tallies(tallies))
+        ok = ok and not off
+        text += f"\ntallies.csv: {len(off)} stops where households and plan.json differ"
+        text += "".join(f"\n  {m}" for m in off[:20])
+    return text, ok
 
 
 class _ProgressCtx:

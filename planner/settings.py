@@ -243,6 +243,11 @@ class Category(_Frozen):
     resale_price_cny_kg: float = Field(0.0, ge=0, description="Paid by the buyer.")
     exchange_points_per_kg: float = Field(0.0, ge=0, description="Exchange stream: points per kg.")
     kg_per_item: float = Field(0.0, ge=0, description="Exchange stream: kg of one item (0: none).")
+    exchange_points_per_item: float = Field(
+        0.0,
+        ge=0,
+        description="Exchange stream: points per item, on top of per kg (needs kg_per_item).",
+    )
     hazardous: bool = Field(False, description="Goes in the hazardous locker.")
     seasonal: tuple[float, ...] = Field(
         (1.0,) * 12, description="Factor on generation per month, January to December."
@@ -279,6 +284,22 @@ class Budget(_Frozen):
     reward_fund_cny: float = Field(2000000.0, ge=0, description="Reward fund (report).")
 
 
+class CarrySettings(_Frozen):
+    """What a truck takes out besides its empty box: cash and exchange goods."""
+
+    cash_margin: float = Field(
+        0.2, ge=0, description="Cash float above the expected purchases (0.2: 20 % more)."
+    )
+    cash_round_cny: float = Field(
+        50.0, gt=0, description="The cash float is rounded up to a multiple of this."
+    )
+    goods_margin: float = Field(
+        0.2,
+        ge=0,
+        description="Goods loaded above the expected hand-outs, rounded up to whole units.",
+    )
+
+
 class ScenarioSettings(_Frozen):
     """A scenario file: the region's data files and the month's settings."""
 
@@ -301,6 +322,9 @@ class ScenarioSettings(_Frozen):
     )
     goods: tuple[GoodsItem, ...] = Field((), description="Exchange goods: [[goods]].")
     budget: Budget = Field(default_factory=lambda: Budget(), description="Money: see [budget].")
+    carry: CarrySettings = Field(
+        default_factory=lambda: CarrySettings(), description="Cash and goods to load: see [carry]."
+    )
 
 
 def minutes_of(text: str) -> int:

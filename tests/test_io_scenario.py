@@ -71,6 +71,12 @@ def test_scenario_is_immutable():
         ("roads_file_missing", "no_such_roads.gpkg", "no file"),
         # an exchange category that earns no points
         ("exchange_without_points", "categories[1].exchange_points_per_kg", "points > 0"),
+        # a sell category the truck would buy at no price
+        ("sell_without_price", "categories[0]", "buy_price_cny_kg or resale_price_cny_kg"),
+        # a negative per-person rate
+        ("negative_rate", "categories[0].kg_per_person_day", ">= 0"),
+        # batteries earn points but there is nothing to exchange them for
+        ("exchange_without_goods", "goods", "exchange-goods catalogue"),
         # a goods item that costs nothing
         ("goods_zero_points", "goods[0].points", "> 0"),
         # shift from evening to morning

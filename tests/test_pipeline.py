@@ -143,5 +143,10 @@ def test_random_regions_plan_cleanly(tmp_path_factory, seed, points):
     result = plan_month(scenario, folder / "out", time_limit=4, seed=seed)
     assert result.check_violations == ()
     plan = result.plan
+    # What the households sell and exchange, read back from the file, is what the stops collect.
+    from planner.money.balance import balance_violations
+    from planner.money.files import read_tallies
+
+    assert balance_violations(plan, read_tallies(folder / "out" / "tallies.csv")) == []
     made = sum(1 for r in plan["runs"] for s in r["steps"] if s["type"] == "collect")
     assert made + len(plan["unserved"]) == sum(scenario.visits.values())

@@ -316,15 +316,38 @@ def _check_categories(path: Path, settings: ScenarioSettings, issues: list[Issue
                     f"category {c.id!r}, found none",
                 )
             )
-        if c.stream == "exchange" and c.exchange_points_per_kg <= 0:
+        if (
+            c.stream == "exchange"
+            and c.exchange_points_per_kg <= 0
+            and c.exchange_points_per_item <= 0
+        ):
             issues.append(
                 issue(
                     path,
                     f"categories[{i}].exchange_points_per_kg",
-                    f"expected points > 0 for exchange category {c.id!r}, found "
-                    f"{c.exchange_points_per_kg}",
+                    f"expected points > 0 (per kg or per item) for exchange category {c.id!r}, "
+                    f"found {c.exchange_points_per_kg}",
                 )
             )
+        if c.exchange_points_per_item > 0 and c.kg_per_item <= 0:
+            issues.append(
+                issue(
+                    path,
+                    f"categories[{i}].kg_per_item",
+                    f"expected kg_per_item > 0 for category {c.id!r}, which earns points per "
+                    f"item, found {c.kg_per_item}",
+                )
+            )
+    exchanging = [c.id for c in settings.categories if c.stream == "exchange"]
+    if exchanging and not settings.goods:
+        issues.append(
+            issue(
+                path,
+                "goods",
+                f"expected an exchange-goods catalogue ([[goods]]) for the exchange categories "
+                f"{', '.join(exchanging)}, found none",
+            )
+        )
 
 
 def _visits_per_point(

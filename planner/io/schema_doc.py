@@ -17,6 +17,7 @@ from pydantic.fields import FieldInfo
 from planner.model import CollectionPoint, Depot, Facility, Household, Station
 from planner.settings import (
     Budget,
+    CarrySettings,
     Category,
     GoodsItem,
     MonthSettings,
@@ -41,6 +42,7 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("[[categories]]", Category),
     ("[[goods]]", GoodsItem),
     ("[budget]", Budget),
+    ("[carry]", CarrySettings),
 )
 
 TABLES: tuple[tuple[str, type[BaseModel]], ...] = (

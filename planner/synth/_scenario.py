@@ -169,6 +169,11 @@ def scenario_toml(params: RegionParams, layout: Layout, paths: dict[str, str]) -
         "fee_per_gacha_year_cny = 50000.0   # report: 20,000 banner + 30,000 city",
         "reward_fund_cny = 2000000.0        # report",
         "",
+        "[carry]                              # assumption",
+        "cash_margin = 0.2                  # float = purchases + 20 %",
+        "cash_round_cny = 50.0",
+        "goods_margin = 0.2",
+        "",
     ]
     return "\n".join(lines)
 

@@ -1,0 +1,126 @@
+"""Write the month's money files: tallies.csv, goods.csv and summary.json (atomically)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from planner._atomic import atomic_writer
+from planner._errors import PlanError
+from planner.money.summary import MonthMoney
+from planner.money.tallies import Tally
+from planner.plan.io import write_json_atomic
+
+TALLY_HEADER = (
+    "run_id",
+    "date",
+    "point",
+    "household",
+    "stream",
+    "category",
+    "quantity",
+    "unit",
+    "value_cny",
+)
+GOODS_HEADER = ("run_id", "date", "point", "household", "item", "count", "points", "value_cny")
+
+
+def _num(x: float, nd: int) -> str:
+    # Fixed decimals, no "-0.000", no exponent: what spreadsheet users and checkers expect.
+    return f"{round(x, nd) + 0.0:.{nd}f}"
+
+
+def write_money(out_dir: Path, money: MonthMoney) -> list[Path]:
+    """Write ``tallies.csv`` (PLAN_FORMAT.md), ``goods.csv`` and ``summary.json``."""
+    tallies = out_dir / "tallies.csv"
+    with atomic_writer(tallies, "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(TALLY_HEADER)
+        for t in money.tallies.rows:
+            w.writerow(
+                (
+                    t.run_id,
+                    t.date,
+                    t.point,
+                    t.household,
+                    t.stream,
+                    t.category,
+                    _num(t.quantity, 3),
+                    t.unit,
+                    _num(t.value_cny, 2),
+                )
+            )
+    goods = out_dir / "goods.csv"
+    with atomic_writer(goods, "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(GOODS_HEADER)
+        for h in money.tallies.handouts:
+            w.writerow(
+                (
+                    h.run_id,
+                    h.date,
+                    h.point,
+                    h.household,
+                    h.item,
+                    h.count,
+                    _num(h.points, 3),
+                    _num(h.value_cny, 2),
+                )
+            )
+    summary = out_dir / "summary.json"
+    write_json_atomic(summary, money.summary)
+    return [tallies, goods, summary]
+
+
+def read_tallies(path: Path) -> list[Tally]:
+    """Read ``tallies.csv``; a missing file gives no rows.
+
+    Raises
+    ------
+    PlanError
+        The header or a row is not as PLAN_FORMAT.md says (names the row).
+    """
+    path = Path(path)
+    if not path.exists():
+        return []
+    rows = []
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            if tuple(reader.fieldnames or ()) != TALLY_HEADER:
+                raise PlanError(
+                    f"{path}: expected the header {','.join(TALLY_HEADER)}, "
+                    f"found {','.join(reader.fieldnames or [])}"
+                )
+            for n, rec in enumerate(reader, start=2):
+                rows.append(_tally(path, n, rec))
+    except UnicodeDecodeError:
+        raise PlanError(f"{path}: expected UTF-8 text, found other bytes") from None
+    return rows
+
+
+def _tally(path: Path, n: int, rec: dict[str, str]) -> Tally:
+    if rec.get("stream") not in ("sell", "exchange", "compost"):
+        raise PlanError(
+            f"{path}: row {n}, column stream: expected sell, exchange or compost, "
+            f"found {rec.get('stream')!r}"
+        )
+    values = []
+    for col in ("quantity", "value_cny"):
+        try:
+            values.append(float(rec[col]))
+        except (TypeError, ValueError):
+            raise PlanError(
+                f"{path}: row {n}, column {col}: expected a number, found {rec.get(col)!r}"
+            ) from None
+    return Tally(
+        run_id=rec["run_id"],
+        date=rec["date"],
+        point=rec["point"],
+        household=rec["household"],
+        stream=rec["stream"],
+        category=rec["category"],
+        quantity=values[0],
+        unit=rec["unit"],
+        value_cny=values[1],
+    )
