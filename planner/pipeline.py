@@ -27,7 +27,7 @@ from planner.money.files import read_tallies, write_money
 from planner.plan.build import announced_windows, build_plan
 from planner.plan.check import check_plan, format_report
 from planner.plan.io import read_plan, validate_schema, write_json_atomic
-from planner.solve.engines import get_engine
+from planner.solve.engines import bounded_engine
 from planner.solve.from_scenario import ScenarioProblem, build_problem
 from planner.solve.group_calendar import group_calendar
 from planner.solve.problem import DaySolution, PeriodicProblem, PeriodicSolution, day_visits
@@ -133,12 +133,13 @@ def solve_month(
     """Both phases: the solution, the first phase's cost, the windows and each day's problem."""
     from planner.solve.search import SearchOptions
 
-    start = time.monotonic()
     if report is not None:
         report("calendar", 0, 1)
+    # Every budget below is work, not wall time, so a seed gives the same plan.
+    calendar_limit = min(2.0, 0.05 * time_limit)
     patterns = group_calendar(
         sp.problem,
-        time_limit=min(2.0, 0.05 * time_limit),
+        time_limit=calendar_limit,
         seed=seed,
         irregularity=sp.irregularity(),
     )
@@ -147,7 +148,7 @@ def solve_month(
     first = solve(
         sp.problem,
         engine=engine,
-        time_limit=max(1.0, 0.75 * time_limit - (time.monotonic() - start)),
+        time_limit=max(1.0, 0.75 * time_limit - calendar_limit),
         seed=seed,
         progress=report,
         options=SearchOptions(improve_calendar=improve_calendar),
@@ -158,8 +159,8 @@ def solve_month(
     windows = announced_windows(draft["runs"], width, cover=False)
     by_node = {c.node: pid for c, pid in zip(sp.problem.customers, sp.customer_points, strict=True)}
     narrowed = _with_windows(sp.problem, windows, by_node)
-    router = get_engine(engine)
     per_day = max(0.2, 0.2 * time_limit / max(1, sp.problem.num_days))
+    router = bounded_engine(engine, per_day)
     days: list[DaySolution] = []
     day_problems: dict[int, PeriodicProblem] = {}
     for d, old in enumerate(first.days):

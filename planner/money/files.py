@@ -84,43 +84,43 @@ def read_tallies(path: Path) -> list[Tally]:
     if not path.exists():
         return []
     rows = []
+    streams = {"sell", "exchange", "compost"}
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            if tuple(reader.fieldnames or ()) != TALLY_HEADER:
+            reader = csv.reader(fh)
+            header = tuple(next(reader, ()))
+            if header != TALLY_HEADER:
                 raise PlanError(
                     f"{path}: expected the header {','.join(TALLY_HEADER)}, "
-                    f"found {','.join(reader.fieldnames or [])}"
+                    f"found {','.join(header)}"
                 )
             for n, rec in enumerate(reader, start=2):
-                rows.append(_tally(path, n, rec))
+                if len(rec) != len(TALLY_HEADER):
+                    raise PlanError(
+                        f"{path}: row {n}: expected {len(TALLY_HEADER)} columns, found {len(rec)}"
+                    )
+                run_id, date, point, household, stream, category, qty, unit, value = rec
+                if stream not in streams:
+                    raise PlanError(
+                        f"{path}: row {n}, column stream: expected sell, exchange or compost, "
+                        f"found {stream!r}"
+                    )
+                try:
+                    q, v = float(qty), float(value)
+                except ValueError:
+                    col, found = ("quantity", qty) if not _is_number(qty) else ("value_cny", value)
+                    raise PlanError(
+                        f"{path}: row {n}, column {col}: expected a number, found {found!r}"
+                    ) from None
+                rows.append(Tally(run_id, date, point, household, stream, category, q, unit, v))
     except UnicodeDecodeError:
         raise PlanError(f"{path}: expected UTF-8 text, found other bytes") from None
     return rows
 
 
-def _tally(path: Path, n: int, rec: dict[str, str]) -> Tally:
-    if rec.get("stream") not in ("sell", "exchange", "compost"):
-        raise PlanError(
-            f"{path}: row {n}, column stream: expected sell, exchange or compost, "
-            f"found {rec.get('stream')!r}"
-        )
-    values = []
-    for col in ("quantity", "value_cny"):
-        try:
-            values.append(float(rec[col]))
-        except (TypeError, ValueError):
-            raise PlanError(
-                f"{path}: row {n}, column {col}: expected a number, found {rec.get(col)!r}"
-            ) from None
-    return Tally(
-        run_id=rec["run_id"],
-        date=rec["date"],
-        point=rec["point"],
-        household=rec["household"],
-        stream=rec["stream"],
-        category=rec["category"],
-        quantity=values[0],
-        unit=rec["unit"],
-        value_cny=values[1],
-    )
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

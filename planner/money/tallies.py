@@ -33,7 +33,7 @@ GRAMS = 1000
 WHOLE_POINT = "*"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tally:
     """One row of tallies.csv."""
 

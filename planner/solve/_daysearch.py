@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from planner.solve._routes import (
     DayRoutes,
@@ -29,6 +29,7 @@ def improve_day(
     focus: Sequence[int] | None = None,
     max_moves: int = 10_000,
     deadline: float | None = None,
+    now: Callable[[], float] = time.monotonic,
 ) -> None:
     """First-improvement local search on one day's routes (exact prices).
 
@@ -36,7 +37,7 @@ def improve_day(
     route tails (2-opt*), 2-opt inside a route, and re-plan a route's unloading
     stops. Only customers in ``focus`` (and their near neighbours) are tried first;
     every move made queues the customers and routes it touched. ``None``: all.
-    Stops early at ``deadline`` (a ``time.monotonic()`` value).
+    Stops early at ``deadline`` (a value of ``now``, by default ``time.monotonic()``).
     """
     ls = _LocalSearch(model, day)
     if focus is None:
@@ -57,7 +58,7 @@ def improve_day(
     while (queue or dirty) and moves < max_moves:
         while queue and moves < max_moves:
             steps += 1
-            if deadline is not None and steps % 16 == 0 and time.monotonic() >= deadline:
+            if deadline is not None and steps % 16 == 0 and now() >= deadline:
                 return
             u = queue.pop()
             queued.discard(u)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from planner.solve._clock import EXACT_WEIGHT
 from planner.solve.problem import DayVisit, PeriodicProblem, Route
 from planner.solve.schedule import schedule_route, travel_matrix
 
@@ -58,6 +59,8 @@ class RouteModel:
         self.simple = all(c.window is None for c in p.customers) and all(
             _no_break(v.break_window, v.break_duration, v.shift) for v in p.vehicles
         )
+        # Stops priced so far: the search's clock (see planner.solve._clock).
+        self.work = 0.0
         facset = set(p.facilities)
         rows: dict[tuple[float, float, float], tuple[list[Any], list[Any], list[Any]]] = {}
         self.T: list[list[Any]] = []
@@ -147,7 +150,9 @@ class RouteModel:
         if day not in self.vdays[v]:
             return None
         if not self.simple:
+            self.work += EXACT_WEIGHT * len(stops)
             return self._evaluate_general(day, v, stops, dem)
+        self.work += len(stops)
         t = self.T[v]
         node = self.node
         serv = self.service
@@ -519,6 +524,7 @@ def _simple_option(
     one = model.one
     cap = model.cap[v]
     dem = day.dem
+    model.work += 2 * len(stops)
     # Trip load per gap: the trip a customer inserted before stops[g] joins.
     n = len(stops)
     loads: list[Any] = [None] * (n + 1)

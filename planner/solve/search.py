@@ -23,15 +23,15 @@ Interrupting (Ctrl-C) returns the best solution found so far.
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from planner.solve._clock import ENGINE_WORK_PER_SECOND, WorkClock
 from planner.solve._daysearch import improve_day
 from planner.solve._lns import UNSERVED, LNSConfig, Plan, lns, random_plan, regret_insert
 from planner.solve._routes import RouteModel
 from planner.solve.calendar import initial_calendar
-from planner.solve.engines import get_engine, repair_route
+from planner.solve.engines import bounded_engine, get_engine, repair_route
 from planner.solve.engines.protocol import RoutingEngine
 from planner.solve.problem import (
     DaySolution,
@@ -105,10 +105,10 @@ def solve(
         visits that fit nowhere are listed as each day's ``unrouted``.
     """
     opts = options or SearchOptions()
-    start = time.monotonic()
-    deadline = start + time_limit
     rng = random.Random(seed)
     model = RouteModel(problem)
+    clock = WorkClock(lambda: model.work, time_limit)
+    deadline = time_limit
     custs = problem.customers
     movable = any(len(c.patterns) > 1 for c in custs)
     search = movable and opts.improve_calendar
@@ -117,12 +117,16 @@ def solve(
         if progress is not None:
             progress(phase, done, total)
 
-    def router(budget: float) -> RoutingEngine:
-        if engine == "pyvrp" and movable:
-            from planner.solve.engines.pyvrp_engine import PyVRPEngine
-
-            return PyVRPEngine(max_iterations=max(50, int(opts.engine_rate * budget)))
-        return get_engine(engine)
+    def router(budget: float, visits: int) -> RoutingEngine:
+        if not movable:
+            # A fixed calendar (one-day benchmarks): the engine runs on its own clock.
+            clock.spend(budget)
+            return get_engine(engine)
+        # Iteration-bounded, so the engine's routes do not depend on the machine's load;
+        # the clock counts the work those iterations stand for.
+        iterations = max(50, int(opts.engine_rate * budget))
+        clock.spend(min(budget, iterations * max(1, visits) / ENGINE_WORK_PER_SECOND))
+        return bounded_engine(engine, budget, opts.engine_rate)
 
     get_engine(engine)  # an unknown name fails here, before any work
     patterns: list[int | None] = [0 if c.patterns else None for c in custs]
@@ -134,9 +138,11 @@ def solve(
         if initial_patterns is not None:
             patterns = list(initial_patterns)
         elif movable:
+            cal_limit = max(0.5, opts.calendar_share * time_limit)
+            clock.spend(cal_limit)  # CP-SAT's deterministic time, about seconds
             cal = initial_calendar(
                 problem,
-                time_limit=max(0.5, opts.calendar_share * time_limit),
+                time_limit=cal_limit,
                 seed=seed,
                 neighbours=opts.neighbours,
                 **(calendar_kwargs or {}),  # type: ignore[arg-type]
@@ -150,7 +156,7 @@ def solve(
         report("calendar", 1, 1)
 
         plan = Plan(model, patterns)
-        remaining = max(0.0, deadline - time.monotonic())
+        remaining = max(0.0, deadline - clock.now())
         share = opts.route_share
         if not model.simple or len(custs) > 300:
             # Exact pricing is slow here (windows, breaks) or days are long: the
@@ -162,7 +168,9 @@ def solve(
         routed: list[DaySolution] = []
         for d in range(problem.num_days):
             visits = day_visits(problem, tuple(plan.patterns), d)
-            ds = router(per_day).route_day(problem, d, visits, time_limit=per_day, seed=seed)
+            ds = router(per_day, len(visits)).route_day(
+                problem, d, visits, time_limit=per_day, seed=seed
+            )
             routed.append(ds)
             plan.set_day(ds, visits)
             report("routes", d + 1, problem.num_days)
@@ -172,7 +180,7 @@ def solve(
             return _solution(problem, model, plan, fixed)
         polish_at = deadline - opts.polish_share * time_limit
         for d in range(problem.num_days):
-            improve_day(model, plan.days[d], rng, deadline=polish_at)
+            improve_day(model, plan.days[d], rng, deadline=polish_at, now=clock.now)
         best = plan.copy()
 
         # The calendar search (or, without it, only moves of visits that do not fit).
@@ -186,18 +194,18 @@ def solve(
         if not search and plan.missing == 0:
             cap = 0
         cfg = opts.lns or LNSConfig()
-        search_start = time.monotonic()
+        search_start = clock.now()
         state["best"] = best
 
         def on_best(p: Plan) -> None:
             state["best"] = p
 
         def on_iteration(it: int, p: Plan) -> None:
-            now = time.monotonic()
+            now = clock.now()
             report("calendar search", now - search_start, max(1e-9, polish_at - search_start))
 
         def stop() -> bool:
-            return time.monotonic() >= polish_at
+            return clock.now() >= polish_at
 
         if cap > 0:
             # Several short searches from different calendars (the CP-SAT one and
@@ -217,7 +225,7 @@ def solve(
                 got, steps = lns(
                     origin,
                     rng,
-                    should_stop=lambda u=until: time.monotonic() >= u,  # type: ignore[misc]
+                    should_stop=lambda u=until: clock.now() >= u,  # type: ignore[misc]
                     max_iterations=cap_each,
                     cfg=cfg,
                     on_iteration=on_iteration,
@@ -244,13 +252,13 @@ def solve(
             best = _repair(best, rng, cfg)
 
         # Polish: the engine routes every day of the best calendar once more.
-        remaining = max(0.0, deadline - time.monotonic())
+        remaining = max(0.0, deadline - clock.now())
         if search:
             # The share kept for it, so that a search ended by its step cap ends early.
             remaining = min(remaining, opts.polish_share * time_limit)
         per_day = max(0.1, remaining / max(1, problem.num_days))
         for d in range(problem.num_days):
-            best = _reroute(problem, model, best, router, per_day, seed, deadline, days=[d])
+            best = _reroute(problem, model, best, router, per_day, seed, deadline, clock, days=[d])
             report("polish", d + 1, problem.num_days)
     except KeyboardInterrupt:
         found = state.get("best") if state else None
@@ -270,21 +278,22 @@ def _reroute(
     problem: PeriodicProblem,
     model: RouteModel,
     plan: Plan,
-    router: Callable[[float], RoutingEngine],
+    router: Callable[[float, int], RoutingEngine],
     budget: float,
     seed: int,
     deadline: float,
+    clock: WorkClock,
     days: Sequence[int] | None = None,
 ) -> Plan:
     """Route days of ``plan`` with the engine; keep each day where it is better."""
     out = plan.copy()
     for d in days if days is not None else range(problem.num_days):
-        left = deadline - time.monotonic()
+        left = deadline - clock.now()
         if left <= 0.05:
             break
         t = min(budget, left)
         visits = day_visits(problem, tuple(out.patterns), d)
-        ds = router(t).route_day(problem, d, visits, time_limit=t, seed=seed)
+        ds = router(t, len(visits)).route_day(problem, d, visits, time_limit=t, seed=seed)
         trial = out.copy()
         trial.set_day(ds, visits)
         old = len(out.unrouted[d]) * UNSERVED + out.days[d].cost

@@ -29,6 +29,20 @@ ENGINES: tuple[str, ...] = ("pyvrp", "ortools")
 _INSERT_PLACES = 8  # places per route, by shortest detour, tried for a left-out visit
 
 
+def bounded_engine(name: str, seconds: float, rate: int = 2500) -> RoutingEngine:
+    """The engine ``name`` bounded by work rather than the clock, where it can be.
+
+    PyVRP gets ``rate`` iterations per second of ``seconds`` (its wall-clock limit
+    then only guards against a very slow machine), so its routes repeat for a seed
+    whatever the machine's load. OR-Tools is returned as is.
+    """
+    if name == "pyvrp":
+        from planner.solve.engines.pyvrp_engine import PyVRPEngine
+
+        return PyVRPEngine(max_iterations=max(50, int(rate * seconds)))
+    return get_engine(name)
+
+
 def get_engine(name: str) -> RoutingEngine:
     """The routing engine called ``name`` (one of :data:`ENGINES`), with its defaults.
 

@@ -85,10 +85,11 @@ class PyVRPEngine:
         self.max_iterations = max_iterations
 
     def _stop(self, seconds: float) -> StoppingCriterion:
-        stop: StoppingCriterion = MaxRuntime(seconds)
-        if self.max_iterations is not None:
-            stop = MultipleCriteria([stop, MaxIterations(self.max_iterations // 2 + 1)])
-        return stop
+        if self.max_iterations is None:
+            return MaxRuntime(seconds)
+        # The iterations end the search; the clock only guards a very slow machine.
+        guard = MaxRuntime(3 * seconds + 1)
+        return MultipleCriteria([guard, MaxIterations(self.max_iterations // 2 + 1)])
 
     def route_day(
         self,
