@@ -1,0 +1,127 @@
+"""Gacha notices: every visit, the prices and goods, and what the plan could not do."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from planner._errors import PlanError
+from planner.export.bundle import PlanBundle, read_bundle
+from planner.export.notices import (
+    NO_GACHA_KEY,
+    gacha_of,
+    gachas,
+    notice_text,
+    write_notices,
+)
+from planner.model import CollectionPoint
+
+WEEKDAYS = "一二三四五六日"
+
+
+@pytest.fixture(scope="module")
+def bundle(planned_tiny: Path) -> PlanBundle:
+    return read_bundle(planned_tiny)
+
+
+def _with_plan(bundle: PlanBundle, plan: dict) -> PlanBundle:
+    return PlanBundle(bundle.out_dir, plan, bundle.scenario, [], None)
+
+
+def _visits(bundle: PlanBundle, members: set[str]) -> list[tuple[dt.date, str, list[str]]]:
+    windows = {p["id"]: p["window"] for p in bundle.plan["points"]}
+    return [
+        (dt.date.fromisoformat(step["arrival"][:10]), step["place"], windows[step["place"]])
+        for run in bundle.plan["runs"]
+        for step in run["steps"]
+        if step["type"] == "collect" and step["place"] in members
+    ]
+
+
+def test_one_notice_per_gacha_with_every_visit(bundle: PlanBundle, tmp_path: Path) -> None:
+    paths = write_notices(bundle, tmp_path)
+    codes = list(dict.fromkeys(p.gacha_code for p in bundle.scenario.points))
+    assert [p.name for p in paths] == [f"{c}.txt" for c in codes]
+    names = {p["id"]: p["name"] for p in bundle.plan["places"]}
+    for code, path in zip(codes, paths, strict=True):
+        text = path.read_text(encoding="utf-8")
+        members = {p.id for p in bundle.scenario.points if p.gacha_code == code}
+        gacha = next(p.gacha for p in bundle.scenario.points if p.gacha_code == code)
+        assert gacha in text.splitlines()[0]
+        assert "2026年12月" in text.splitlines()[0]
+        visits = _visits(bundle, members)
+        assert visits
+        for day, pid, window in visits:
+            # The sentence naming the point carries each of its dates and the window.
+            line = next(ln for ln in text.splitlines() if ln.endswith(f"到达{names[pid]}。"))
+            assert line.startswith("本月流动回收车将于")
+            assert f"{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）" in line
+            assert f"{window[0]}—{window[1]}" in line
+
+
+def test_notice_names_prices_points_goods_and_sorting(bundle: PlanBundle) -> None:
+    settings = bundle.scenario.settings
+    for key in gachas(bundle):
+        text = notice_text(bundle, key)
+        for c in settings.categories:
+            assert c.name in text
+            if c.stream == "sell":
+                assert f"{c.name}{c.buy_price_cny_kg:g}元/公斤" in text
+            if c.stream == "exchange":
+                assert f"{c.name}每公斤{c.exchange_points_per_kg:g}分" in text
+        for g in settings.goods:
+            assert f"{g.name}{g.points:g}分/{g.unit}" in text
+        assert "分类" in text
+        assert "有害垃圾" in text
+        assert "堆肥" in text
+        assert "电话" not in text  # the scenario names no office contact
+
+
+def test_unserved_visits_are_said_not_dropped(bundle: PlanBundle) -> None:
+    plan = copy.deepcopy(bundle.plan)
+    plan["unserved"] = [
+        {"point": "P2", "date": "2026-12-18", "reason": "no truck works on 2026-12-18"},
+        {"point": "P2", "date": None, "reason": "the trucks' hours are taken"},
+    ]
+    key = bundle.points["P2"].gacha_code
+    text = notice_text(_with_plan(bundle, plan), key)
+    assert "原定12月18日（周五）到二组的收集本月未能安排" in text
+    assert "二组本月还有1次收集未能安排" in text
+    assert "no truck" not in text  # office wording stays out of the herders' notice
+    other = bundle.points["P3"].gacha_code
+    assert "未能安排" not in notice_text(_with_plan(bundle, plan), other)
+
+
+def test_point_without_visits_is_mentioned(bundle: PlanBundle) -> None:
+    plan = copy.deepcopy(bundle.plan)
+    for run in plan["runs"]:
+        run["steps"] = [s for s in run["steps"] if s["place"] != "P4"]
+    text = notice_text(_with_plan(bundle, plan), bundle.points["P4"].gacha_code)
+    assert "四组本月没有安排流动回收车" in text
+
+
+def test_points_without_gacha_go_under_their_township() -> None:
+    base = {"id": "X", "name": "某点", "lon": 108.0, "lat": 39.0, "households": 1, "people": 2}
+    assert gacha_of(CollectionPoint(**base, gacha_code="150624999201", gacha="甲")) == (
+        "150624999201",
+        "甲",
+    )
+    assert gacha_of(CollectionPoint(**base, gacha="甲 嘎查/2")) == ("甲-嘎查-2", "甲 嘎查/2")
+    key, name = gacha_of(CollectionPoint(**base, township_code="150624100", township="乌兰镇"))
+    assert key == "township-150624100"
+    assert "乌兰镇" in name
+    assert gacha_of(CollectionPoint(**base))[0] == NO_GACHA_KEY
+
+
+def test_unknown_gacha_is_a_plan_error(bundle: PlanBundle) -> None:
+    with pytest.raises(PlanError, match="nope"):
+        notice_text(bundle, "nope")
+
+
+def test_same_plan_gives_identical_bytes(bundle: PlanBundle, tmp_path: Path) -> None:
+    one = write_notices(bundle, tmp_path / "a")
+    two = write_notices(bundle, tmp_path / "b")
+    assert [p.read_bytes() for p in one] == [p.read_bytes() for p in two]
