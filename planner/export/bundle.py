@@ -25,6 +25,7 @@ from planner.model import CollectionPoint, Household, Scenario
 from planner.money.files import read_tallies
 from planner.money.tallies import Tally
 from planner.plan.io import read_plan
+from planner.travel import Travel
 
 # One row of tallies.csv (PLAN_FORMAT.md): run_id, date, point, household, stream,
 # category, quantity, unit, value_cny.
@@ -62,6 +63,9 @@ class PlanBundle:
     scenario: Scenario
     tallies: list[TallyRow]
     summary: dict[str, Any] | None
+    _lines: dict[str, list[shapely.LineString]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def tz(self) -> ZoneInfo:
@@ -147,20 +151,54 @@ class PlanBundle:
         return None
 
     @cached_property
-    def _travel(self) -> Any:
+    def travel(self) -> Travel:
+        """The scenario's road graph, snapping and matrices (built once per bundle)."""
         from planner.travel import build_travel
 
         return build_travel(self.scenario)
 
-    def leg_lines(self, run: dict[str, Any]) -> list[shapely.LineString]:
-        """Per step after ``start``, the road line (WGS84) from the previous step's place."""
+    def all_leg_lines(self) -> dict[str, list[shapely.LineString]]:
+        """Road lines (WGS84) of every run: run id -> one line per step after ``start``.
+
+        All legs of the month go to the router in one call, which prepares the road
+        graph once; computed on first use and kept.
+
+        Raises
+        ------
+        PlanError
+            A step names a place the scenario does not have.
+        """
+        if self._lines is not None:
+            return self._lines
         from planner.network import route_geometries
 
-        travel = self._travel
-        ix = travel.index()
-        places = [st["place"] for st in run["steps"]]
-        pairs = [(ix[a], ix[b]) for a, b in itertools.pairwise(places)]
-        return route_geometries(travel.graph, travel.snapping, pairs)
+        ix = self.travel.index()
+        pairs: list[tuple[int, int]] = []
+        for run in self.plan["runs"]:
+            places = [st["place"] for st in run["steps"]]
+            for a, b in itertools.pairwise(places):
+                if a not in ix or b not in ix:
+                    missing = a if a not in ix else b
+                    raise PlanError(
+                        f"plan.json: run {run['id']}: expected a place of the scenario, "
+                        f"found {missing!r}"
+                    )
+                pairs.append((ix[a], ix[b]))
+        unique = sorted(set(pairs))
+        lines = route_geometries(self.travel.graph, self.travel.snapping, unique)
+        drawn = dict(zip(unique, lines, strict=True))
+        out: dict[str, list[shapely.LineString]] = {}
+        at = 0
+        for run in self.plan["runs"]:
+            n = max(len(run["steps"]) - 1, 0)
+            out[run["id"]] = [drawn[p] for p in pairs[at : at + n]]
+            at += n
+        self._lines = out
+        return out
+
+    def leg_lines(self, run: dict[str, Any]) -> list[shapely.LineString]:
+        """Per step after ``start``, the road line (WGS84) from the previous step's place."""
+        return self.all_leg_lines()[run["id"]]
 
     def run_line(self, run: dict[str, Any]) -> shapely.LineString:
         """The whole run as one line along the roads (WGS84)."""
@@ -215,4 +253,37 @@ def read_bundle(out_dir: Path, scenario: Scenario | None = None) -> PlanBundle:
         scenario=scenario,
         tallies=read_tallies(out_dir / "tallies.csv"),
         summary=summary,
+    )
+
+
+def refresh_money(bundle: PlanBundle) -> tuple[PlanBundle, bool]:
+    """Recompute tallies.csv and summary.json when they are missing or do not match plan.json.
+
+    A plan edited by hand (a visit moved to another truck, a stop dropped) makes the
+    households' kg disagree with the stops'; the money files are then made again
+    from the plan and written beside it. Returns the bundle to export and whether
+    the files were remade.
+    """
+    from planner.money import month_money
+    from planner.money.balance import balance_violations
+    from planner.money.files import write_money
+
+    fresh = (
+        bundle.summary is not None
+        and bool(bundle.tallies or not bundle.plan["runs"])
+        and not balance_violations(bundle.plan, bundle.tallies)
+    )
+    if fresh:
+        return bundle, False
+    money = month_money(bundle.plan, bundle.scenario)
+    write_money(bundle.out_dir, money)
+    return (
+        PlanBundle(
+            out_dir=bundle.out_dir,
+            plan=bundle.plan,
+            scenario=bundle.scenario,
+            tallies=list(money.tallies.rows),
+            summary=money.summary,
+        ),
+        True,
     )

@@ -1,0 +1,362 @@
+"""The office's report: one self-contained HTML file describing the month's plan.
+
+``write_report`` writes ``OUT/report.html``: summary figures, the money tables of
+``summary.json``, the calendar grid (points × service dates), the map, the runs with
+links to their run sheets, the unserved visits and the assumptions. Everything the
+page needs is inside the file (style, script, the map as a ``data:`` image), so it
+opens offline and can be mailed on; only the run-sheet links point beside it, to
+``sheets/<run_id>.pdf`` and ``.html``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from html import escape
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from planner._atomic import atomic_writer
+from planner._errors import PlanError
+from planner.export import _report_parts as parts
+from planner.export._report_parts import calendar_grid, card, nd, num, parse_date, short_date, word
+from planner.export.bundle import PlanBundle
+from planner.export.maps import render_map
+
+SUMMARY = "summary.json"
+
+
+def write_report(bundle: PlanBundle, out_dir: Path, *, lang: str = "zh") -> Path:
+    """Write ``out_dir/report.html`` (atomically) and return its path.
+
+    Parameters
+    ----------
+    bundle
+        The plan folder to describe.
+    out_dir
+        Folder to write into; created if missing. Run-sheet links are relative to it.
+    lang
+        ``"zh"`` (default) or ``"en"``.
+
+    Raises
+    ------
+    PlanError
+        ``lang`` is unknown, or ``plan.json`` / ``summary.json`` hold something the
+        report cannot read (the message names file and key).
+    """
+    text = render_report(bundle, lang=lang)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "report.html"
+    with atomic_writer(path) as fh:
+        fh.write(text)
+    return path
+
+
+def render_report(bundle: PlanBundle, *, lang: str = "zh") -> str:
+    """The report as HTML text (see :func:`write_report`)."""
+    if lang not in parts.LANGS:
+        raise PlanError(
+            f"report language: expected one of {', '.join(parts.LANGS)}, found {lang!r}"
+        )
+    plan = bundle.plan
+    title = f"{parts.WORDS['title'][lang]} · {plan['scenario']}"
+    sections = [
+        ("summary", _summary(bundle, lang)),
+        ("money", _money(bundle, lang)),
+        ("calendar", calendar_grid(bundle, lang)),
+        ("map", _map(bundle, lang)),
+        ("runs", _runs(bundle, lang)),
+        ("unserved", _unserved(bundle, lang)),
+        ("assumptions", _assumptions(bundle, lang)),
+    ]
+    nav = "".join(f'<a href="#{k}">{word(lang, "nav_" + k)}</a>' for k, _ in sections)
+    body = "".join(
+        f'<section id="{k}"><h2>{word(lang, "nav_" + k)}</h2>{html}</section>'
+        for k, html in sections
+    )
+    colours = parts.truck_css(len(plan["vehicles"]))
+    return (
+        f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}">\n<head>\n'
+        '<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>\n"
+        f"<style>{parts.CSS}{colours}</style>\n</head>\n<body>\n"
+        f"{_header(bundle, lang)}\n<nav>{nav}</nav>\n<main>\n{body}\n</main>\n"
+        f"<footer>{word(lang, 'footer')} · {escape(plan['format'])}</footer>\n"
+        f"<script>{parts.SCRIPT}</script>\n</body>\n</html>\n"
+    )
+
+
+# --- sections -----------------------------------------------------------------------
+
+
+def _header(bundle: PlanBundle, lang: str) -> str:
+    plan = bundle.plan
+    period = plan["period"]
+    start, end = (
+        parse_date(period["start"], "period.start"),
+        parse_date(period["end"], "period.end"),
+    )
+    sc = bundle.scenario
+    households = sum(p.households for p in sc.points if p.id in bundle.windows)
+    scope = word(
+        lang,
+        "scope",
+        len(plan["points"]),
+        households,
+        len(plan["vehicles"]),
+        len(period["service_dates"]),
+    )
+    subs = [
+        escape(parts.month_label(lang, start, end)),
+        f"{word(lang, 'period')} {start.isoformat()} – {end.isoformat()}",
+        f"{word(lang, 'timezone')} {escape(period['timezone'])}",
+        scope,
+    ]
+    desc = sc.settings.description
+    return (
+        f'<header class="top"><h1>{word(lang, "title")} · {escape(plan["scenario"])}</h1>'
+        f'<div class="sub">{"".join(f"<span>{s}</span>" for s in subs)}</div>'
+        f'<div class="sub">{escape(desc)}{" · " if desc else ""}'
+        f"{word(lang, 'source', _plan_hash(bundle))}</div></header>"
+    )
+
+
+def _summary(bundle: PlanBundle, lang: str) -> str:
+    plan = bundle.plan
+    runs = plan["runs"]
+    by_stream = _collected_by_stream(bundle)
+    visits = sum(1 for r in runs for st in r["steps"] if st["type"] == "collect")
+    unserved = len(plan["unserved"])
+    km = sum(float(r["distance_km"]) for r in runs)
+    hours = sum(float(r["duration_min"]) for r in runs) / 60
+    cards = [
+        card(word(lang, "runs"), num(len(runs))),
+        card(word(lang, "visits"), num(visits), word(lang, "visits_of", visits + unserved)),
+        card(word(lang, "unserved"), num(unserved), bad=unserved > 0),
+        card(word(lang, "km"), num(km, 1)),
+        card(word(lang, "hours"), num(hours, 1)),
+        card(word(lang, "stream_sell"), num(by_stream["sell"], 1), word(lang, "collected_note")),
+        card(
+            word(lang, "stream_exchange"),
+            num(by_stream["exchange"], 1),
+            word(lang, "collected_note"),
+        ),
+    ]
+    totals = _totals(bundle)
+    if totals is not None:
+        compost = parts.figure(SUMMARY, "totals", totals, "composted_kg")
+        cards.append(
+            card(word(lang, "stream_compost"), num(compost, 1), word(lang, "compost_note"))
+        )
+    cost = plan.get("summary", {}).get("cost_cny")
+    if isinstance(cost, int | float):
+        cards.append(card(word(lang, "cost"), num(float(cost))))
+    if totals is not None:
+        for key, label in (
+            ("net_cost_cny", "net_cost"),
+            ("cash_paid_cny", "cash_paid"),
+            ("goods_value_cny", "goods_value"),
+            ("fee_balance_cny", "fee_balance"),
+        ):
+            value = parts.figure(SUMMARY, "totals", totals, key)
+            cards.append(card(word(lang, label), num(value), bad=value < 0))
+        if "reward_fund_months" in totals:
+            months = parts.figure(SUMMARY, "totals", totals, "reward_fund_months")
+            fund = parts.figure(SUMMARY, "totals", totals, "reward_fund_cny")
+            cards.append(
+                card(
+                    word(lang, "reward_months"), num(months, 1), word(lang, "reward_of", num(fund))
+                )
+            )
+    return f'<div class="cards">{"".join(cards)}</div>'
+
+
+def _money(bundle: PlanBundle, lang: str) -> str:
+    summary = bundle.summary
+    if not summary:
+        return f'<p class="note warn" id="no-money">{word(lang, "no_money")}</p>'
+    totals = _totals(bundle)
+    towns = parts.records(SUMMARY, summary, "townships")
+    gachas = parts.records(SUMMARY, summary, "gachas")
+    town_rows = [([str(t.get("township", ""))], t, f"townships[{k}]") for k, t in enumerate(towns)]
+    gacha_rows = sorted(
+        (
+            ([str(g.get("township", "")), str(g.get("gacha", ""))], g, f"gachas[{k}]")
+            for k, g in enumerate(gachas)
+        ),
+        key=lambda row: (row[0][0], str(row[1].get("gacha_code", "")), row[0][1]),
+    )
+    out = [
+        f"<h3>{word(lang, 'by_township')}</h3>",
+        parts.money_table(
+            lang, "money-townships", town_rows, totals, [parts.WORDS["township"][lang]], SUMMARY
+        ),
+        # Seventy-odd rows: open, but one click folds them away.
+        f"<details open><summary>{word(lang, 'by_gacha')} ({len(gacha_rows)})</summary>",
+        parts.money_table(
+            lang,
+            "money-gachas",
+            gacha_rows,
+            totals,
+            [parts.WORDS["township"][lang], parts.WORDS["gacha"][lang]],
+            SUMMARY,
+        ),
+        "</details>",
+    ]
+    if totals is not None and isinstance(totals.get("per_household"), dict):
+        ph = totals["per_household"]
+        keys = ("sold_kg", "exchanged_kg", "composted_kg", "cash_cny", "goods_cny")
+        vals = [parts.figure(SUMMARY, "totals.per_household", ph, k) for k in keys]
+        out.append(f'<p class="note">{word(lang, "per_household", *[num(v, 1) for v in vals])}</p>')
+    goods = parts.records(SUMMARY, summary, "goods")
+    if goods:
+        rows = [
+            f"<tr><td>{escape(str(g.get('name', g.get('item', ''))))}</td>"
+            f"<td>{escape(str(g.get('unit', '')))}</td>"
+            f"{nd(parts.figure(SUMMARY, f'goods[{k}]', g, 'handed_out'))}"
+            f"{nd(parts.figure(SUMMARY, f'goods[{k}]', g, 'value_cny'))}</tr>"
+            for k, g in enumerate(goods)
+        ]
+        heads = [
+            (word(lang, h), h in ("handed_out", "value_cny"))
+            for h in ("item", "unit", "handed_out", "value_cny")
+        ]
+        out += [f"<h3>{word(lang, 'goods')}</h3>", parts.simple_table("goods", heads, rows)]
+    return "".join(out)
+
+
+def _map(bundle: PlanBundle, lang: str) -> str:
+    try:
+        data = render_map(bundle, fmt="png")
+    except PlanError as exc:
+        return f'<p class="note warn">{word(lang, "no_map", exc)}</p>'
+    src = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    sc = bundle.scenario
+    synthetic = any(p.synthetic for p in (*sc.points, *sc.depots, *sc.stations))
+    caption = word(lang, "map_alt") + (" · " + word(lang, "synthetic") if synthetic else "")
+    return (
+        f'<figure class="map"><img id="plan-map" src="{src}" alt="{word(lang, "map_alt")}">'
+        f"<figcaption>{caption}</figcaption></figure>"
+    )
+
+
+def _runs(bundle: PlanBundle, lang: str) -> str:
+    fleet = {v.id: v for v in bundle.scenario.fleet}
+    with_driver = any(v.driver for v in fleet.values())
+    with_cash = bundle.summary is not None
+    keys = ["date", "truck", "driver", "times", "stops", "run_km", "run_h", "run_kg", "unload_at"]
+    keys += ["cash_float", "sheet"]
+    shown = [k for k in keys if (k != "driver" or with_driver) and (k != "cash_float" or with_cash)]
+    numeric = {"stops", "run_km", "run_h", "run_kg", "cash_float"}
+    heads = [(word(lang, k), k in numeric) for k in shown]
+    sep = "、" if lang == "zh" else ", "
+    rows = []
+    for r in sorted(bundle.plan["runs"], key=lambda r: (r["date"], r["vehicle"], r["id"])):
+        steps = r["steps"]
+        spec = fleet.get(r["vehicle"])
+        collects = [st for st in steps if st["type"] == "collect"]
+        unloads = dict.fromkeys(
+            bundle.places.get(st["place"], {}).get("name") or st["place"]
+            for st in steps
+            if st["type"] == "unload"
+        )
+        day = parse_date(r["date"], f"runs[{r['id']}].date")
+        stem = "sheets/" + quote(r["id"], safe="")
+        cell = {
+            "date": f'<td data-v="{r["date"]}">{escape(short_date(lang, day))}</td>',
+            "truck": f"<td>{escape(r['vehicle'])} {escape(spec.name if spec else '')}</td>",
+            "driver": f"<td>{escape(spec.driver if spec else '')}</td>",
+            "times": f"<td>{steps[0]['departure'][11:16]}–{steps[-1]['arrival'][11:16]}</td>",
+            "stops": nd(len(collects)),
+            "run_km": nd(float(r["distance_km"]), 1),
+            "run_h": nd(float(r["duration_min"]) / 60, 1),
+            "run_kg": nd(sum(float(v) for st in collects for v in st["collected"].values()), 1),
+            "unload_at": f"<td>{escape(sep.join(unloads))}</td>",
+            "sheet": f'<td><a class="sheet" href="{stem}.pdf">PDF</a>'
+            f'<a class="sheet" href="{stem}.html">{word(lang, "sheet_web")}</a></td>',
+        }
+        carry = bundle.run_carry(r["id"]) if with_cash else None
+        cell["cash_float"] = (
+            nd(parts.figure(SUMMARY, f"runs[{r['id']}]", carry, "cash_float_cny"))
+            if carry
+            else '<td class="n">—</td>'
+        )
+        rows.append(f'<tr data-run="{escape(r["id"])}">{"".join(cell[k] for k in shown)}</tr>')
+    return parts.simple_table("runs-table", heads, rows)
+
+
+def _unserved(bundle: PlanBundle, lang: str) -> str:
+    missed = bundle.plan["unserved"]
+    if not missed:
+        return f'<p class="note">{word(lang, "none_unserved")}</p>'
+    heads = [(word(lang, k), False) for k in ("point", "township", "gacha", "date", "reason")]
+    rows = []
+    for u in sorted(missed, key=lambda u: (u["point"], u.get("date") or "")):
+        pid = u["point"]
+        point = bundle.points.get(pid)
+        name = bundle.places.get(pid, {}).get("name") or pid
+        date = u.get("date")
+        when = (
+            short_date(lang, parse_date(date, "unserved.date")) if date else word(lang, "undated")
+        )
+        rows.append(
+            f'<tr data-point="{escape(pid)}"><td>{escape(name)} <small>{escape(pid)}</small></td>'
+            f"<td>{escape(point.township if point else '')}</td>"
+            f"<td>{escape(point.gacha if point else '')}</td>"
+            f'<td data-v="{escape(date or "")}">{escape(when)}</td>'
+            f"<td>{escape(str(u['reason']))}</td></tr>"
+        )
+    return parts.simple_table("unserved-table", heads, rows)
+
+
+def _assumptions(bundle: PlanBundle, lang: str) -> str:
+    if not bundle.summary:
+        return f'<p class="note">{word(lang, "no_assumptions")}</p>'
+    items = bundle.summary.get("assumptions", [])
+    if not isinstance(items, list):
+        raise PlanError(
+            f"{SUMMARY}: expected a list of sentences at 'assumptions', found {items!r:.80}"
+        )
+    lis = "".join(f"<li>{escape(str(a))}</li>" for a in items)
+    return f'<ul class="assume" id="assumptions-list">{lis}</ul>'
+
+
+# --- helpers ------------------------------------------------------------------------
+
+
+def _plan_hash(bundle: PlanBundle) -> str:
+    """First 12 hex digits of plan.json's SHA-256 (of the plan as read, if the file is gone)."""
+    path = bundle.out_dir / "plan.json"
+    try:
+        data = path.read_bytes()
+    except OSError:
+        data = json.dumps(bundle.plan, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def _totals(bundle: PlanBundle) -> dict[str, Any] | None:
+    if not bundle.summary:
+        return None
+    totals = bundle.summary.get("totals")
+    if not isinstance(totals, dict):
+        raise PlanError(f"{SUMMARY}: expected an object at 'totals', found {totals!r:.80}")
+    return totals
+
+
+def _collected_by_stream(bundle: PlanBundle) -> dict[str, float]:
+    stream = {c.id: c.stream for c in bundle.scenario.settings.categories}
+    out = {"sell": 0.0, "exchange": 0.0, "compost": 0.0}
+    for r in bundle.plan["runs"]:
+        for st in r["steps"]:
+            for cat, kg in st.get("collected", {}).items():
+                if cat not in stream:
+                    raise PlanError(
+                        f"plan.json: run {r['id']}: expected a category of the scenario, "
+                        f"found {cat!r}"
+                    )
+                out[stream[cat]] += float(kg)
+    return out

@@ -1,0 +1,177 @@
+"""The office workbook, read back with openpyxl and compared to plan.json."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from planner.export import PlanBundle, read_bundle
+from planner.export.workbook import write_workbook
+
+SHEETS = ["runs", "stops", "tallies", "gachas", "townships", "unserved"]
+
+
+@pytest.fixture(scope="module")
+def bundle(planned_tiny: Path) -> PlanBundle:
+    return read_bundle(planned_tiny)
+
+
+@pytest.fixture(scope="module")
+def book(bundle: PlanBundle, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_workbook(bundle, tmp_path_factory.mktemp("xlsx"))
+
+
+def _rows(path: Path, sheet: str) -> tuple[list[str], list[dict[str, Any]]]:
+    ws = openpyxl.load_workbook(path)[sheet]
+    rows = list(ws.iter_rows(values_only=True))
+    header = [str(h) for h in rows[0]]
+    return header, [dict(zip(header, r, strict=True)) for r in rows[1:]]
+
+
+def _day(value: Any) -> str:
+    return value.date().isoformat() if isinstance(value, dt.datetime) else value.isoformat()
+
+
+def test_sheets_have_frozen_filtered_headers(book: Path) -> None:
+    wb = openpyxl.load_workbook(book)
+    assert wb.sheetnames == SHEETS
+    for ws in wb:
+        assert ws.freeze_panes == "A2"
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:")
+        assert all(ws.column_dimensions[c.column_letter].width for c in ws[1])
+    stops = wb["stops"]
+    header = [c.value for c in stops[1]]
+    assert stops.cell(2, header.index("到达 arrival") + 1).number_format == "hh:mm"
+    assert stops.cell(2, header.index("路段 leg km") + 1).number_format == "0.0"
+    runs = wb["runs"]
+    header = [c.value for c in runs[1]]
+    assert "¥" in runs.cell(2, header.index("燃油 fuel") + 1).number_format
+
+
+def test_stops_sheet_has_every_step_in_order_with_its_times(book: Path, bundle: PlanBundle) -> None:
+    _, rows = _rows(book, "stops")
+    expected = [
+        (run["id"], run["date"], k, st["type"], st["place"], st["arrival"], st["departure"])
+        for run in bundle.runs
+        for k, st in enumerate(run["steps"])
+    ]
+    got = [
+        (
+            r["车次 run"],
+            _day(r["日期 date"]),
+            r["序号 seq"],
+            r["类型 type"],
+            r["地点 place"],
+            f"{_day(r['日期 date'])}T{r['到达 arrival']:%H:%M}",
+            f"{_day(r['日期 date'])}T{r['离开 departure']:%H:%M}",
+        )
+        for r in rows
+    ]
+    assert got == expected
+    steps = [st for run in bundle.runs for st in run["steps"]]
+    for r, st in zip(rows, steps, strict=True):
+        assert r["路段 leg km"] == pytest.approx(st["leg_km"])
+        for cid, kg in st.get("collected", {}).items():
+            col = next(h for h in r if h.endswith(f" {cid} kg"))
+            assert r[col] == pytest.approx(kg)
+
+
+def test_runs_sheet_matches_plan_and_fleet_rates(book: Path, bundle: PlanBundle) -> None:
+    _, rows = _rows(book, "runs")
+    fleet = {v.id: v for v in bundle.scenario.fleet}
+    assert [r["车次 run"] for r in rows] == [run["id"] for run in bundle.runs]
+    for r, run in zip(rows, bundle.runs, strict=True):
+        assert r["里程 km"] == pytest.approx(run["distance_km"])
+        assert r["时长 minutes"] == pytest.approx(run["duration_min"])
+        assert f"{r['出发 start']:%H:%M}" == run["steps"][0]["departure"][11:16]
+        assert f"{r['返回 end']:%H:%M}" == run["steps"][-1]["arrival"][11:16]
+        v = fleet[run["vehicle"]]
+        assert r["燃油 fuel"] == pytest.approx(run["distance_km"] * v.cost_per_km, abs=0.01)
+        assert r["收运点 stops"] == sum(1 for s in run["steps"] if s["type"] == "collect")
+
+
+def test_area_sheets_add_up_to_the_scenario(book: Path, bundle: PlanBundle) -> None:
+    households = sum(p.households for p in bundle.scenario.points)
+    visits = sum(1 for run in bundle.runs for s in run["steps"] if s["type"] == "collect")
+    for sheet in ("gachas", "townships"):
+        _, rows = _rows(book, sheet)
+        assert sum(r["户数 households"] for r in rows) == households
+        assert sum(r["收运次数 visits"] for r in rows) == visits
+    _, rows = _rows(book, "unserved")
+    assert len(rows) == len(bundle.plan["unserved"])
+
+
+def test_tallies_sheet_sums_each_household_visit(book: Path, bundle: PlanBundle) -> None:
+    _, rows = _rows(book, "tallies")
+    keys = list(dict.fromkeys((t.run_id, t.point, t.household) for t in bundle.tallies))
+    assert [(r["车次 run"], r["收运点 point"], r["农户 household"]) for r in rows] == keys
+    columns = {
+        ("sell", "kg"): "卖 sell kg",
+        ("exchange", "kg"): "换 exchange kg",
+        ("compost", "kg"): "堆 compost kg",
+    }
+    for (stream, unit), col in columns.items():
+        want = sum(t.quantity for t in bundle.tallies if (t.stream, t.unit) == (stream, unit))
+        assert sum(r[col] for r in rows) == pytest.approx(want, abs=0.01 * max(len(rows), 1))
+    cash = sum(t.value_cny for t in bundle.tallies if t.stream == "sell" and t.unit == "kg")
+    assert sum(r["现金 cash paid"] for r in rows) == pytest.approx(cash, abs=0.01 * len(rows))
+
+
+def test_money_columns_come_from_summary_json(planned_tiny: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "plan"
+    shutil.copytree(planned_tiny, folder)
+    plan = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+    point = next(p for p in read_bundle(folder).scenario.points)
+    summary = {
+        "format": "rural-waste-summary/1",
+        "gachas": [
+            {
+                "gacha": point.gacha,
+                "gacha_code": point.gacha_code,
+                "township": point.township,
+                "cash_paid_cny": 12.5,
+                "net_cost_cny": 99.0,
+            }
+        ],
+        "townships": [
+            {
+                "township": point.township,
+                "township_code": point.township_code,
+                "fee_budget_cny": 50000.0,
+            }
+        ],
+        "runs": [
+            {
+                "run_id": plan["runs"][0]["id"],
+                "purchases_cny": 7.25,
+                "cash_float_cny": 10.0,
+                "goods_value_cny": 3.0,
+                "goods_fit": True,
+            }
+        ],
+    }
+    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    book = write_workbook(read_bundle(folder), folder)
+    _, gachas = _rows(book, "gachas")
+    row = next(r for r in gachas if r["代码 gacha code"] == point.gacha_code)
+    assert row["现金支付 cash paid"] == 12.5
+    assert row["净成本 net cost"] == 99.0
+    _, towns = _rows(book, "townships")
+    assert towns[0]["农维费预算 fee budget"] == 50000.0
+    _, runs = _rows(book, "runs")
+    assert runs[0]["收购款 purchases"] == 7.25
+
+
+def test_workbook_is_deterministic(bundle: PlanBundle, book: Path, tmp_path: Path) -> None:
+    again = write_workbook(bundle, tmp_path)
+    assert again.read_bytes() == book.read_bytes()
+    props = openpyxl.load_workbook(again).properties
+    start = dt.datetime.fromisoformat(bundle.plan["period"]["start"])
+    assert props.created == start
+    assert props.modified == start
