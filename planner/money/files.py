@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from pathlib import Path
 
 from planner._atomic import atomic_writer
@@ -22,6 +24,8 @@ TALLY_HEADER = (
     "unit",
     "value_cny",
 )
+# The columns both files start with (after them each has its own).
+_KEYS = attrgetter("run_id", "date", "point", "household")
 GOODS_HEADER = ("run_id", "date", "point", "household", "item", "count", "points", "value_cny")
 
 
@@ -33,43 +37,33 @@ def _num(x: float, nd: int) -> str:
 def write_money(out_dir: Path, money: MonthMoney) -> list[Path]:
     """Write ``tallies.csv`` (PLAN_FORMAT.md), ``goods.csv`` and ``summary.json``."""
     tallies = out_dir / "tallies.csv"
-    with atomic_writer(tallies, "w", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(TALLY_HEADER)
-        for t in money.tallies.rows:
-            w.writerow(
-                (
-                    t.run_id,
-                    t.date,
-                    t.point,
-                    t.household,
-                    t.stream,
-                    t.category,
-                    _num(t.quantity, 3),
-                    t.unit,
-                    _num(t.value_cny, 2),
-                )
-            )
+    _write_csv(
+        tallies,
+        TALLY_HEADER,
+        (
+            (*_KEYS(t), t.stream, t.category, _num(t.quantity, 3), t.unit, _num(t.value_cny, 2))
+            for t in money.tallies.rows
+        ),
+    )
     goods = out_dir / "goods.csv"
-    with atomic_writer(goods, "w", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(GOODS_HEADER)
-        for h in money.tallies.handouts:
-            w.writerow(
-                (
-                    h.run_id,
-                    h.date,
-                    h.point,
-                    h.household,
-                    h.item,
-                    h.count,
-                    _num(h.points, 3),
-                    _num(h.value_cny, 2),
-                )
-            )
+    _write_csv(
+        goods,
+        GOODS_HEADER,
+        (
+            (*_KEYS(h), h.item, h.count, _num(h.points, 3), _num(h.value_cny, 2))
+            for h in money.tallies.handouts
+        ),
+    )
     summary = out_dir / "summary.json"
     write_json_atomic(summary, money.summary)
     return [tallies, goods, summary]
+
+
+def _write_csv(path: Path, header: tuple[str, ...], rows: Iterable[Sequence[object]]) -> None:
+    with atomic_writer(path, "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)
 
 
 def read_tallies(path: Path) -> list[Tally]:

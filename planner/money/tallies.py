@@ -17,6 +17,7 @@ and the scenario, so an edited plan gets tallies that match it:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
@@ -236,16 +237,5 @@ def _with_goods_value(rows: list[Tally], earned: dict[str, float], value_cny: fl
     cents = split_units(round(value_cny * 100), weights)
     out = list(rows)
     for i, c in zip(kg_rows, cents, strict=True):
-        t = rows[i]
-        out[i] = Tally(
-            t.run_id,
-            t.date,
-            t.point,
-            t.household,
-            t.stream,
-            t.category,
-            t.quantity,
-            t.unit,
-            c / 100,
-        )
+        out[i] = dataclasses.replace(rows[i], value_cny=c / 100)
     return out
