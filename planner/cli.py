@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,6 +16,9 @@ from rich.table import Table
 
 from planner._errors import NetworkError, PlanError, PlannerError, ScenarioError
 from planner.model import Scenario
+
+if TYPE_CHECKING:
+    from planner.export import PlanBundle
 
 app = typer.Typer(
     help="Plan mobile waste collection and recycling exchange runs for rural regions.",
@@ -29,6 +32,7 @@ err = Console(stderr=True)
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (.toml).")]
 Strict = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
+Lang = Annotated[str, typer.Option("--lang", help="Language of sheets and report: zh or en.")]
 
 
 def _fail(exc: Exception) -> typer.Exit:
@@ -134,8 +138,13 @@ def run(
     engine: Annotated[str, typer.Option(help="Routing engine: pyvrp or ortools.")] = "pyvrp",
     strict: Strict = False,
     quiet: Quiet = False,
+    lang: Lang = "zh",
+    export: Annotated[
+        bool, typer.Option(help="Also write sheets, GPX, calendars, notices, GIS, Excel, maps.")
+    ] = True,
+    pdf: Annotated[bool, typer.Option(help="Run sheets as PDF too (slowest output).")] = True,
 ) -> None:
-    """Plan the month: visit calendar, daily routes, unloading; write plan.json."""
+    """Plan the month and write plan.json, tallies.csv, summary.json and every output."""
     from planner.pipeline import plan_month
 
     sc = _load(scenario, strict)
@@ -174,10 +183,66 @@ def run(
             "see 'unserved' in plan.json for the reasons",
             highlight=False,
         )
+    if export:
+        from planner.export import PlanBundle
+        from planner.money.files import read_tallies
+
+        bundle = PlanBundle(
+            out_dir=output,
+            plan=result.plan,
+            scenario=sc,
+            tallies=read_tallies(output / "tallies.csv"),
+            summary=result.summary,
+        )
+        _export(bundle, output, lang, pdf, quiet)
     if result.check_violations:
         for v in result.check_violations[:20]:
             err.print(f"[red]check:[/] {v}", highlight=False)
         raise typer.Exit(1)
+
+
+def _export(bundle: PlanBundle, output: Path, lang: str, pdf: bool, quiet: bool) -> None:
+    from planner.export.writer import ExportOptions, export_plan
+    from planner.pipeline import progress_display
+
+    try:
+        with progress_display(not quiet and sys.stderr.isatty(), err) as report:
+            made = export_plan(bundle, output, ExportOptions(lang=lang, pdf=pdf), report)
+    except PlanError as exc:
+        raise _fail(exc) from None
+    kinds: dict[str, int] = {}
+    for p in made:
+        top = p.relative_to(output).parts[0]
+        kinds[top] = kinds.get(top, 0) + 1
+    listing = ", ".join(f"{k} ({n})" if n > 1 else k for k, n in kinds.items())
+    out.print(f"outputs in {output}: {listing}", highlight=False, soft_wrap=True)
+
+
+@app.command("export")
+def export_cmd(
+    plan_dir: Annotated[Path, typer.Argument(help="Folder with plan.json.")],
+    scenario: Annotated[
+        Path | None, typer.Option("--scenario", help="Scenario (default: the plan's own).")
+    ] = None,
+    lang: Lang = "zh",
+    pdf: Annotated[bool, typer.Option(help="Run sheets as PDF too (slowest output).")] = True,
+    quiet: Quiet = False,
+) -> None:
+    """Write the outputs again from plan.json (say, after editing it by hand)."""
+    from planner.export.bundle import read_bundle, refresh_money
+
+    sc = _load(scenario, False) if scenario is not None else None
+    try:
+        bundle = read_bundle(plan_dir, sc)
+        bundle, remade = refresh_money(bundle)
+    except (PlanError, ScenarioError) as exc:
+        raise _fail(exc) from None
+    if remade:
+        err.print(
+            "tallies.csv and summary.json did not match plan.json: made again from the plan",
+            highlight=False,
+        )
+    _export(bundle, plan_dir, lang, pdf, quiet)
 
 
 @app.command()

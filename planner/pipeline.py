@@ -65,7 +65,7 @@ def plan_month(
     t0 = time.monotonic()
     travel = build_travel(scenario)
     sp = build_problem(scenario, travel)
-    with _progress_display(progress, console) as report:
+    with progress_display(progress, console) as report:
         solution, first_cost, windows, day_problems = solve_month(
             scenario,
             sp,
@@ -306,5 +306,6 @@ class _ProgressCtx:
             self.progress.stop()
 
 
-def _progress_display(enabled: bool, console: Console | None) -> _ProgressCtx:
+def progress_display(enabled: bool, console: Console | None) -> _ProgressCtx:
+    """A rich progress display fed by ``report(phase, done, total)`` calls (or nothing)."""
     return _ProgressCtx(enabled, console)

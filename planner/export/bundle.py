@@ -136,9 +136,7 @@ class PlanBundle:
     def tallies_of(self, run_id: str, point: str | None = None) -> list[TallyRow]:
         """Tally rows of one run (and one point)."""
         return [
-            t
-            for t in self.tallies
-            if t.run_id == run_id and (point is None or t.point == point)
+            t for t in self.tallies if t.run_id == run_id and (point is None or t.point == point)
         ]
 
     def run_carry(self, run_id: str) -> dict[str, Any] | None:
