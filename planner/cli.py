@@ -26,7 +26,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
+# Piped or redirected output keeps whole tables (rich would wrap them at 80 columns).
+out = Console(width=None if sys.stdout.isatty() else 180)
 err = Console(stderr=True)
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (.toml).")]

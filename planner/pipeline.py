@@ -160,13 +160,13 @@ def solve_month(
     by_node = {c.node: pid for c, pid in zip(sp.problem.customers, sp.customer_points, strict=True)}
     narrowed = _with_windows(sp.problem, windows, by_node)
     per_day = max(0.2, 0.2 * time_limit / max(1, sp.problem.num_days))
-    router = bounded_engine(engine, per_day)
     days: list[DaySolution] = []
     day_problems: dict[int, PeriodicProblem] = {}
     for d, old in enumerate(first.days):
         visits = day_visits(narrowed, first.patterns, d)
         day_windows = dict(windows)
         loose = narrowed
+        router = bounded_engine(engine, per_day, len(visits))
         new = router.route_day(narrowed, d, visits, time_limit=per_day, seed=seed)
         for widen in (60, None):
             if not new.unrouted:

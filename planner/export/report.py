@@ -164,7 +164,8 @@ def _summary(bundle: PlanBundle, lang: str) -> str:
         ):
             value = parts.figure(SUMMARY, "totals", totals, key)
             cards.append(card(word(lang, label), num(value), bad=value < 0))
-        if "reward_fund_months" in totals:
+        # None: no goods handed out this month, so the fund is not being drawn on.
+        if totals.get("reward_fund_months") is not None:
             months = parts.figure(SUMMARY, "totals", totals, "reward_fund_months")
             fund = parts.figure(SUMMARY, "totals", totals, "reward_fund_cny")
             cards.append(

@@ -3,10 +3,11 @@
 A wall clock makes a search stop at a different step whenever the machine is
 busier, and the plan changes with it. The solver's phases instead read a
 :class:`WorkClock`: route pricing counts stop visits (an exact, schedule-based
-price counts :data:`EXACT_WEIGHT` times more), converted by :data:`WORK_PER_SECOND`,
-and an engine call counts its iterations times the day's visits, converted by
-:data:`ENGINE_WORK_PER_SECOND`; both rates were measured on the development machine
-(2 cores). The time limit therefore means seconds
+price counts :data:`EXACT_WEIGHT` times more), converted by :data:`WORK_PER_SECOND`;
+an engine call counts the seconds it was given, and gets the iterations those buy
+for its day (:data:`ENGINE_WORK_PER_SECOND` iterations x visits per second). Both
+rates were measured on the development machine (2 cores, idle). The time limit
+therefore means seconds
 of that machine's work; a wall-clock cap of three times the limit still ends a
 search on a much slower machine, and marks the run as not reproducible.
 """
@@ -17,11 +18,11 @@ import time
 from collections.abc import Callable
 
 # Stop visits priced per second of search on the development machine.
-WORK_PER_SECOND = 3.5e5
+WORK_PER_SECOND = 5.5e5
 # A schedule-based price (windows, breaks) costs about this many simple ones per stop.
-EXACT_WEIGHT = 60.0
-# PyVRP iterations x day visits per second (2,500 iterations/s on Otog's ~36-visit days).
-ENGINE_WORK_PER_SECOND = 9.0e4
+EXACT_WEIGHT = 30.0
+# PyVRP iterations x day visits per second, finishing steps included (Otog's days).
+ENGINE_WORK_PER_SECOND = 8.0e3
 WALL_FACTOR = 3.0
 
 

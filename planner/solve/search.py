@@ -26,7 +26,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from planner.solve._clock import ENGINE_WORK_PER_SECOND, WorkClock
+from planner.solve._clock import WorkClock
 from planner.solve._daysearch import improve_day
 from planner.solve._lns import UNSERVED, LNSConfig, Plan, lns, random_plan, regret_insert
 from planner.solve._routes import RouteModel
@@ -53,11 +53,10 @@ class SearchOptions:
     the calendar search. ``improve_calendar=False`` keeps the first calendar (only
     customers whose visits do not fit are moved). ``max_iterations`` caps the search
     steps (``None``: a cap by problem size); ``starts`` is how many calendars the
-    search starts from (``None``: four up to 150 customers, else one);
-    ``engine_rate`` caps each engine call at that many iterations per second of its
-    budget, so that a run is repeatable when the machine is fast enough (not when
-    there is no calendar to choose: routing then gets the whole time limit). ``lns``
-    tunes the search steps (:class:`~planner.solve._lns.LNSConfig`).
+    search starts from (``None``: four up to 150 customers, else one). Budgets are
+    work-seconds (:mod:`planner.solve._clock`), not wall time, except when there is
+    no calendar to choose: routing then gets the whole time limit on the clock.
+    ``lns`` tunes the search steps (:class:`~planner.solve._lns.LNSConfig`).
     """
 
     calendar_share: float = 0.05
@@ -67,7 +66,6 @@ class SearchOptions:
     neighbours: int = 6
     max_iterations: int | None = None
     starts: int | None = None
-    engine_rate: int = 2500
     lns: LNSConfig | None = None
 
 
@@ -122,11 +120,10 @@ def solve(
             # A fixed calendar (one-day benchmarks): the engine runs on its own clock.
             clock.spend(budget)
             return get_engine(engine)
-        # Iteration-bounded, so the engine's routes do not depend on the machine's load;
-        # the clock counts the work those iterations stand for.
-        iterations = max(50, int(opts.engine_rate * budget))
-        clock.spend(min(budget, iterations * max(1, visits) / ENGINE_WORK_PER_SECOND))
-        return bounded_engine(engine, budget, opts.engine_rate)
+        # Iteration-bounded (iterations sized to the budget and the day's visits), so
+        # the engine's routes do not depend on the machine's load.
+        clock.spend(budget)
+        return bounded_engine(engine, budget, visits)
 
     get_engine(engine)  # an unknown name fails here, before any work
     patterns: list[int | None] = [0 if c.patterns else None for c in custs]
@@ -163,7 +160,9 @@ def solve(
             # engine's first routes matter more than many calendar steps.
             share = max(share, 0.3)
         if not search:
-            share = 1.0 - (opts.polish_share if movable else 0.0)
+            # A fixed calendar: routing gets the time, but half of it stays for moving
+            # visits that do not fit (the engine always spends all it is given).
+            share = 0.5 if movable else 1.0
         per_day = max(0.1, share * remaining / max(1, problem.num_days))
         routed: list[DaySolution] = []
         for d in range(problem.num_days):

@@ -29,17 +29,20 @@ ENGINES: tuple[str, ...] = ("pyvrp", "ortools")
 _INSERT_PLACES = 8  # places per route, by shortest detour, tried for a left-out visit
 
 
-def bounded_engine(name: str, seconds: float, rate: int = 2500) -> RoutingEngine:
+def bounded_engine(name: str, seconds: float, visits: int) -> RoutingEngine:
     """The engine ``name`` bounded by work rather than the clock, where it can be.
 
-    PyVRP gets ``rate`` iterations per second of ``seconds`` (its wall-clock limit
-    then only guards against a very slow machine), so its routes repeat for a seed
-    whatever the machine's load. OR-Tools is returned as is.
+    PyVRP gets as many iterations as ``seconds`` of work buy for a day of ``visits``
+    visits (:data:`~planner.solve._clock.ENGINE_WORK_PER_SECOND`); its wall-clock
+    limit then only guards against a very slow machine, so its routes repeat for a
+    seed whatever the machine's load. OR-Tools is returned as is.
     """
     if name == "pyvrp":
+        from planner.solve._clock import ENGINE_WORK_PER_SECOND
         from planner.solve.engines.pyvrp_engine import PyVRPEngine
 
-        return PyVRPEngine(max_iterations=max(50, int(rate * seconds)))
+        iterations = int(ENGINE_WORK_PER_SECOND * seconds / max(1, visits))
+        return PyVRPEngine(max_iterations=max(50, iterations))
     return get_engine(name)
 
 
