@@ -296,7 +296,9 @@ def compare(
         table.add_column(col, justify="right")
 
     def fmt(x: float | None) -> str:
-        return "-" if x is None else f"{x:,.1f}" if abs(x) < 100 else f"{x:,.0f}"
+        if x is None:
+            return "-"
+        return f"{x:,.0f}" if float(x).is_integer() or abs(x) >= 100 else f"{x:,.1f}"
 
     for line in lines:
         pct = "" if line.pct is None else f"{line.pct:+.1f}%"
