@@ -1,8 +1,9 @@
 """The main job: scenario → travel matrix → problem → solution → checked plan.json.
 
 Two phases make the timing reliable for herders (定时): the month is first solved
-with every point open all day; each point then gets an announced window around its
-median arrival, and the days are routed again with those windows as hard limits.
+with every point open all day; each point then gets a target window around its
+arrival on its first visit of the month, and the days are routed again with those
+windows as hard limits.
 A day that cannot keep its windows keeps its first routes, and the affected
 points' windows are widened to what the plan really does.
 """

@@ -227,19 +227,23 @@ def _run(
 def announced_windows(
     plan_runs: list[dict[str, Any]], width_min: int, step_min: int = 15, *, cover: bool = True
 ) -> dict[str, tuple[int, int]]:
-    """Per point, an announced window of ``width_min`` around its median arrival.
+    """Per point, an announced window of ``width_min``.
 
-    With ``cover`` it is widened to hold every planned arrival (what the plan
-    announces); without, it is the target the second phase routes to.
+    Without ``cover`` it is the target the second phase routes to: centred on the
+    arrival at the point's first visit of the month. That day's routes already keep
+    it, so only the later visits have to move (a target at the median arrival
+    suits no day as it is, and most days could not be re-routed to it). With
+    ``cover`` (what the plan announces) it is centred on the median arrival and
+    widened to hold every planned arrival.
     """
     arrivals: dict[str, list[int]] = defaultdict(list)
-    for run in plan_runs:
+    for run in sorted(plan_runs, key=lambda r: (r["date"], r["id"])):
         for st in run["steps"]:
             if st["type"] == "collect":
                 arrivals[st["place"]].append(_minutes(st["arrival"]))
     out = {}
     for point, times in arrivals.items():
-        mid = statistics.median(times)
+        mid = times[0] if not cover else statistics.median(times)
         lo = int(mid - width_min / 2) // step_min * step_min
         if not cover:
             out[point] = (lo, lo + width_min)

@@ -1,0 +1,34 @@
+"""Announced windows: the second phase's targets and what the plan announces."""
+
+from __future__ import annotations
+
+from planner.plan.build import announced_windows
+
+
+def _run(date: str, arrivals: dict[str, str]) -> dict:
+    steps = [{"type": "start", "place": "D", "arrival": f"{date}T07:30"}]
+    steps += [
+        {"type": "collect", "place": p, "arrival": f"{date}T{t}"} for p, t in arrivals.items()
+    ]
+    return {"id": f"T-{date}", "date": date, "steps": steps}
+
+
+RUNS = [
+    # Listed out of date order on purpose: the first visit is the earliest date.
+    _run("2026-12-15", {"A": "13:10", "B": "09:00"}),
+    _run("2026-12-01", {"A": "09:10", "B": "09:40"}),
+]
+
+
+def test_target_is_centred_on_the_first_visit():
+    # A: first visit 09:10 -> 08:40, rounded down to the quarter hour: 08:30-09:30.
+    targets = announced_windows(RUNS, 60, cover=False)
+    assert targets == {"A": (8 * 60 + 30, 9 * 60 + 30), "B": (9 * 60, 10 * 60)}
+
+
+def test_announced_window_holds_every_arrival():
+    windows = announced_windows(RUNS, 60, cover=True)
+    lo, hi = windows["A"]
+    assert lo <= 9 * 60 + 10 and hi >= 13 * 60 + 10
+    # B's two arrivals fit one hour around their median (09:20): 08:45-09:45.
+    assert windows["B"] == (8 * 60 + 45, 9 * 60 + 45)
