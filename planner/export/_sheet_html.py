@@ -261,7 +261,7 @@ def _carry(
                 name = goods_name(bundle, str(g.get("item", "")), str(g.get("name", "")), lang)
                 out.append(
                     f"<tr><td>{escape(name)}</td><td>{escape(str(g.get('unit', '')))}</td>"
-                    f'<td class="num">{float(g.get("expected", 0.0)):.1f}</td>'
+                    f'<td class="num">{int(g.get("expected", 0))}</td>'
                     f'<td class="num"><span class="em">{int(g.get("load", 0))}</span></td></tr>'
                 )
             out.append("</tbody></table>")
