@@ -19,6 +19,7 @@ from planner.model import Scenario
 
 if TYPE_CHECKING:
     from planner.export import PlanBundle
+    from planner.pipeline import PlanResult
 
 app = typer.Typer(
     help="Plan mobile waste collection and recycling exchange runs for rural regions.",
@@ -146,21 +147,9 @@ def run(
     pdf: Annotated[bool, typer.Option(help="Run sheets as PDF too (slowest output).")] = True,
 ) -> None:
     """Plan the month and write plan.json, tallies.csv, summary.json and every output."""
-    from planner.pipeline import plan_month
 
     sc = _load(scenario, strict)
-    try:
-        result = plan_month(
-            sc,
-            output,
-            time_limit=time_limit,
-            seed=seed,
-            engine=engine,
-            progress=not quiet and sys.stderr.isatty(),
-            console=err,
-        )
-    except (NetworkError, PlanError) as exc:
-        raise _fail(exc) from None
+    result = _plan_month(sc, output, time_limit, seed, engine, quiet)
     _print_warnings(result.warnings)
     s = result.plan["summary"]
     table = Table(title=f"{sc.name}: plan written to {output}")
@@ -200,6 +189,25 @@ def run(
         for v in result.check_violations[:20]:
             err.print(f"[red]check:[/] {v}", highlight=False)
         raise typer.Exit(1)
+
+
+def _plan_month(
+    sc: Scenario, output: Path, time_limit: float, seed: int, engine: str, quiet: bool
+) -> PlanResult:
+    from planner.pipeline import plan_month
+
+    try:
+        return plan_month(
+            sc,
+            output,
+            time_limit=time_limit,
+            seed=seed,
+            engine=engine,
+            progress=not quiet and sys.stderr.isatty(),
+            console=err,
+        )
+    except (NetworkError, PlanError) as exc:
+        raise _fail(exc) from None
 
 
 def _export(bundle: PlanBundle, output: Path, lang: str, pdf: bool, quiet: bool) -> None:
@@ -261,7 +269,6 @@ def compare(
     """Plan two scenarios (say 2 vs 3 visits, or 6 vs 8 trucks) and show them side by side."""
     from planner.money.compare import as_json
     from planner.money.compare import compare as compare_months
-    from planner.pipeline import plan_month
     from planner.plan.io import write_json_atomic
 
     scenarios = [_load(scenario_a, False), _load(scenario_b, False)]
@@ -272,20 +279,7 @@ def compare(
     for sc, name in zip(scenarios, names, strict=True):
         if not quiet:
             err.print(f"planning {name} ({sc.path}) …", highlight=False)
-        try:
-            results.append(
-                plan_month(
-                    sc,
-                    output / name,
-                    time_limit=time_limit,
-                    seed=seed,
-                    engine=engine,
-                    progress=not quiet and sys.stderr.isatty(),
-                    console=err,
-                )
-            )
-        except (NetworkError, PlanError) as exc:
-            raise _fail(exc) from None
+        results.append(_plan_month(sc, output / name, time_limit, seed, engine, quiet))
     lines = compare_months(
         (results[0].plan, results[0].summary), (results[1].plan, results[1].summary)
     )
