@@ -2,52 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from functools import partial
 
-import numpy as np
 import pytest
+from problems import line_problem as shared_line_problem
 
 from planner.solve.calendar import day_capacity, estimated_work, initial_calendar, symmetric_times
-from planner.solve.problem import Customer, Pattern, PeriodicProblem, Vehicle
 
-
-def line_problem(
-    positions: Sequence[int],
-    patterns: Sequence[Sequence[tuple[int, ...]]],
-    *,
-    num_days: int = 2,
-    max_duration: int = 1000,
-    service: int = 0,
-) -> PeriodicProblem:
-    """Depot at 0 (node 0), facility at 0 (node 1), customers at ``positions``."""
-    xs = [0, 0, *positions]
-    n = len(xs)
-    m = np.array([[abs(xs[i] - xs[j]) for j in range(n)] for i in range(n)], dtype=np.int64)
-    customers = tuple(
-        Customer(
-            node=2 + k,
-            patterns=tuple(Pattern(days, tuple((1,) for _ in days)) for days in pats),
-            service=service,
-        )
-        for k, pats in enumerate(patterns)
-    )
-    vehicle = Vehicle(
-        name="t",
-        depot=0,
-        capacity=(100,),
-        shift=(0, 10_000),
-        max_duration=max_duration,
-        days=tuple(range(num_days)),
-    )
-    return PeriodicProblem(
-        num_days=num_days,
-        duration=m,
-        distance=m.copy(),
-        depots=(0,),
-        facilities=(1,),
-        customers=customers,
-        vehicles=(vehicle,),
-    )
+# One truck, two days and one unit per visit unless a test says otherwise.
+line_problem = partial(shared_line_problem, num_days=2, vehicles=1, demand=1)
 
 
 def test_every_customer_gets_one_of_its_own_patterns() -> None:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
+from problems import line_problem
 
 from planner.solve.problem import (
-    Customer,
-    Pattern,
     PeriodicProblem,
     PeriodicSolution,
-    Vehicle,
     day_visits,
 )
 from planner.solve.schedule import schedule_route, solution_cost
@@ -21,50 +17,6 @@ from planner.solve.search import SearchOptions, solve
 
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
 MILANO_20 = BENCH / "pvrpif" / "planning_horizon_4" / "Milano_020_4_0.geojson"
-
-
-def line_problem(
-    positions: Sequence[int],
-    patterns: Sequence[Sequence[tuple[int, ...]]],
-    *,
-    num_days: int = 4,
-    vehicles: int = 2,
-    max_duration: int = 1000,
-    capacity: int = 100,
-    service: int = 0,
-) -> PeriodicProblem:
-    """Depot at 0 (node 0), facility at 0 (node 1), customers at ``positions``."""
-    xs = [0, 0, *positions]
-    n = len(xs)
-    m = np.array([[abs(xs[i] - xs[j]) for j in range(n)] for i in range(n)], dtype=np.int64)
-    customers = tuple(
-        Customer(
-            node=2 + k,
-            patterns=tuple(Pattern(days, tuple((3,) for _ in days)) for days in pats),
-            service=service,
-        )
-        for k, pats in enumerate(patterns)
-    )
-    fleet = tuple(
-        Vehicle(
-            name=f"t{k}",
-            depot=0,
-            capacity=(capacity,),
-            shift=(0, 10_000),
-            max_duration=max_duration,
-            days=tuple(range(num_days)),
-        )
-        for k in range(vehicles)
-    )
-    return PeriodicProblem(
-        num_days=num_days,
-        duration=m,
-        distance=m.copy(),
-        depots=(0,),
-        facilities=(1,),
-        customers=customers,
-        vehicles=fleet,
-    )
 
 
 def small_problem() -> PeriodicProblem:
