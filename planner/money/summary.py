@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from planner.model import Scenario
@@ -46,10 +46,9 @@ class _Money:
     fuel_cny: float = 0.0
     driver_cny: float = 0.0
     fee_budget_cny: float = 0.0
-    gachas: set[str] = field(default_factory=set)
 
     def add(self, other: _Money) -> None:
-        for name in _SUMMED:
+        for name in _Money.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def as_dict(self) -> dict[str, Any]:
@@ -80,9 +79,6 @@ class _Money:
                 "goods_cny": round(self.goods_value_cny / hh, 2),
             },
         }
-
-
-_SUMMED = [n for n in _Money.__dataclass_fields__ if n != "gachas"]
 
 
 @dataclass(frozen=True)
