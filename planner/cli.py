@@ -175,13 +175,12 @@ def run(
         )
     if export:
         from planner.export import PlanBundle
-        from planner.money.files import read_tallies
 
         bundle = PlanBundle(
             out_dir=output,
             plan=result.plan,
             scenario=sc,
-            tallies=read_tallies(output / "tallies.csv"),
+            tallies=list(result.tallies),
             summary=result.summary,
         )
         _export(bundle, output, lang, pdf, quiet)

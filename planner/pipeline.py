@@ -25,6 +25,7 @@ from planner.model import Scenario
 from planner.money import month_money
 from planner.money.balance import balance_violations
 from planner.money.files import read_tallies, write_money
+from planner.money.tallies import Tally
 from planner.plan.build import announced_windows, build_plan
 from planner.plan.check import check_plan, format_report
 from planner.plan.io import read_plan, validate_schema, write_json_atomic
@@ -43,6 +44,7 @@ class PlanResult:
 
     plan: dict[str, Any]
     summary: dict[str, Any]
+    tallies: tuple[Tally, ...]
     path: Path
     warnings: tuple[Issue, ...]
     check_violations: tuple[str, ...]
@@ -102,6 +104,7 @@ def plan_month(
     return PlanResult(
         plan=plan,
         summary=money.summary,
+        tallies=tuple(money.tallies.rows),
         path=path,
         warnings=(*scenario.warnings, *travel.warnings),
         check_violations=violations,
