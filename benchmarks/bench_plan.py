@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from planner.io.scenario import load_scenario
-from planner.pipeline import plan_month
+from planner.app.pipeline import plan_month
+from planner.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 

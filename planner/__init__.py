@@ -18,7 +18,7 @@ from planner._errors import (
 from planner._errors import (
     ScenarioError as ScenarioError,
 )
-from planner.io.scenario import load_scenario as load_scenario
-from planner.model import Scenario as Scenario
+from planner.scenario.load import load_scenario as load_scenario
+from planner.scenario.model import Scenario as Scenario
 
 __version__ = "0.1.0"

@@ -15,11 +15,11 @@ from rich.console import Console
 from rich.table import Table
 
 from planner._errors import NetworkError, PlanError, PlannerError, ScenarioError
-from planner.model import Scenario
+from planner.scenario.model import Scenario
 
 if TYPE_CHECKING:
+    from planner.app.pipeline import PlanResult
     from planner.export import PlanBundle
-    from planner.pipeline import PlanResult
 
 app = typer.Typer(
     help="Plan mobile waste collection and recycling exchange runs for rural regions.",
@@ -44,7 +44,7 @@ def _fail(exc: Exception) -> typer.Exit:
 
 
 def _load(path: Path, strict: bool) -> Scenario:
-    from planner.io.scenario import load_scenario
+    from planner.scenario.load import load_scenario
 
     try:
         return load_scenario(path, strict=strict)
@@ -62,7 +62,7 @@ def _print_warnings(warnings: tuple[object, ...]) -> None:
 @app.command()
 def validate(scenario: ScenarioArg, strict: Strict = False) -> None:
     """Check a scenario and its data files; list every problem at once (exit 2 if any)."""
-    from planner.travel import build_travel
+    from planner.network.travel import build_travel
 
     sc = _load(scenario, strict)
     try:
@@ -83,7 +83,7 @@ def validate(scenario: ScenarioArg, strict: Strict = False) -> None:
 @app.command()
 def info(scenario: ScenarioArg, strict: Strict = False) -> None:
     """Print the region, the fleet, the month and the waste it generates."""
-    from planner.report_info import region_info
+    from planner.app.info import region_info
 
     sc = _load(scenario, strict)
     try:
@@ -193,7 +193,7 @@ def run(
 def _plan_month(
     sc: Scenario, output: Path, time_limit: float, seed: int, engine: str, quiet: bool
 ) -> PlanResult:
-    from planner.pipeline import plan_month
+    from planner.app.pipeline import plan_month
 
     try:
         return plan_month(
@@ -210,8 +210,8 @@ def _plan_month(
 
 
 def _export(bundle: PlanBundle, output: Path, lang: str, pdf: bool, quiet: bool) -> None:
+    from planner.app.pipeline import progress_display
     from planner.export.writer import ExportOptions, export_plan
-    from planner.pipeline import progress_display
 
     try:
         with progress_display(not quiet and sys.stderr.isatty(), err) as report:
@@ -310,7 +310,7 @@ def check(
     ] = None,
 ) -> None:
     """Re-verify a written plan against its scenario; print violations (exit 1 if any)."""
-    from planner.pipeline import check_written_plan
+    from planner.app.pipeline import check_written_plan
 
     try:
         report_text, ok = check_written_plan(plan_dir, scenario)
@@ -362,7 +362,7 @@ def docs(
     folder: Annotated[Path, typer.Argument(help="Where to write.")] = Path("docs"),
 ) -> None:
     """Regenerate docs/scenario.md and docs/scenario.schema.json from the models."""
-    from planner.io.schema_doc import write_docs
+    from planner.scenario.schema_doc import write_docs
 
     write_docs(folder)
     out.print(f"wrote {folder / 'scenario.md'} and {folder / 'scenario.schema.json'}")

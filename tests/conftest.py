@@ -15,8 +15,8 @@ def planned_tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Shared read-only: tests that change files copy the folder first.
     """
-    from planner.io.scenario import load_scenario
-    from planner.pipeline import plan_month
+    from planner.app.pipeline import plan_month
+    from planner.scenario.load import load_scenario
 
     out = tmp_path_factory.mktemp("tiny-plan")
     plan_month(load_scenario(DATA / "tiny.toml"), out, time_limit=4, seed=3)

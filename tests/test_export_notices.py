@@ -17,7 +17,7 @@ from planner.export.notices import (
     notice_text,
     write_notices,
 )
-from planner.model import CollectionPoint
+from planner.scenario.model import CollectionPoint
 
 WEEKDAYS = "一二三四五六日"
 

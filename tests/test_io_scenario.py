@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from planner._errors import ScenarioError
-from planner.io.scenario import load_scenario
+from planner.scenario.load import load_scenario
 
 DATA = Path(__file__).parent / "data"
 BAD = DATA / "bad"

@@ -12,15 +12,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner.io.scenario import load_scenario
-from planner.model import Household
 from planner.money import household_tallies, month_money
 from planner.money.balance import balance_violations
 from planner.money.compare import compare
 from planner.money.exchange import hand_out
 from planner.money.files import read_tallies, write_money
 from planner.money.tallies import apportion, split_units
-from planner.settings import GoodsItem
+from planner.scenario.load import load_scenario
+from planner.scenario.model import Household
+from planner.scenario.settings import GoodsItem
 
 DATA = Path(__file__).parent / "data"
 

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner._errors import NetworkError, ScenarioError
-from planner.io.scenario import load_scenario
-from planner.pipeline import check_written_plan, plan_month
+from planner.app.pipeline import check_written_plan, plan_month
 from planner.plan.io import validate_schema
+from planner.scenario.load import load_scenario
 
 DATA = Path(__file__).parent / "data"
 

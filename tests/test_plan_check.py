@@ -21,7 +21,6 @@ from jsonschema import Draft202012Validator
 
 import planner.plan.io as plan_io
 from planner._errors import PlanError
-from planner.model import CollectionPoint, Depot, Scenario, Station
 from planner.plan import (
     PLAN_FORMAT,
     check_plan,
@@ -32,7 +31,8 @@ from planner.plan import (
     write_json_atomic,
     write_text_atomic,
 )
-from planner.settings import (
+from planner.scenario.model import CollectionPoint, Depot, Scenario, Station
+from planner.scenario.settings import (
     Category,
     MonthSettings,
     RegionSettings,

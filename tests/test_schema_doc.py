@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jsonschema
 
-from planner.io.schema_doc import render_scenario_doc, scenario_json_schema
+from planner.scenario.schema_doc import render_scenario_doc, scenario_json_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 

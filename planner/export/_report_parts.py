@@ -17,7 +17,7 @@ from typing import Any
 
 from planner._errors import PlanError
 from planner.export.bundle import PlanBundle
-from planner.settings import VehicleSpec
+from planner.scenario.settings import VehicleSpec
 
 LANGS = ("zh", "en")
 

@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 import shapely
 
 from planner._errors import PlanError
-from planner.model import CollectionPoint, Household, Scenario
 from planner.money.files import read_tallies
 from planner.money.tallies import Tally
+from planner.network.travel import Travel
 from planner.plan.io import read_plan
-from planner.travel import Travel
+from planner.scenario.model import CollectionPoint, Household, Scenario
 
 # One row of tallies.csv (PLAN_FORMAT.md): run_id, date, point, household, stream,
 # category, quantity, unit, value_cny.
@@ -151,7 +151,7 @@ class PlanBundle:
     @cached_property
     def travel(self) -> Travel:
         """The scenario's road graph, snapping and matrices (built once per bundle)."""
-        from planner.travel import build_travel
+        from planner.network.travel import build_travel
 
         return build_travel(self.scenario)
 
@@ -223,7 +223,7 @@ def read_bundle(out_dir: Path, scenario: Scenario | None = None) -> PlanBundle:
     PlanError
         A file is missing or malformed, or no scenario can be found.
     """
-    from planner.io.scenario import load_scenario
+    from planner.scenario.load import load_scenario
 
     out_dir = Path(out_dir)
     plan = read_plan(out_dir / "plan.json")

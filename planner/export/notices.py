@@ -22,7 +22,7 @@ from typing import Any
 from planner._atomic import atomic_writer
 from planner._errors import PlanError
 from planner.export.bundle import PlanBundle, Stop
-from planner.model import CollectionPoint
+from planner.scenario.model import CollectionPoint
 
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 NO_GACHA_KEY = "no-gacha"

@@ -2,7 +2,7 @@
 
 Layer: reads a plan (plan.json's dict) and the scenario; writes nothing itself
 (:mod:`planner.money.files` does). The solver's demand comes from
-:mod:`planner.waste`; these modules follow a plan that is already made.
+:mod:`planner.scenario.waste`; these modules follow a plan that is already made.
 """
 
 from planner.money.summary import MonthMoney, month_money

@@ -12,8 +12,8 @@ import math
 from collections import defaultdict
 from typing import Any
 
-from planner.model import Scenario
 from planner.money.tallies import MonthTallies
+from planner.scenario.model import Scenario
 
 
 def run_carry(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from planner.settings import GoodsItem
+from planner.scenario.settings import GoodsItem
 
 ASSUMPTION = (
     "households take exchange goods in catalogue order, one item at a time, and keep "

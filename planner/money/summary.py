@@ -14,10 +14,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from planner.model import Scenario
 from planner.money.carry import run_carry
 from planner.money.exchange import ASSUMPTION as EXCHANGE_ASSUMPTION
 from planner.money.tallies import MonthTallies, household_tallies
+from planner.scenario.model import Scenario
 
 FORMAT = "rural-waste-summary/1"
 NO_GACHA = "(无嘎查 no gacha)"

@@ -24,10 +24,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from planner.model import Scenario
 from planner.money.exchange import Handout, hand_out
-from planner.settings import Category
-from planner.waste import daily_kg_per_person
+from planner.scenario.model import Scenario
+from planner.scenario.settings import Category
+from planner.scenario.waste import daily_kg_per_person
 
 GRAMS = 1000
 # A point without a households file is tallied as one row per visit under this id.

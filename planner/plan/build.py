@@ -12,8 +12,8 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
-from planner.model import Scenario
 from planner.plan.diagnose import unserved_reason
+from planner.scenario.model import Scenario
 from planner.solve.from_scenario import ScenarioProblem
 from planner.solve.problem import PeriodicProblem, PeriodicSolution, day_visits
 from planner.solve.schedule import RouteSchedule, schedule_route

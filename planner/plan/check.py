@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, Protocol
 
-from planner.model import Scenario
 from planner.plan.io import PLAN_FORMAT, validate_schema
-from planner.settings import VehicleSpec, minutes_of
+from planner.scenario.model import Scenario
+from planner.scenario.settings import VehicleSpec, minutes_of
 
 CAPACITY_RTOL = 1e-6  # loads are floats summed step by step
 COORD_TOL_DEG = 1e-5  # about a metre: coordinates written with 5+ decimals

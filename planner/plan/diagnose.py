@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from planner.model import Scenario
+from planner.scenario.model import Scenario
 from planner.solve.from_scenario import LOAD_UNITS, ScenarioProblem
 from planner.solve.problem import DayVisit
 from planner.solve.schedule import end_facility, scaled_time

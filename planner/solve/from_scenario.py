@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.model import Scenario
-from planner.settings import minutes_of
+from planner.network.travel import Travel
+from planner.scenario.model import Scenario
+from planner.scenario.settings import minutes_of
+from planner.scenario.waste import LoadModel, collected_categories, point_daily_kg
 from planner.solve.patterns import enumerate_patterns
 from planner.solve.problem import Customer, Pattern, PeriodicProblem, Vehicle
-from planner.travel import Travel
-from planner.waste import LoadModel, collected_categories, point_daily_kg
 
 # Integer units per load dimension: kg in 0.1 kg, m3 in litres, hazard in 0.1 kg.
 LOAD_UNITS = {"kg": 10.0, "m3": 1000.0, "hazard_kg": 10.0}

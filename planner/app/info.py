@@ -7,9 +7,9 @@ from collections import Counter, defaultdict
 from rich.console import Console
 from rich.table import Table
 
-from planner.model import Scenario
-from planner.travel import build_travel, describe
-from planner.waste import daily_kg_per_person, point_people
+from planner.network.travel import build_travel, describe
+from planner.scenario.model import Scenario
+from planner.scenario.waste import daily_kg_per_person, point_people
 
 
 def region_info(scenario: Scenario, console: Console) -> None:

@@ -21,21 +21,21 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from planner._errors import Issue
-from planner.model import Scenario
 from planner.money import month_money
 from planner.money.balance import balance_violations
 from planner.money.files import read_tallies, write_money
 from planner.money.tallies import Tally
+from planner.network.travel import Travel, build_travel
 from planner.plan.build import announced_windows, build_plan
 from planner.plan.check import check_plan, format_report
 from planner.plan.io import read_plan, validate_schema, write_json_atomic
+from planner.scenario.model import Scenario
 from planner.solve.engines import bounded_engine
 from planner.solve.from_scenario import ScenarioProblem, build_problem
 from planner.solve.group_calendar import group_calendar
 from planner.solve.problem import DaySolution, PeriodicProblem, PeriodicSolution, day_visits
 from planner.solve.schedule import day_cost
 from planner.solve.search import solve
-from planner.travel import Travel, build_travel
 
 
 @dataclass(frozen=True)
@@ -252,7 +252,7 @@ class _TravelLookup:
 
 def check_written_plan(plan_dir: Path, scenario_path: Path | None) -> tuple[str, bool]:
     """Re-verify a written plan; the scenario defaults to the one recorded beside it."""
-    from planner.io.scenario import load_scenario
+    from planner.scenario.load import load_scenario
 
     path = plan_dir / "plan.json" if plan_dir.is_dir() else plan_dir
     plan = read_plan(path)

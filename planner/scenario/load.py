@@ -17,10 +17,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from planner._errors import Issue, NetworkError, ScenarioError, issue
-from planner.io.geometry import check_positions, read_boundary
-from planner.io.tables import plain_message, read_bytes, read_rows
-from planner.model import CollectionPoint, Depot, Facility, Household, Scenario, Station
-from planner.settings import ScenarioSettings
+from planner.scenario.geometry import check_positions, read_boundary
+from planner.scenario.model import CollectionPoint, Depot, Facility, Household, Scenario, Station
+from planner.scenario.settings import ScenarioSettings
+from planner.scenario.tables import plain_message, read_bytes, read_rows
 
 
 def load_scenario(path: str | Path, *, strict: bool = False) -> Scenario:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner.model import Scenario
-from planner.settings import Category
+from planner.scenario.model import Scenario
+from planner.scenario.settings import Category
 
 
 @dataclass(frozen=True)

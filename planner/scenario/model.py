@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from planner._errors import Issue
-from planner.settings import ScenarioSettings, VehicleSpec
+from planner.scenario.settings import ScenarioSettings, VehicleSpec
 
 
 class _Row(BaseModel):
@@ -24,7 +24,7 @@ class _Row(BaseModel):
 
     id: str = Field(min_length=1, description="Unique place id (unique across all tables).")
     name: str = Field("", description="Place name (Chinese), shown on sheets and notices.")
-    # Ranges are checked with the boundary (planner.io.geometry) so that swapped
+    # Ranges are checked with the boundary (planner.scenario.geometry) so that swapped
     # lon/lat get their own message rather than a bare "lat <= 90".
     lon: float = Field(description="Longitude, WGS84 degrees.")
     lat: float = Field(description="Latitude, WGS84 degrees.")

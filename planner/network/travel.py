@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from planner._errors import Issue
-from planner.model import Scenario
 from planner.network import (
     Matrices,
     Snapping,
@@ -21,6 +20,7 @@ from planner.network import (
     snap,
     travel_matrices,
 )
+from planner.scenario.model import Scenario
 
 
 @dataclass(frozen=True)
