@@ -159,7 +159,7 @@ class Summary(_Model):
 class Plan(_Model):
     """A month's plan, ``rural-waste-plan/1``."""
 
-    format: Literal["rural-waste-plan/1"] = PLAN_FORMAT
+    format: Literal["rural-waste-plan/1"] = "rural-waste-plan/1"
     scenario: str = Field(min_length=1)
     period: Period
     places: tuple[Place, ...]
