@@ -9,6 +9,7 @@ left as it was.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -65,3 +66,21 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` to ``path`` as UTF-8 JSON, atomically.
+
+    Keys keep their insertion order; non-ASCII text (Chinese names) is written as
+    is; one space of indent keeps files diffable yet small. NaN and Infinity, which
+    JSON does not have, are refused before the target is touched.
+    """
+    with atomic_writer(path) as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=1, allow_nan=False)
+        fh.write("\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` as UTF-8, atomically."""
+    with atomic_writer(path) as fh:
+        fh.write(text)

@@ -268,7 +268,7 @@ def compare(
     """Plan two scenarios (say 2 vs 3 visits, or 6 vs 8 trucks) and show them side by side."""
     from planner.money.compare import as_json
     from planner.money.compare import compare as compare_months
-    from planner.plan.io import write_json_atomic
+    from planner._atomic import write_json_atomic
 
     scenarios = [_load(scenario_a, False), _load(scenario_b, False)]
     names = [sc.name for sc in scenarios]

@@ -28,7 +28,8 @@ from planner.money.tallies import Tally
 from planner.network.travel import Travel, build_travel
 from planner.plan.build import announced_windows, build_plan
 from planner.plan.check import check_plan, format_report
-from planner.plan.io import read_plan, validate_schema, write_json_atomic
+from planner._atomic import write_json_atomic
+from planner.plan.io import read_plan, validate_schema
 from planner.scenario.model import Scenario
 from planner.solve.engines import bounded_engine
 from planner.solve.from_scenario import ScenarioProblem, build_problem

@@ -11,7 +11,7 @@ from planner._atomic import atomic_writer
 from planner._errors import PlanError
 from planner.money.summary import MonthMoney
 from planner.money.tallies import Tally
-from planner.plan.io import write_json_atomic
+from planner._atomic import write_json_atomic
 
 TALLY_HEADER = (
     "run_id",

@@ -14,5 +14,3 @@ from planner.plan.io import PLAN_FORMAT as PLAN_FORMAT
 from planner.plan.io import load_schema as load_schema
 from planner.plan.io import read_plan as read_plan
 from planner.plan.io import validate_schema as validate_schema
-from planner.plan.io import write_json_atomic as write_json_atomic
-from planner.plan.io import write_text_atomic as write_text_atomic

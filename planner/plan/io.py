@@ -11,50 +11,16 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from planner._atomic import atomic_writer
 from planner._errors import PlanError
 
 PLAN_FORMAT = "rural-waste-plan/1"
 SCHEMA_NAME = "plan.schema.json"
-
-
-def _write_atomic(path: Path, write: Callable[[IO[str]], object]) -> None:
-    """Let ``write`` fill a temporary file beside ``path``, then move it into place."""
-    with atomic_writer(path) as fh:
-        write(fh)
-
-
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write ``data`` to ``path`` as UTF-8 JSON, atomically.
-
-    Keys keep their insertion order; non-ASCII text (Chinese names) is written as
-    is; one space of indent keeps files diffable yet small.
-
-    Parameters
-    ----------
-    path
-        Target file; its folder must exist.
-    data
-        A JSON-serialisable mapping.
-    """
-
-    def write(fh: IO[str]) -> None:
-        json.dump(data, fh, ensure_ascii=False, indent=1, allow_nan=False)
-        fh.write("\n")
-
-    _write_atomic(path, write)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` as UTF-8, atomically (see :func:`write_json_atomic`)."""
-    _write_atomic(path, lambda fh: fh.write(text))
 
 
 def read_plan(path: Path) -> dict[str, Any]:

@@ -139,7 +139,7 @@ def render_scenario_doc() -> str:
 
 def write_docs(folder: Path) -> None:
     """Write ``scenario.md`` and ``scenario.schema.json`` into ``folder``."""
-    from planner.plan.io import write_text_atomic
+    from planner._atomic import write_text_atomic
 
     folder.mkdir(parents=True, exist_ok=True)
     write_text_atomic(folder / "scenario.md", render_scenario_doc())
