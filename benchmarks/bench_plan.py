@@ -33,7 +33,7 @@ def _measure(scenario_path: Path, time_limit: float, seed: int, improve: bool) -
             scenario, Path(out), time_limit=time_limit, seed=seed, improve_calendar=improve
         )
     wall = time.monotonic() - t0
-    s = result.plan["summary"]
+    s = result.plan.summary.model_dump()
     spread = list(result.spread_min.values())
     return {
         "scenario": scenario.name,

@@ -151,25 +151,25 @@ def run(
     sc = _load(scenario, strict)
     result = _plan_month(sc, output, time_limit, seed, engine, quiet)
     _print_warnings(result.warnings)
-    s = result.plan["summary"]
+    s = result.plan.summary
     table = Table(title=f"{sc.name}: plan written to {output}")
     for col in ("runs", "visits", "unserved", "distance km", "hours", "cost CNY"):
         table.add_column(col, justify="right")
     table.add_row(
-        str(s["runs"]),
-        str(s["visits"]),
-        str(s["unserved"]),
-        f"{s['distance_km']:,.0f}",
-        f"{s['duration_min'] / 60:,.1f}",
-        f"{s.get('cost_cny', 0):,.0f}",
+        str(s.runs),
+        str(s.visits),
+        str(s.unserved),
+        f"{s.distance_km:,.0f}",
+        f"{s.duration_min / 60:,.1f}",
+        f"{s.cost_cny or 0:,.0f}",
     )
     out.print(table)
     from planner.money.table import money_table
 
     out.print(money_table(result.summary))
-    if s["unserved"]:
+    if s.unserved:
         err.print(
-            f"[yellow]warning:[/] {s['unserved']} visits could not be planned; "
+            f"[yellow]warning:[/] {s.unserved} visits could not be planned; "
             "see 'unserved' in plan.json for the reasons",
             highlight=False,
         )
@@ -178,7 +178,7 @@ def run(
 
         bundle = PlanBundle(
             out_dir=output,
-            plan=result.plan,
+            plan=result.plan.to_json_dict(),
             scenario=sc,
             tallies=list(result.tallies),
             summary=result.summary,
@@ -266,9 +266,9 @@ def compare(
     quiet: Quiet = False,
 ) -> None:
     """Plan two scenarios (say 2 vs 3 visits, or 6 vs 8 trucks) and show them side by side."""
+    from planner._atomic import write_json_atomic
     from planner.money.compare import as_json
     from planner.money.compare import compare as compare_months
-    from planner._atomic import write_json_atomic
 
     scenarios = [_load(scenario_a, False), _load(scenario_b, False)]
     names = [sc.name for sc in scenarios]
