@@ -88,8 +88,12 @@ def main() -> None:
     if args.large:
         with tempfile.TemporaryDirectory() as tmp:
             rows.append(
-                _measure(_large_scenario(Path(tmp), args.seed), args.large_time_limit,
-                         args.seed, improve=True)
+                _measure(
+                    _large_scenario(Path(tmp), args.seed),
+                    args.large_time_limit,
+                    args.seed,
+                    improve=True,
+                )
             )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     cols = list(rows[0])

@@ -120,8 +120,16 @@ def plan_money_figures(summary: dict[str, Any]) -> dict[str, Any]:
     """The month's money totals that plan.json's ``summary`` repeats from summary.json."""
     t = summary["totals"]
     keys = (
-        "sold_kg", "exchanged_kg", "composted_kg", "cash_paid_cny", "goods_value_cny",
-        "resale_revenue_cny", "fuel_cny", "driver_cny", "net_cost_cny", "fee_budget_cny",
+        "sold_kg",
+        "exchanged_kg",
+        "composted_kg",
+        "cash_paid_cny",
+        "goods_value_cny",
+        "resale_revenue_cny",
+        "fuel_cny",
+        "driver_cny",
+        "net_cost_cny",
+        "fee_budget_cny",
     )
     return {k: t[k] for k in keys}
 

@@ -17,9 +17,7 @@ from planner.plan.model import Plan
 from planner.scenario.model import Scenario
 
 
-def run_carry(
-    plan: Plan, scenario: Scenario, tallies: MonthTallies
-) -> list[dict[str, Any]]:
+def run_carry(plan: Plan, scenario: Scenario, tallies: MonthTallies) -> list[dict[str, Any]]:
     """Per run of ``plan``: purchases, cash float, goods to load and whether they fit."""
     carry = scenario.settings.carry
     goods = {g.id: g for g in scenario.settings.goods}

@@ -83,9 +83,7 @@ LABELS = {
 }
 
 
-def compare(
-    a: tuple[Plan, dict[str, Any]], b: tuple[Plan, dict[str, Any]]
-) -> list[Line]:
+def compare(a: tuple[Plan, dict[str, Any]], b: tuple[Plan, dict[str, Any]]) -> list[Line]:
     """Lines for two ``(plan, summary)`` pairs, in :data:`LABELS` order."""
     fa, fb = _facts(*a), _facts(*b)
     return [Line(k, label, fa[k], fb[k]) for k, label in LABELS.items()]
