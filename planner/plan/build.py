@@ -112,7 +112,7 @@ def build_plan(
             sched = schedule_route((day_problems or {}).get(ds.day, problem), ds.day, visits, route)
             veh = problem.vehicles[route.vehicle]
             spec = fleet[veh.name]
-            run = _run(scenario, sp, solution, date, sched, visits, spec.id, spec.depot, dims)
+            run = _run(sp, solution, date, sched, visits, spec.id, spec.depot, dims)
             runs.append(run)
             cost_cny += spec.cost_per_km * run.distance_km + spec.cost_per_hour * (
                 run.duration_min / 60.0
@@ -159,7 +159,6 @@ def build_plan(
 
 
 def _run(
-    scenario: Scenario,
     sp: ScenarioProblem,
     solution: PeriodicSolution,
     date: dt.date,
