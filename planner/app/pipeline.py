@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -30,7 +30,7 @@ from planner.network.travel import Travel, build_travel
 from planner.plan.build import announced_windows, build_plan
 from planner.plan.check import check_plan, format_report
 from planner.plan.io import read_plan, validate_schema
-from planner.plan.model import Plan
+from planner.plan.model import Demand, Plan
 from planner.scenario.model import Scenario
 from planner.solve.engines import bounded_engine
 from planner.solve.from_scenario import ScenarioProblem, build_problem
@@ -55,6 +55,18 @@ class PlanResult:
     spread_min: dict[str, int]
 
 
+class DemandProvider(Protocol):
+    """Demand other than the scenario's assumptions (e.g. a forecast from the ledger)."""
+
+    def daily_kg(self) -> Mapping[str, Mapping[str, float]]:
+        """kg per day and collected category, per point."""
+        ...
+
+    def describe(self, plan: Plan) -> Demand:
+        """plan.json's ``demand``: sources per point, cash and goods per run."""
+        ...
+
+
 def plan_month(
     scenario: Scenario,
     out_dir: Path,
@@ -65,11 +77,12 @@ def plan_month(
     progress: bool = False,
     console: Console | None = None,
     improve_calendar: bool = True,
+    demand: DemandProvider | None = None,
 ) -> PlanResult:
     """Plan ``scenario``'s month and write ``out_dir/plan.json`` atomically."""
     t0 = time.monotonic()
     travel = build_travel(scenario)
-    sp = build_problem(scenario, travel)
+    sp = build_problem(scenario, travel, daily_kg=demand.daily_kg() if demand else None)
     with progress_display(progress, console) as report:
         solution, first_cost, windows, day_problems = solve_month(
             scenario,
@@ -81,6 +94,8 @@ def plan_month(
             improve_calendar=improve_calendar,
         )
     routed = build_plan(scenario, sp, solution, windows=windows, day_problems=day_problems)
+    if demand is not None:
+        routed = routed.with_demand(demand.describe(routed))
     money = month_money(routed, scenario)
     plan = routed.with_summary(**plan_money_figures(money.summary))
     problems = validate_schema(plan.to_json_dict())

@@ -217,6 +217,15 @@ def _info(
         (L["distance"], f"{float(run['distance_km']):.1f} {L['km']}"),
         (L["duration"], _dur(float(run["duration_min"]), L)),
     ]
+    demand = bundle.plan.get("demand")
+    if demand:  # figures from the ledger's history (planner run --demand ledger)
+        points = [s.place for s in stops if s.place in demand.get("points", {})]
+        k = sum(demand["points"][p] == "history" for p in points)
+        p_out = demand.get("runout_probability", 0.05)
+        pairs += [
+            (L["demand"], escape(L["demand_ledger"].format(k=k, n=len(points)))),
+            (L["carry_basis"], escape(L["carry_ledger"].format(p=f"{p_out:.0%}"))),
+        ]
     # Two key-value pairs per row keep the header short.
     cells = [f'<td class="k">{escape(k)}</td><td>{v_}</td>' for k, v_ in pairs]
     body = "".join(f"<tr>{a}{b}</tr>" for a, b in zip(cells[::2], cells[1::2], strict=True))

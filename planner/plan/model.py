@@ -156,6 +156,22 @@ class Summary(_Model):
     fee_budget_cny: Num | None = None
 
 
+class Demand(_Model):
+    """Where the plan's expected kg, cash and goods come from (optional ``demand``).
+
+    Absent: the scenario's assumptions. ``source`` ``"ledger"``: a forecast from
+    recorded visits (:mod:`planner.forecast`); ``points`` says per point whether its
+    figures came from ``history`` or the ``assumption``, and ``runs`` holds per run
+    the cash float and goods factor at the forecast's upper quantile.
+    """
+
+    source: str = Field(min_length=1)
+    history_months: tuple[str, ...] = ()
+    runout_probability: Num | None = None
+    points: dict[str, str] = Field(default_factory=dict)
+    runs: dict[str, dict[str, Num]] = Field(default_factory=dict)
+
+
 class Plan(_Model):
     """A month's plan, ``rural-waste-plan/1``."""
 
@@ -168,6 +184,7 @@ class Plan(_Model):
     runs: tuple[Run, ...]
     unserved: tuple[Unserved, ...]
     summary: Summary
+    demand: Demand | None = None
 
     # --- look-ups -------------------------------------------------------------------
     @cached_property
@@ -187,6 +204,10 @@ class Plan(_Model):
             for st in run.collects:
                 yield run, st
 
+    def with_demand(self, demand: Demand) -> Plan:
+        """This plan saying where its demand came from."""
+        return self.model_copy(update={"demand": demand})
+
     def with_summary(self, **figures: Any) -> Plan:
         """This plan with more summary figures (the money step adds its totals)."""
         return self.model_copy(update={"summary": self.summary.model_copy(update=figures)})
@@ -205,6 +226,8 @@ class Plan(_Model):
         for key in _SUMMARY_OPTIONAL:
             if doc["summary"][key] is None:
                 del doc["summary"][key]
+        if doc.get("demand", 0) is None:
+            del doc["demand"]
         return doc
 
     def to_json(self) -> str:

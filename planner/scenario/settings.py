@@ -298,6 +298,13 @@ class CarrySettings(_Frozen):
         ge=0,
         description="Goods loaded above the expected hand-outs, rounded up to whole units.",
     )
+    runout_probability: float = Field(
+        0.05,
+        gt=0,
+        lt=0.5,
+        description="With demand from the ledger: accepted chance that a run's cash or goods "
+        "run out; the float and goods are the forecast's upper quantile instead of the margins.",
+    )
 
 
 class ScenarioSettings(_Frozen):
