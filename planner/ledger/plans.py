@@ -268,7 +268,7 @@ def _runs(pid: int, source: PlanSource) -> tuple[list[dict[str, Any]], ...]:
     for h in sc.households:
         people[h.point] += h.people
         count[h.point] += 1
-    money: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
+    money: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0, 0.0])
     for t in source.forecast.rows:
         m = money[(t.run_id, t.point)]
         cat = cats.get(t.category)
@@ -282,6 +282,7 @@ def _runs(pid: int, source: PlanSource) -> tuple[list[dict[str, Any]], ...]:
             m[2] += t.quantity * per
     for ho in source.forecast.handouts:
         money[(ho.run_id, ho.point)][1] += ho.value_cny
+        money[(ho.run_id, ho.point)][4] += ho.points
     runs, stops, kgs, goods, unloads = [], [], [], [], []
     for run in source.plan.runs:
         spec = fleet.get(run.vehicle)
@@ -331,6 +332,7 @@ def _runs(pid: int, source: PlanSource) -> tuple[list[dict[str, Any]], ...]:
                     "cash_fen": round(m[0] * FEN),
                     "goods_fen": round(m[1] * FEN),
                     "milli_points": round(m[2] * MILLI),
+                    "milli_points_redeemed": round(m[4] * MILLI),
                     "compost_g": round(m[3] * GRAMS),
                 }
             )
