@@ -303,17 +303,17 @@ def _assemble(
     fee = max(float(st.get("fee_per_gacha_year_cny", 0.0)) for st in settings.values())
     townships: dict[str, Line] = {}
     total = Line({"scope": "banner"})
-    for (t, g), line in gachas.items():
-        if g:
-            line.fee_budget_cny = fee * days
-        town = townships.setdefault(t, Line({"township": t}))
+    for (town_name, gacha_name), gl in sorted(gachas.items()):
+        if gacha_name:
+            gl.fee_budget_cny = fee * days
+        town = townships.setdefault(town_name, Line({"township": town_name}))
         for agg in (town, total):
-            agg.planned.merge(line.planned)
-            agg.actual.merge(line.actual)
-            agg.stops_planned += line.stops_planned
-            agg.stops_recorded += line.stops_recorded
-            agg.households_recorded += line.households_recorded
-            agg.fee_budget_cny += line.fee_budget_cny
+            agg.planned.merge(gl.planned)
+            agg.actual.merge(gl.actual)
+            agg.stops_planned += gl.stops_planned
+            agg.stops_recorded += gl.stops_recorded
+            agg.households_recorded += gl.households_recorded
+            agg.fee_budget_cny += gl.fee_budget_cny
     return MonthReport(
         month,
         [run_lines[k] for k in sorted(run_lines, key=lambda r: (runs[r].date, r))],

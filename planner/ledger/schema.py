@@ -12,7 +12,7 @@ it, and writes an :class:`Audit` row saying who changed what, and when.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +23,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -33,6 +34,11 @@ MILLI = 1000  # per point
 
 ID = String(64)
 KEY = String(200)
+
+
+def table(model: type[Base]) -> Table:
+    """The Core table of a mapped class (for bulk inserts)."""
+    return cast(Table, model.__table__)
 
 
 class Base(DeclarativeBase):
