@@ -28,6 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # Piped or redirected output keeps whole tables (rich would wrap them at 80 columns).
+app.add_typer(__import__("planner.ledger.cli", fromlist=["app"]).app, name="ledger")
 out = Console(width=None if sys.stdout.isatty() else 180)
 err = Console(stderr=True)
 
