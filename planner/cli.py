@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from planner._errors import NetworkError, PlanError, PlannerError, ScenarioError
+from planner.dist.cli import run_many, sweep
 from planner.scenario.model import Scenario
 
 if TYPE_CHECKING:
@@ -366,3 +367,7 @@ def docs(
 
     write_docs(folder)
     out.print(f"wrote {folder / 'scenario.md'} and {folder / 'scenario.schema.json'}")
+
+
+app.command()(sweep)  # planner sweep: a grid of variants on Dask (planner/dist)
+app.command("run-many")(run_many)
