@@ -95,7 +95,7 @@ def info(scenario: ScenarioArg, strict: Strict = False) -> None:
 
 @app.command()
 def synth(
-    region: Annotated[str, typer.Argument(help="'otog' or 'random'.")] = "otog",
+    region: Annotated[str, typer.Argument(help="'otog', 'random' or 'prefecture'.")] = "otog",
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the data files.")] = Path(
         "data/otog"
     ),
@@ -108,11 +108,18 @@ def synth(
     townships: Annotated[int, typer.Option(help="'random': townships.")] = 3,
     area_km2: Annotated[float, typer.Option(help="'random': area.")] = 4000.0,
     trucks: Annotated[int, typer.Option(help="'random': trucks.")] = 4,
+    banners: Annotated[int, typer.Option(help="'prefecture': banners (--points: mean).")] = 9,
 ) -> None:
     """Generate a region: the Otog Banner default, or a synthetic one from parameters."""
     from planner import synth as gen
 
     try:
+        if region == "prefecture":  # several banners for planner run-many (planner/dist)
+            from planner.synth._prefecture import generate_prefecture
+
+            made = generate_prefecture(out_dir, banners=banners, points=points, seed=seed)
+            out.print(f"[green]wrote[/] {out_dir}: {made}", highlight=False)
+            return
         if region == "otog":
             params = gen.otog_params(seed=seed)
         elif region == "random":

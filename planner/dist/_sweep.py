@@ -125,6 +125,7 @@ def write_variant(variant: Variant, base: Path, folder: Path) -> Path:
         _write_text_if_changed(stations, _stations_with(source, variant))
         region["stations"] = stations.name
     data["region"] = region
+    _share_cache(base_dir, folder)
     data["name"] = f"{data.get('name', base.stem)} {variant.cell_id}"
     head = (
         f"# Sweep cell {variant.cell_id} of {base.name} (planner sweep): {variant.label}\n"
@@ -133,6 +134,20 @@ def write_variant(variant: Variant, base: Path, folder: Path) -> Path:
     path = folder / "scenario.toml"
     _write_text_if_changed(path, head + tomli_w.dumps(data))
     return path
+
+
+def _share_cache(base_dir: Path, folder: Path) -> None:
+    """Point the cell's matrix cache at the base scenario's: cache files are keyed by
+    a hash of their inputs and written atomically, so cells with the same places
+    share one file and the others add theirs."""
+    cache, link = base_dir / ".planner-cache", folder / ".planner-cache"
+    if link.exists() or link.is_symlink():
+        return
+    cache.mkdir(exist_ok=True)
+    try:
+        link.symlink_to(_relative(cache, folder), target_is_directory=True)
+    except OSError:
+        pass  # no symlinks here (say, Windows without rights): each cell has its own cache
 
 
 def _relative(target: Path, folder: Path) -> str:

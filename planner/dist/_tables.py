@@ -101,8 +101,11 @@ def write_chart(path: Path, title: str, rows: Sequence[dict[str, Any]], label: s
                 ax.text(v if not math.isnan(v) else 0, y, f" {_bar_text(v, row)}", va="center",
                         fontsize=7)  # fmt: skip
             ax.set_title(head, fontsize=9)
-            ax.margins(x=0.25)
-            ax.set_xlim(left=0, right=None if max(shown, default=0) > 0 else 1)
+            lo, hi = min(0.0, *shown), max(0.0, *shown)
+            if hi <= lo:
+                ax.set_xlim(lo, lo + 1)
+            else:
+                ax.set_xlim(lo - 0.05 * (hi - lo) * (lo < 0), hi + 0.25 * (hi - lo))
             ax.grid(axis="x", alpha=0.3)
         axes[0].set_yticks(ys, names)
         axes[0].invert_yaxis()

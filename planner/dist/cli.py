@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from planner._errors import PlannerError, ScenarioError
 
 if TYPE_CHECKING:
     from planner.dist._run import Cluster
-    from planner.dist._task import CellResult
+    from planner.dist._task import CellResult, CellTask
 
 out = Console(width=None if sys.stdout.isatty() else 180)
 err = Console(stderr=True)
@@ -48,7 +49,7 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.
 
 def _problems(lines: list[str]) -> None:
     for line in lines:
-        err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
 
 
 def _cluster(workers: int | None, scheduler: str | None) -> Cluster:
@@ -69,7 +70,7 @@ def _printer(quiet: bool) -> Any:
         return None
 
     def show(res: CellResult) -> None:
-        err.print(f"{res.cell}: {res.status} ({res.seconds:.1f} s)", highlight=False)
+        err.print(escape(f"{res.cell}: {res.status} ({res.seconds:.1f} s)"), highlight=False)
 
     return show
 
@@ -94,14 +95,24 @@ SHOWN = (
 
 
 def _table(title: str, first: list[str], rows: list[dict[str, Any]]) -> Table:
-    table = Table(title=title)
+    table = Table(title=escape(title))
     for col in first:
-        table.add_column(col)
+        table.add_column(escape(col))
     for _, head in SHOWN:
         table.add_column(head, justify="right")
     for row in rows:
-        table.add_row(*(_fmt(row.get(c)) for c in first), *(_fmt(row.get(k)) for k, _ in SHOWN))
+        cells = [*(row.get(c) for c in first), *(row.get(k) for k, _ in SHOWN)]
+        table.add_row(*(escape(_fmt(v)) for v in cells))
     return table
+
+
+def _plan_line(tasks: list[CellTask], cluster: Cluster, dry_run: bool) -> str:
+    from planner.dist._task import finished
+
+    done = sum(finished(t) is not None for t in tasks)
+    todo = len(tasks) - done
+    where = "nothing (dry run)" if dry_run else cluster.describe() if todo else "nothing"
+    return f"{done} already done, planning {todo} on {where}"
 
 
 def _exit_code(statuses: list[str]) -> int:
@@ -145,9 +156,9 @@ def sweep(
         v = cell.variant
         _problems([f"cell {v.cell_id} ({v.label}): {p}" for p in cell.problems])
     n, bad = len(prepared.cells), len(prepared.invalid)
+    tasks = [c.task for c in prepared.cells if c.task is not None]
     err.print(
-        f"{n} cells ({bad} invalid) in {prepared.out_dir}; planning {n - bad} on "
-        f"{'nothing (dry run)' if dry_run else cluster.describe()}",
+        f"{n} cells ({bad} invalid) in {prepared.out_dir}; " + _plan_line(tasks, cluster, dry_run),
         highlight=False,
     )
     if dry_run:
@@ -170,7 +181,7 @@ def sweep(
     skipped = sum(r.skipped for r in results)
     title = f"sweep of {base.name}" + (f" ({skipped} cells already done)" if skipped else "")
     out.print(_table(title, ["cell", *(a.key for a in prepared.axes)], rows))
-    out.print("wrote " + ", ".join(str(f) for f in files), highlight=False, soft_wrap=True)
+    out.print(escape("wrote " + ", ".join(map(str, files))), highlight=False, soft_wrap=True)
     raise typer.Exit(_exit_code([r["status"] for r in rows]))
 
 
@@ -203,9 +214,9 @@ def run_many(
     bad = [r for r in prepared if r.task is None]
     for reg in bad:
         _problems([f"region {reg.name}: {p}" for p in reg.problems])
+    tasks = [r.task for r in prepared if r.task is not None]
     err.print(
-        f"{len(prepared)} regions ({len(bad)} invalid); planning {len(prepared) - len(bad)} on "
-        f"{'nothing (dry run)' if dry_run else cluster.describe()}",
+        f"{len(prepared)} regions ({len(bad)} invalid); " + _plan_line(tasks, cluster, dry_run),
         highlight=False,
     )
     if dry_run:
@@ -227,5 +238,5 @@ def run_many(
         if r.status in ("failed", "check failed"):
             _problems([f"region {r.cell}: {r.status}: {r.message}"])
     out.print(_table(f"{len(rows)} regions", ["region"], [*rows, total]))
-    out.print("wrote " + ", ".join(str(f) for f in files), highlight=False, soft_wrap=True)
+    out.print(escape("wrote " + ", ".join(map(str, files))), highlight=False, soft_wrap=True)
     raise typer.Exit(_exit_code([r["status"] for r in rows]))
