@@ -35,6 +35,7 @@ from planner.solve.schedule import schedule_route
 
 WIDEN_MIN = (0, 60, None)  # minutes added each side of the window; None: the whole day
 _MAX_STEPS = 20  # moves per visit before it is given up (guards against cycles)
+_REROUTE_DAYS = 3  # nearest dates routed again by the engine for a visit insertion misses
 
 
 @dataclass
@@ -188,10 +189,18 @@ class Replanner:
             for widen in WIDEN_MIN:
                 for d in cands:
                     if self.try_day(c, d, widen):
-                        self.origin[c, d] = old
-                        self.out.new_day[c, old] = d
+                        self._placed(c, old, d)
                         return
+                if widen == 0:  # before widening: route a near day again with it
+                    for d in cands[:_REROUTE_DAYS]:
+                        if self.try_day(c, d, 0, reroute=True):
+                            self._placed(c, old, d)
+                            return
         self.out.unserved[c, old] = self.reason(c, old, gap, cands)
+
+    def _placed(self, c: int, old: int, d: int) -> None:
+        self.origin[c, d] = old
+        self.out.new_day[c, old] = d
 
     def candidates(self, c: int, old: int, gap: int) -> list[int]:
         """Days customer ``c`` may move to: open, a truck works, the gap to its other visits."""
@@ -216,8 +225,12 @@ class Replanner:
             return full
         return (max(full[0], w[0] - widen), min(full[1], w[1] + widen))
 
-    def try_day(self, c: int, d: int, widen: int | None) -> bool:
-        """Insert customer ``c`` on day ``d`` (window widened by ``widen``) if everything holds."""
+    def try_day(self, c: int, d: int, widen: int | None, *, reroute: bool = False) -> bool:
+        """Put customer ``c`` on day ``d`` (window widened by ``widen``) if everything holds.
+
+        By insertion into the day's routes, or with ``reroute`` by routing the whole day
+        again with the engine (every visit of the day must then still be served).
+        """
         m = self.m
         before_days, before_window = list(m.days[c]), m.window[c]
         if widen != 0:
@@ -227,7 +240,8 @@ class Replanner:
             m.window[c] = window
         m.days[c] = sorted([*before_days, d])
         problem = m.problem()
-        if self._ripple_breaks(problem, c, before_days) or not self._insert(problem, c, d):
+        place = self._reroute if reroute else self._insert
+        if self._ripple_breaks(problem, c, before_days) or not place(problem, c, d):
             m.days[c], m.window[c] = before_days, before_window
             return False
         if widen != 0:
@@ -261,6 +275,17 @@ class Replanner:
         if still:
             return False
         m.routes[d] = m.from_routes(visits, new)
+        return True
+
+    def _reroute(self, problem: PeriodicProblem, c: int, d: int) -> bool:
+        m = self.m
+        visits = m.visits(problem, d)
+        router = bounded_engine(self.engine, self.per_day, len(visits))
+        sol = router.route_day(problem, d, visits, time_limit=self.per_day, seed=self.seed)
+        if sol.unrouted:
+            return False
+        m.routes[d] = m.from_routes(visits, sol.routes)
+        self.out.engine_days.append(d)
         return True
 
     # -- why a visit is given up ---------------------------------------------------------
