@@ -1,4 +1,4 @@
-"""planner replan on a real (small, synthetic) month: facts kept, windows kept, checked, repeatable."""
+"""planner replan on a small synthetic month: facts kept, windows kept, checked, repeatable."""
 
 from __future__ import annotations
 
@@ -26,8 +26,19 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> Path:
     plan = planned_region(root, export=True)
     res = CliRunner().invoke(
         app,
-        ["replan", str(plan), "--from", START, "--truck-out", "T03", "--closed-day", CLOSED,
-         "-o", str(root / "v2"), "--no-pdf"],
+        [
+            "replan",
+            str(plan),
+            "--from",
+            START,
+            "--truck-out",
+            "T03",
+            "--closed-day",
+            CLOSED,
+            "-o",
+            str(root / "v2"),
+            "--no-pdf",
+        ],
     )
     assert res.exit_code == 0, res.output
     return root
@@ -41,7 +52,9 @@ def test_runs_before_from_are_the_predecessors_byte_for_byte(region: Path) -> No
     for run in past:  # their sheets and tracks are the predecessor's files
         name = f"{run['id']}.html"
         assert name in old_sheets
-        assert (region / "v2/sheets" / name).read_bytes() == (region / "plan/sheets" / name).read_bytes()
+        assert (region / "v2/sheets" / name).read_bytes() == (
+            region / "plan/sheets" / name
+        ).read_bytes()
 
 
 def test_the_disruption_is_respected_and_the_plan_passes_its_check(region: Path) -> None:
@@ -64,7 +77,7 @@ def test_every_visit_keeps_its_window_and_every_change_is_listed(region: Path) -
     widened = {v["point"] for v in doc["visits"] if v["status"] == "window"}
     before = {(st.place, str(r.date)): (st.arrival, r.vehicle) for r, st in old.collect_steps()}
     after = {(st.place, str(r.date)): (st.arrival, r.vehicle) for r, st in new.collect_steps()}
-    for (point, day), (arrival, _) in after.items():
+    for (point, _day), (arrival, _) in after.items():
         lo, hi = new.points_by_id[point].window_min or (0, 24 * 60)
         assert lo <= arrival.hour * 60 + arrival.minute <= hi
         if point not in widened:
@@ -78,16 +91,19 @@ def test_every_visit_keeps_its_window_and_every_change_is_listed(region: Path) -
     rows = (region / "v2/changes.csv").read_text("utf-8").splitlines()
     assert rows[0].startswith("point,name,gacha,status,old_date") and len(rows) == 1 + len(listed)
     figures = doc["figures"]
-    assert figures["kept_date_and_window"] + figures["moved"] + figures["unserved"] <= figures[
-        "remaining_visits"
-    ]
+    assert (
+        figures["kept_date_and_window"] + figures["moved"] + figures["unserved"]
+        <= figures["remaining_visits"]
+    )
 
 
 def test_only_the_gachas_whose_visits_moved_get_a_new_notice(region: Path) -> None:
     doc = json.loads((region / "v2/changes.json").read_text("utf-8"))
     scenario_gacha = {p["point"]: p["gacha"] for p in doc["visits"]}
     touched = {
-        scenario_gacha[v["point"]] for v in doc["visits"] if v["status"] in ("moved", "window", "unserved")
+        scenario_gacha[v["point"]]
+        for v in doc["visits"]
+        if v["status"] in ("moved", "window", "unserved")
     }
     notices = [f for f in doc["outputs"]["changed"] if f.startswith("notices/")]
     assert notices and len(notices) <= len(touched)
@@ -96,16 +112,24 @@ def test_only_the_gachas_whose_visits_moved_get_a_new_notice(region: Path) -> No
     }
     assert unchanged
     for name in unchanged:
-        assert (region / "v2/notices" / name).read_bytes() == (region / "plan/notices" / name).read_bytes()
+        assert (region / "v2/notices" / name).read_bytes() == (
+            region / "plan/notices" / name
+        ).read_bytes()
 
 
-def test_changed_calendar_events_get_sequence_and_cancelled_runs_stay_cancelled(region: Path) -> None:
+def test_changed_calendar_events_get_sequence_and_cancelled_runs_stay_cancelled(
+    region: Path,
+) -> None:
     cal = Calendar.from_ical((region / "v2/calendars/truck-T03.ics").read_bytes())
     later = [ev for ev in cal.walk("VEVENT") if ev.decoded("dtstart").date().isoformat() >= START]
-    assert later and all(str(ev["status"]) == "CANCELLED" and int(ev["sequence"]) == 1 for ev in later)
+    assert later and all(
+        str(ev["status"]) == "CANCELLED" and int(ev["sequence"]) == 1 for ev in later
+    )
     earlier = [ev for ev in cal.walk("VEVENT") if ev not in later]
     assert all("sequence" not in ev for ev in earlier)
-    changed = {f for f in json.loads((region / "v2/changes.json").read_text("utf-8"))["outputs"]["changed"]}
+    changed = {
+        f for f in json.loads((region / "v2/changes.json").read_text("utf-8"))["outputs"]["changed"]
+    }
     for path in (region / "v2/calendars").glob("*.ics"):
         if f"calendars/{path.name}" not in changed:
             assert path.read_bytes() == (region / "plan/calendars" / path.name).read_bytes()
@@ -116,7 +140,13 @@ def test_same_inputs_give_the_same_bytes(region: Path, tmp_path: Path) -> None:
     inputs = read_inputs(region / "plan", again, START, ["T03"], [CLOSED])
     _, violations = write_replan(replan_month(inputs), lang="zh", pdf=False)
     assert not violations
-    for name in ("plan.json", "changes.json", "changes.csv", "tallies.csv", "calendars/truck-T01.ics"):
+    for name in (
+        "plan.json",
+        "changes.json",
+        "changes.csv",
+        "tallies.csv",
+        "calendars/truck-T01.ics",
+    ):
         assert (again / name).read_bytes() == (region / "v2" / name).read_bytes(), name
     shutil.rmtree(again)
 
@@ -133,7 +163,9 @@ def test_a_closed_point_is_unserved_with_a_reason(region: Path, tmp_path: Path) 
     assert not violations
 
 
-def test_a_failed_check_writes_nothing(region: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_check_writes_nothing(
+    region: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import planner.app.pipeline as pipeline
 
     monkeypatch.setattr(pipeline, "check_written_plan", lambda *a: ("[window] broken", False))

@@ -7,14 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from replan_region import planned_region
 from typer.testing import CliRunner
 
 from planner._errors import PlanError
 from planner.cli import app
 from planner.plan.model import Plan
 from planner.replan.spec import parse_disruption
-
-from replan_region import planned_region
 
 runner = CliRunner()
 
@@ -86,7 +85,9 @@ def test_cli_exits_2_before_any_work(plan_dir: Path, tmp_path: Path) -> None:
     assert "Traceback" not in text and not out.exists()
 
 
-def test_cli_rejects_folders_without_a_plan_or_its_run_record(plan_dir: Path, tmp_path: Path) -> None:
+def test_cli_rejects_folders_without_a_plan_or_its_run_record(
+    plan_dir: Path, tmp_path: Path
+) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     code, text = _cli(str(empty), "--from", "2026-12-10", "--truck-out", "T01", "-o", "x")
@@ -101,7 +102,9 @@ def test_cli_rejects_folders_without_a_plan_or_its_run_record(plan_dir: Path, tm
 def test_cli_rejects_the_plan_folder_itself_and_a_changed_scenario(
     plan_dir: Path, tmp_path: Path
 ) -> None:
-    code, text = _cli(str(plan_dir), "--from", "2026-12-10", "--truck-out", "T01", "-o", str(plan_dir))
+    code, text = _cli(
+        str(plan_dir), "--from", "2026-12-10", "--truck-out", "T01", "-o", str(plan_dir)
+    )
     assert code == 2 and "-o: expected a new folder" in text
     copy = tmp_path / "copy"
     shutil.copytree(plan_dir, copy)

@@ -199,7 +199,10 @@ def visit_changes(
         point = month.sp.customer_points[c]
         day0 = month.dates[d0]
         t0, v0 = before[point, day0]
-        w0, w1 = _window_text(old.points_by_id.get(point)), _window_text(new.points_by_id.get(point))
+        w0, w1 = (
+            _window_text(old.points_by_id.get(point)),
+            _window_text(new.points_by_id.get(point)),
+        )
         cause = outcome.cause.get((c, d0), "")
         if d1 is None:
             status, day1, t1, v1 = "unserved", None, "", ""

@@ -19,25 +19,25 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Component, Event
 
 from planner._atomic import atomic_writer
 
 _VOLATILE = (b"SEQUENCE:", b"DTSTAMP:")
 
 
-def _body(event: Event) -> bytes:
+def _body(event: Component) -> bytes:
     """The event's text without SEQUENCE and DTSTAMP (what a person sees)."""
     lines = event.to_ical().splitlines()
     return b"\n".join(ln for ln in lines if not ln.startswith(_VOLATILE))
 
 
-def _sequence(event: Event) -> int:
+def _sequence(event: Component) -> int:
     value = event.get("sequence")
     return int(value) if value is not None else 0
 
 
-def _set(event: Event, sequence: int, stamp: dt.datetime | object) -> None:
+def _set(event: Component, sequence: int, stamp: dt.datetime | object) -> None:
     for key in ("sequence", "dtstamp"):
         if key in event:
             del event[key]
@@ -79,7 +79,7 @@ def revise(old: Calendar, new: Calendar, stamp: dt.datetime) -> bool:
 
 def revise_calendars(old_dir: Path, new_dir: Path, stamp: dt.datetime) -> list[Path]:
     """Revise every ``.ics`` of ``new_dir`` against ``old_dir``'s; the files that changed."""
-    out = []
+    out: list[Path] = []
     if not new_dir.is_dir():
         return out
     for path in sorted(new_dir.glob("*.ics")):

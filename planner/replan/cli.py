@@ -25,15 +25,21 @@ def replan_command(
     ] = None,
     point_closed: Annotated[
         list[str] | None,
-        typer.Option("--point-closed", help="Point closed: P123 (to month end) or P123:DATE..DATE."),
+        typer.Option(
+            "--point-closed", help="Point closed: P123 (to month end) or P123:DATE..DATE."
+        ),
     ] = None,
     engine: Annotated[str, typer.Option(help="Routing engine: pyvrp or ortools.")] = "pyvrp",
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same plan.")] = 0,
     day_budget: Annotated[
         float, typer.Option(help="Engine work per re-routed day, in seconds of work.")
     ] = 1.0,
-    lang: Annotated[str, typer.Option("--lang", help="Language of sheets and report: zh or en.")] = "zh",
-    export: Annotated[bool, typer.Option(help="Also write sheets, GPX, calendars, notices….")] = True,
+    lang: Annotated[
+        str, typer.Option("--lang", help="Language of sheets and report: zh or en.")
+    ] = "zh",
+    export: Annotated[
+        bool, typer.Option(help="Also write sheets, GPX, calendars, notices….")
+    ] = True,
     pdf: Annotated[bool, typer.Option(help="Run sheets as PDF too (slowest output).")] = True,
 ) -> None:
     """Re-plan a month from a date on after a truck breakdown, a closed day or a closed point."""

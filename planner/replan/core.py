@@ -32,10 +32,21 @@ from planner.replan.spec import Disruption, parse_disruption
 from planner.scenario.model import Scenario
 
 CHANGES_FORMAT = "rural-waste-changes/1"
-CSV_HEADER = (
-    "point,name,gacha,status,old_date,old_time,old_truck,old_window,"
-    "new_date,new_time,new_truck,new_window,reason"
-).split(",")
+CSV_HEADER = [
+    "point",
+    "name",
+    "gacha",
+    "status",
+    "old_date",
+    "old_time",
+    "old_truck",
+    "old_window",
+    "new_date",
+    "new_time",
+    "new_truck",
+    "new_window",
+    "reason",
+]
 
 
 @dataclass(frozen=True)
@@ -115,7 +126,9 @@ def read_inputs(
     if not plan_dir.is_dir():
         raise PlanError(f"PLAN_DIR: expected a plan folder holding plan.json, found {plan_dir}")
     if not (plan_dir / "plan.json").is_file():
-        raise PlanError(f"PLAN_DIR: expected {plan_dir / 'plan.json'} (from planner run), not found")
+        raise PlanError(
+            f"PLAN_DIR: expected {plan_dir / 'plan.json'} (from planner run), not found"
+        )
     meta_path = plan_dir / "run.json"
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -188,7 +201,9 @@ def replan_month(
     outcome = Replanner(sc, month, engine=engine, seed=seed, per_day=per_day).run()
     old = inputs.plan
     rel = os.path.relpath(inputs.plan_dir.resolve() / "plan.json", inputs.out_dir.resolve())
-    pred = Predecessor(path=Path(rel).as_posix(), sha256=inputs.plan_sha256, version=old.version or 1)
+    pred = Predecessor(
+        path=Path(rel).as_posix(), sha256=inputs.plan_sha256, version=old.version or 1
+    )
     routed = replanned_plan(sc, month, outcome, pred)
     money = month_money(routed, sc)
     plan = routed.with_summary(**plan_money_figures(money.summary))
@@ -260,7 +275,8 @@ def write_replan(
     try:
         result.plan.write(stage / "plan.json")
         write_money(stage, result.money)
-        meta = {**inputs.meta, "predecessor": result.plan.predecessor.model_dump(mode="json")}  # type: ignore[union-attr]
+        pred = result.plan.predecessor
+        meta = {**inputs.meta, "predecessor": pred.model_dump(mode="json") if pred else None}
         write_json_atomic(stage / "run.json", meta)
         outputs: dict[str, list[str]] = {"changed": [], "removed": []}
         if export:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from planner.plan.model import Plan
 from planner.replan.spec import Disruption
 from planner.solve.from_scenario import LOAD_UNITS, ScenarioProblem
-from planner.solve.problem import Customer, DayVisit, Pattern, PeriodicProblem, Route, day_visits
+from planner.solve.problem import DayVisit, Pattern, PeriodicProblem, Route, day_visits
 
 # A stop of a stored route: (node, customer) for a visit, (node, -1) for an unload.
 Stop = tuple[int, int]
@@ -76,9 +76,7 @@ class Month:
         for ds in self.days:
             ds.sort()
         self.works = [
-            tuple(
-                d for d, day in enumerate(sp.dates) if disruption.truck_works(v.name, day)
-            )
+            tuple(d for d, day in enumerate(sp.dates) if disruption.truck_works(v.name, day))
             for v in sp.problem.vehicles
         ]
         self._patterns: dict[tuple[int, tuple[int, ...]], Pattern] = {}
@@ -131,7 +129,11 @@ class Month:
         """Stored routes as the core's :class:`Route` over the day's visit numbers."""
         index = {v.customer: k for k, v in enumerate(visits)}
         return [
-            Route(r.vehicle, tuple(n for n, _ in r.stops), tuple(index[c] if c >= 0 else -1 for _, c in r.stops))
+            Route(
+                r.vehicle,
+                tuple(n for n, _ in r.stops),
+                tuple(index[c] if c >= 0 else -1 for _, c in r.stops),
+            )
             for r in routes
         ]
 

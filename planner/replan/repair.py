@@ -28,8 +28,13 @@ from dataclasses import dataclass, field, replace
 from planner.plan.diagnose import unserved_reason
 from planner.replan.month import DayRoute, Month
 from planner.scenario.model import Scenario
-from planner.solve.engines import bounded_engine, close_route, insert_visits, repair_route
-from planner.solve.engines import tidy_route
+from planner.solve.engines import (
+    bounded_engine,
+    close_route,
+    insert_visits,
+    repair_route,
+    tidy_route,
+)
 from planner.solve.problem import PeriodicProblem, Route
 from planner.solve.schedule import schedule_route
 
@@ -90,7 +95,9 @@ class Replanner:
                 continue
             for c in sorted(m.served_on(d)):
                 point = m.sp.customer_points[c]
-                shut = next((o for o in dis.points_closed if o.what == point and o.covers(day)), None)
+                shut = next(
+                    (o for o in dis.points_closed if o.what == point and o.covers(day)), None
+                )
                 if shut is not None:
                     self.unassign(c, d, f"point {point} is closed {shut.span()}")
             kept = []
@@ -98,7 +105,9 @@ class Replanner:
                 if d in m.works[r.vehicle]:
                     kept.append(r)
                     continue
-                out = next(o for o in dis.trucks_out if o.what == names[r.vehicle] and o.covers(day))
+                out = next(
+                    o for o in dis.trucks_out if o.what == names[r.vehicle] and o.covers(day)
+                )
                 for c in r.customers():
                     self.pending[c, d] = f"truck {out.what} is out {out.span()}"
                     self.out.cause[c, d] = self.pending[c, d]
@@ -261,7 +270,9 @@ class Replanner:
             if e < m.first or e not in was or was[e] == dem:
                 continue
             visits = m.visits(problem, e)
-            for dr, r in zip(m.routes.get(e, []), m.to_routes(visits, m.routes.get(e, [])), strict=True):
+            for dr, r in zip(
+                m.routes.get(e, []), m.to_routes(visits, m.routes.get(e, [])), strict=True
+            ):
                 if c in dr.customers() and not schedule_route(problem, e, visits, r).feasible:
                     return True
         return False

@@ -138,11 +138,15 @@ def parse_disruption(
     first = _date("--from", start)
     p = plan.period
     if first < p.start:
-        raise PlanError(f"--from: expected a date of the plan's month {p.start}..{p.end}, "
-                        f"found {first}, before the month")
+        raise PlanError(
+            f"--from: expected a date of the plan's month {p.start}..{p.end}, "
+            f"found {first}, before the month"
+        )
     if first > p.end:
-        raise PlanError(f"--from: expected a date of the plan's month {p.start}..{p.end}, "
-                        f"found {first}, after the month")
+        raise PlanError(
+            f"--from: expected a date of the plan's month {p.start}..{p.end}, "
+            f"found {first}, after the month"
+        )
     if not any(d >= first for d in p.service_dates):
         raise PlanError(f"--from: no service date of the plan is on or after {first}")
     trucks = [v.id for v in plan.vehicles]
