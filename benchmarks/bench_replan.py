@@ -81,7 +81,8 @@ def main() -> None:
             for u in row["unserved_reasons"]:
                 print(f"  unserved {u['point']} {u['date']}: {u['reason']}")
     if args.json:
-        args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        text = json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
+        args.json.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
