@@ -361,6 +361,11 @@ def bench(
         raise _fail(exc) from None
 
 
+from planner.replan.cli import replan_command  # noqa: E402
+
+app.command("replan")(replan_command)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 
