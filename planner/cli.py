@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from planner._errors import NetworkError, PlanError, PlannerError, ScenarioError
+from planner.dist.cli import run_many, sweep
 from planner.scenario.model import Scenario
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ def info(scenario: ScenarioArg, strict: Strict = False) -> None:
 
 @app.command()
 def synth(
-    region: Annotated[str, typer.Argument(help="'otog' or 'random'.")] = "otog",
+    region: Annotated[str, typer.Argument(help="'otog', 'random' or 'prefecture'.")] = "otog",
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the data files.")] = Path(
         "data/otog"
     ),
@@ -108,11 +109,18 @@ def synth(
     townships: Annotated[int, typer.Option(help="'random': townships.")] = 3,
     area_km2: Annotated[float, typer.Option(help="'random': area.")] = 4000.0,
     trucks: Annotated[int, typer.Option(help="'random': trucks.")] = 4,
+    banners: Annotated[int, typer.Option(help="'prefecture': banners (--points: mean).")] = 9,
 ) -> None:
     """Generate a region: the Otog Banner default, or a synthetic one from parameters."""
     from planner import synth as gen
 
     try:
+        if region == "prefecture":  # several banners for planner run-many (planner/dist)
+            from planner.synth._prefecture import generate_prefecture
+
+            made = generate_prefecture(out_dir, banners=banners, points=points, seed=seed)
+            out.print(f"[green]wrote[/] {out_dir}: {made}", highlight=False)
+            return
         if region == "otog":
             params = gen.otog_params(seed=seed)
         elif region == "random":
@@ -152,25 +160,25 @@ def run(
     sc = _load(scenario, strict)
     result = _plan_month(sc, output, time_limit, seed, engine, quiet)
     _print_warnings(result.warnings)
-    s = result.plan["summary"]
+    s = result.plan.summary
     table = Table(title=f"{sc.name}: plan written to {output}")
     for col in ("runs", "visits", "unserved", "distance km", "hours", "cost CNY"):
         table.add_column(col, justify="right")
     table.add_row(
-        str(s["runs"]),
-        str(s["visits"]),
-        str(s["unserved"]),
-        f"{s['distance_km']:,.0f}",
-        f"{s['duration_min'] / 60:,.1f}",
-        f"{s.get('cost_cny', 0):,.0f}",
+        str(s.runs),
+        str(s.visits),
+        str(s.unserved),
+        f"{s.distance_km:,.0f}",
+        f"{s.duration_min / 60:,.1f}",
+        f"{s.cost_cny or 0:,.0f}",
     )
     out.print(table)
     from planner.money.table import money_table
 
     out.print(money_table(result.summary))
-    if s["unserved"]:
+    if s.unserved:
         err.print(
-            f"[yellow]warning:[/] {s['unserved']} visits could not be planned; "
+            f"[yellow]warning:[/] {s.unserved} visits could not be planned; "
             "see 'unserved' in plan.json for the reasons",
             highlight=False,
         )
@@ -179,7 +187,7 @@ def run(
 
         bundle = PlanBundle(
             out_dir=output,
-            plan=result.plan,
+            plan=result.plan.to_json_dict(),
             scenario=sc,
             tallies=list(result.tallies),
             summary=result.summary,
@@ -267,9 +275,9 @@ def compare(
     quiet: Quiet = False,
 ) -> None:
     """Plan two scenarios (say 2 vs 3 visits, or 6 vs 8 trucks) and show them side by side."""
+    from planner._atomic import write_json_atomic
     from planner.money.compare import as_json
     from planner.money.compare import compare as compare_months
-    from planner._atomic import write_json_atomic
 
     scenarios = [_load(scenario_a, False), _load(scenario_b, False)]
     names = [sc.name for sc in scenarios]
@@ -354,6 +362,11 @@ def bench(
         raise _fail(exc) from None
 
 
+from planner.replan.cli import replan_command  # noqa: E402
+
+app.command("replan")(replan_command)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 
@@ -367,3 +380,7 @@ def docs(
 
     write_docs(folder)
     out.print(f"wrote {folder / 'scenario.md'} and {folder / 'scenario.schema.json'}")
+
+
+app.command()(sweep)  # planner sweep: a grid of variants on Dask (planner/dist)
+app.command("run-many")(run_many)

@@ -95,3 +95,15 @@ def test_impossible_region_parameters_exit_2(tmp_path):
     )
     assert res.exit_code == 2
     assert "trucks" in res.output and "Traceback" not in res.output
+
+
+def test_the_package_exports_what_its_docstring_promises() -> None:
+    import importlib.metadata
+
+    import planner
+
+    assert planner.__version__ == importlib.metadata.version("steppe-planner")
+    for name in planner.__all__:
+        assert getattr(planner, name) is not None, name
+    assert planner.plan_month.__module__ == "planner.app.pipeline"
+    assert planner.Plan.read.__qualname__ == "Plan.read"
