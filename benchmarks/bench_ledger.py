@@ -160,6 +160,18 @@ def bench(url: str, source: PlanSource, files: list[Path], history: int) -> dict
     return out
 
 
+def _subset(files: list[Path], rows: int) -> list[Path]:
+    """The tally and close files of the first runs, up to about ``rows`` tally rows."""
+    chosen: list[Path] = []
+    n = 0
+    for tally in sorted(f for f in files if f.name.endswith(".tally.csv")):
+        if n >= rows:
+            break
+        n += sum(1 for _ in tally.open(encoding="utf-8-sig")) - 1
+        chosen += [tally, tally.with_name(tally.name.replace(".tally.", ".close."))]
+    return chosen
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--plan", type=Path, required=True, help="A planned Otog month.")
@@ -167,6 +179,12 @@ def main() -> None:
     ap.add_argument("--history", type=int, default=11, help="Months of history to add.")
     ap.add_argument("--only", choices=("sqlite", "postgresql"), default=None)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/ledger.json"))
+    ap.add_argument(
+        "--subset-rows",
+        type=int,
+        default=0,
+        help="Only time importing the first runs' files holding about this many rows.",
+    )
     args = ap.parse_args()
     source = load_plan(args.plan)
     work = Path(tempfile.mkdtemp(prefix="bench-ledger-"))
