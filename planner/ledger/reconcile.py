@@ -37,6 +37,7 @@ from planner.ledger.schema import (
     Price,
     RunRow,
     StopRow,
+    isum,
 )
 
 KINDS = (
@@ -94,9 +95,9 @@ def reconcile(ledger: Ledger, month: str) -> list[Flag]:
                 Entry.point_id,
                 Entry.category,
                 Entry.goods_item,
-                func.sum(Entry.grams),
-                func.sum(Entry.cash_fen),
-                func.sum(Entry.goods_qty),
+                isum(Entry.grams),
+                isum(Entry.cash_fen),
+                isum(Entry.goods_qty),
                 Entry.stream,
             )
             .where(*active)
@@ -148,8 +149,8 @@ def reconcile(ledger: Ledger, month: str) -> list[Flag]:
             .distinct()
             .scalar_subquery()
         )
-        earned = func.sum(Entry.milli_points_earned)
-        spent = func.sum(Entry.milli_points_redeemed)
+        earned = isum(Entry.milli_points_earned)
+        spent = isum(Entry.milli_points_redeemed)
         bal = s.execute(
             select(Entry.household_id, earned - spent)
             .where(

@@ -36,6 +36,7 @@ from planner.ledger.schema import (
     RunRow,
     StopKg,
     StopRow,
+    isum,
 )
 
 FORMAT = "steppe-ledger-report/1"
@@ -167,7 +168,7 @@ def month_report(ledger: Ledger, month: str) -> MonthReport:
             )
         )
         kgs = s.execute(
-            select(StopKg.run_id, StopKg.category, func.sum(StopKg.grams))
+            select(StopKg.run_id, StopKg.category, isum(StopKg.grams))
             .join(RunRow, RunRow.id == StopKg.run_id)
             .where(RunRow.month == month)
             .group_by(StopKg.run_id, StopKg.point_id, StopKg.category)
@@ -180,11 +181,11 @@ def month_report(ledger: Ledger, month: str) -> MonthReport:
                 Entry.point_id,
                 Entry.stream,
                 Entry.category,
-                func.sum(Entry.grams),
-                func.sum(Entry.cash_fen),
-                func.sum(Entry.goods_fen),
-                func.sum(Entry.milli_points_earned),
-                func.sum(Entry.milli_points_redeemed),
+                isum(Entry.grams),
+                isum(Entry.cash_fen),
+                isum(Entry.goods_fen),
+                isum(Entry.milli_points_earned),
+                isum(Entry.milli_points_redeemed),
             )
             .where(Entry.month == month, Entry.active.is_(True))
             .group_by(Entry.run_id, Entry.point_id, Entry.stream, Entry.category)

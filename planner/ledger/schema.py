@@ -24,8 +24,10 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    func,
     true,
 )
+from sqlalchemy import cast as cast_
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 GRAMS = 1000  # per kg
@@ -34,6 +36,11 @@ MILLI = 1000  # per point
 
 ID = String(64)
 KEY = String(200)
+
+
+def isum(column: Any) -> Any:
+    """``SUM(column)`` as a 64-bit integer on every database (PostgreSQL sums to numeric)."""
+    return cast_(func.sum(column), BigInteger)
 
 
 def table(model: type[Base]) -> Table:
