@@ -19,7 +19,7 @@ from planner.dist.cli import run_many, sweep
 from planner.scenario.model import Scenario
 
 if TYPE_CHECKING:
-    from planner.app.pipeline import PlanResult
+    from planner.app.pipeline import DemandProvider, PlanResult
     from planner.export import PlanBundle
 
 app = typer.Typer(
@@ -30,6 +30,7 @@ app = typer.Typer(
 )
 # Piped or redirected output keeps whole tables (rich would wrap them at 80 columns).
 app.add_typer(__import__("planner.ledger.cli", fromlist=["app"]).app, name="ledger")
+app.add_typer(__import__("planner.forecast.cli", fromlist=["app"]).app, name="forecast")
 out = Console(width=None if sys.stdout.isatty() else 180)
 err = Console(stderr=True)
 
@@ -154,11 +155,17 @@ def run(
         bool, typer.Option(help="Also write sheets, GPX, calendars, notices, GIS, Excel, maps.")
     ] = True,
     pdf: Annotated[bool, typer.Option(help="Run sheets as PDF too (slowest output).")] = True,
+    demand: Annotated[
+        str, typer.Option(help="Demand: 'assumptions' (the scenario) or 'ledger' (forecast).")
+    ] = "assumptions",
+    db: Annotated[
+        str, typer.Option("--db", envvar="PLANNER_DB", help="Ledger for --demand ledger.")
+    ] = "sqlite:///ledger.sqlite",
 ) -> None:
     """Plan the month and write plan.json, tallies.csv, summary.json and every output."""
 
     sc = _load(scenario, strict)
-    result = _plan_month(sc, output, time_limit, seed, engine, quiet)
+    result = _plan_month(sc, output, time_limit, seed, engine, quiet, _demand(sc, demand, db))
     _print_warnings(result.warnings)
     s = result.plan.summary
     table = Table(title=f"{sc.name}: plan written to {output}")
@@ -199,8 +206,28 @@ def run(
         raise typer.Exit(1)
 
 
+def _demand(sc: Scenario, demand: str, db: str) -> DemandProvider | None:
+    """``--demand``: None for the scenario's assumptions, else the ledger's forecast."""
+    if demand == "assumptions":
+        return None
+    if demand != "ledger":
+        raise _fail(ValueError(f"--demand: expected assumptions or ledger, found {demand!r}"))
+    from planner.forecast.cli import ledger_demand
+
+    try:
+        return ledger_demand(sc, db)
+    except PlannerError as exc:
+        raise _fail(exc) from None
+
+
 def _plan_month(
-    sc: Scenario, output: Path, time_limit: float, seed: int, engine: str, quiet: bool
+    sc: Scenario,
+    output: Path,
+    time_limit: float,
+    seed: int,
+    engine: str,
+    quiet: bool,
+    demand: DemandProvider | None = None,
 ) -> PlanResult:
     from planner.app.pipeline import plan_month
 
@@ -213,6 +240,7 @@ def _plan_month(
             engine=engine,
             progress=not quiet and sys.stderr.isatty(),
             console=err,
+            demand=demand,
         )
     except (NetworkError, PlanError) as exc:
         raise _fail(exc) from None

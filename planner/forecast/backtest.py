@@ -100,8 +100,11 @@ def moved_plan(plan: Plan, scenario: Scenario, month: str) -> Plan:
         )
         runs.append(
             r.model_copy(
-                update={"id": r.id.replace(r.date.isoformat(), day.isoformat()), "date": day,
-                        "steps": steps}
+                update={
+                    "id": r.id.replace(r.date.isoformat(), day.isoformat()),
+                    "date": day,
+                    "steps": steps,
+                }
             )
         )
     period = plan.period.model_copy(
@@ -134,9 +137,7 @@ def assumption_plan(plan: Plan, scenario: Scenario) -> Plan:
 
 def stop_days(plan: Plan, scenario: Scenario) -> dict[tuple[str, str], float]:
     """Days of waste each stop ``(run, point)`` of ``plan`` collects."""
-    return {
-        (rid, p): d for rid, stops in run_stops(plan, scenario).items() for p, d in stops
-    }
+    return {(rid, p): d for rid, stops in run_stops(plan, scenario).items() for p, d in stops}
 
 
 def _source(plan: Plan, scenario: Scenario, folder: Path) -> Any:
@@ -239,7 +240,9 @@ def backtest(
             demand = LedgerDemand(fc, scenario)
             p1 = _plan(scenario, work / "plan-ledger", time_limit, seed, demand)
             p1a = assumption_plan(p1, scenario)
-            act1, _ = draw_actuals(_source(p1a, scenario, work / "truth-ledger"), truth, seed * 1000)
+            act1, _ = draw_actuals(
+                _source(p1a, scenario, work / "truth-ledger"), truth, seed * 1000
+            )
             after = consequences(p1, scenario, act1, _carry(p1, scenario))
         timings["consequences_s"] = time.monotonic() - t0 - sum(timings.values())
     result.update(

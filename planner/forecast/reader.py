@@ -14,7 +14,6 @@ Only active rows are read (a corrected import supersedes the earlier rows).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 
 import numpy as np
@@ -56,7 +55,16 @@ def read_observations(
             q = q.where(Entry.month < before)
         entries = pd.DataFrame(
             s.execute(q).all(),
-            columns=["run_id", "point", "household", "category", "grams", "cash", "goods", "stream"],
+            columns=[
+                "run_id",
+                "point",
+                "household",
+                "category",
+                "grams",
+                "cash",
+                "goods",
+                "stream",
+            ],
         )
         stops = pd.DataFrame(
             s.execute(
@@ -134,5 +142,3 @@ def months_in(ledger: Ledger) -> list[str]:
     """The months with recorded entries, oldest first."""
     with ledger.begin() as s:
         return sorted(m for (m,) in s.execute(select(Entry.month).distinct()).all())
-
-
