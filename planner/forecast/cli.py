@@ -107,10 +107,10 @@ def forecast(
         return
     from planner.forecast.files import write_forecast
 
-    if scenario is None:
-        raise _fail(ValueError("--scenario: expected the scenario file (.toml), found nothing"))
     if month is not None and not _is_month(month):
         raise _fail(ValueError(f"--month: expected YYYY-MM, found {month!r}"))
+    if scenario is None:
+        raise _fail(ValueError("--scenario: expected the scenario file (.toml), found nothing"))
     sc = _load(scenario)
     try:
         model, fc = ledger_forecast(sc, db, month)
