@@ -32,7 +32,7 @@ import time
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -46,8 +46,13 @@ from planner.plan.model import Plan
 from planner.scenario.model import Scenario
 from planner.scenario.waste import LoadModel, collected_categories, point_daily_kg
 
+if TYPE_CHECKING:
+    from planner.ledger.db import Ledger
+    from planner.ledger.plans import PlanSource
+    from planner.ledger.simulate import SimulatedMonth, Truth
 
-def default_truth(scenario: Scenario) -> Any:
+
+def default_truth(scenario: Scenario) -> Truth:
     """The backtest's truth: townships 0.65–1.45 in turn, batteries +40 %, glass −30 %,
     per-person rates falling with household size, a ±15 % swing peaking in July."""
     from planner.ledger.simulate import Truth
@@ -140,7 +145,7 @@ def stop_days(plan: Plan, scenario: Scenario) -> dict[tuple[str, str], float]:
     return {(rid, p): d for rid, stops in run_stops(plan, scenario).items() for p, d in stops}
 
 
-def plan_source(plan: Plan, scenario: Scenario, folder: Path) -> Any:
+def plan_source(plan: Plan, scenario: Scenario, folder: Path) -> PlanSource:
     """The ledger's view of ``plan`` (written to ``folder``) for registering and simulating."""
     from planner.ledger.plans import PlanSource
 
@@ -161,7 +166,7 @@ class Actuals:
     run_goods: Mapping[str, dict[str, int]]
 
 
-def draw_actuals(source: Any, truth: Any, seed: int) -> tuple[Actuals, Any]:
+def draw_actuals(source: PlanSource, truth: Truth, seed: int) -> tuple[Actuals, SimulatedMonth]:
     """The ledger's simulation of ``source``'s month: per stop kg, per run cash and goods."""
     from planner.ledger.simulate import simulate_month
 
@@ -180,7 +185,7 @@ def draw_actuals(source: Any, truth: Any, seed: int) -> tuple[Actuals, Any]:
     return Actuals(kg, cash, goods), sim
 
 
-def import_month(ledger: Any, source: Any, sim: Any, folder: Path) -> None:
+def import_month(ledger: Ledger, source: PlanSource, sim: SimulatedMonth, folder: Path) -> None:
     """Register ``source``'s plan and import the simulated month as one tally file."""
     from planner.ledger.forms import write_csv
     from planner.ledger.importer import import_file
@@ -206,7 +211,7 @@ def backtest(
     plan: Plan | None = None,
     time_limit: float = 10.0,
     replan: bool = True,
-    truth: Any = None,
+    truth: Truth | None = None,
     workdir: Path | None = None,
 ) -> dict[str, Any]:
     """Run the backtest (see the module docstring); the figures as one JSON-able dict."""
@@ -266,7 +271,9 @@ def backtest(
     return result
 
 
-def _plan(scenario: Scenario, out: Path, time_limit: float, seed: int, demand: Any) -> Plan:
+def _plan(
+    scenario: Scenario, out: Path, time_limit: float, seed: int, demand: LedgerDemand | None
+) -> Plan:
     from planner.app.pipeline import plan_month
 
     return plan_month(scenario, out, time_limit=time_limit, seed=seed, demand=demand).plan
@@ -276,7 +283,7 @@ def _carry(plan: Plan, scenario: Scenario) -> dict[str, dict[str, Any]]:
     return {c["run_id"]: c for c in run_carry(plan, scenario, household_tallies(plan, scenario))}
 
 
-def _truth_doc(truth: Any) -> dict[str, Any]:
+def _truth_doc(truth: Truth) -> dict[str, Any]:
     doc = dataclasses.asdict(truth)
     return {k: dict(v) if isinstance(v, Mapping) else v for k, v in doc.items()}
 
