@@ -83,7 +83,9 @@ def shift_month(month: str, back: int) -> str:
     return f"{k // 12:04d}-{k % 12 + 1:02d}"
 
 
-def moved_plan(plan: Plan, scenario: Scenario, month: str) -> Plan:
+def moved_plan(
+    plan: Plan, scenario: Scenario, month: str, previous: Mapping[str, dt.date] | None = None
+) -> Plan:
     """``plan``'s runs moved to ``month``, with the expected kg of that month's assumptions."""
     first = plan.period.start
     new_first = month_first(month)
@@ -120,13 +122,16 @@ def moved_plan(plan: Plan, scenario: Scenario, month: str) -> Plan:
         }
     )
     moved = plan.model_copy(update={"runs": tuple(runs), "period": period, "unserved": ()})
-    return assumption_plan(moved, sc)
+    return assumption_plan(moved, sc, previous)
 
 
-def assumption_plan(plan: Plan, scenario: Scenario) -> Plan:
-    """``plan`` with every stop's ``collected`` kg as the scenario's waste model expects."""
+def assumption_plan(
+    plan: Plan, scenario: Scenario, previous: Mapping[str, dt.date] | None = None
+) -> Plan:
+    """``plan`` with every stop's ``collected`` kg as the scenario's waste model expects
+    over the days since the point's previous visit (``previous``: its last one before)."""
     daily = point_daily_kg(scenario)
-    days = stop_days(plan, scenario)
+    days = stop_days(plan, scenario, previous)
     runs = []
     for r in plan.runs:
         steps = []
@@ -140,9 +145,20 @@ def assumption_plan(plan: Plan, scenario: Scenario) -> Plan:
     return plan.model_copy(update={"runs": tuple(runs), "demand": None})
 
 
-def stop_days(plan: Plan, scenario: Scenario) -> dict[tuple[str, str], float]:
+def stop_days(
+    plan: Plan, scenario: Scenario, previous: Mapping[str, dt.date] | None = None
+) -> dict[tuple[str, str], float]:
     """Days of waste each stop ``(run, point)`` of ``plan`` collects."""
-    return {(rid, p): d for rid, stops in run_stops(plan, scenario).items() for p, d in stops}
+    stops = run_stops(plan, scenario, previous)
+    return {(rid, p): d for rid, st in stops.items() for p, d in st}
+
+
+def last_visits(plan: Plan) -> dict[str, dt.date]:
+    """Each point's last visit in ``plan``."""
+    out: dict[str, dt.date] = {}
+    for run, st in plan.collect_steps():
+        out[st.place] = max(out.get(st.place, run.date), run.date)
+    return out
 
 
 def plan_source(plan: Plan, scenario: Scenario, folder: Path) -> PlanSource:
@@ -226,13 +242,15 @@ def backtest(
             plan = _plan(scenario, work / "plan-assumptions", time_limit, seed, None)
         timings["plan_assumptions_s"] = time.monotonic() - t0
         target = scenario.settings.month.month
-        base = assumption_plan(plan, scenario)
         ledger = open_ledger(f"sqlite:///{work / 'ledger.sqlite'}")
+        last: dict[str, dt.date] = {}
         try:
             for k in range(months, 0, -1):
                 month = shift_month(target, k)
                 sc_m = month_scenario(scenario, month)
-                src = plan_source(moved_plan(base, scenario, month), sc_m, work / month)
+                moved = moved_plan(plan, scenario, month, last)
+                last.update(last_visits(moved))
+                src = plan_source(moved, sc_m, work / month)
                 _, sim = draw_actuals(src, truth, seed * 1000 + k)
                 import_month(ledger, src, sim, work / month)
             timings["history_s"] = time.monotonic() - t0 - sum(timings.values())
@@ -242,14 +260,15 @@ def backtest(
         model = fit_rates(obs, scenario)
         fc = forecast_month(model, scenario, target)
         timings["forecast_s"] = time.monotonic() - t0 - sum(timings.values())
+        base = assumption_plan(plan, scenario, last)
         actual, _ = draw_actuals(plan_source(base, scenario, work / "truth"), truth, seed * 1000)
-        result = _scores(fc, scenario, base, actual)
+        result = _scores(fc, scenario, base, actual, last)
         before = consequences(base, scenario, actual, _carry(base, scenario))
         after = None
         if replan:
             demand = LedgerDemand(fc, scenario)
             p1 = _plan(scenario, work / "plan-ledger", time_limit, seed, demand)
-            p1a = assumption_plan(p1, scenario)
+            p1a = assumption_plan(p1, scenario, last)
             act1, _ = draw_actuals(
                 plan_source(p1a, scenario, work / "truth-ledger"), truth, seed * 1000
             )
@@ -294,9 +313,15 @@ def wape(forecast: np.ndarray, truth: np.ndarray) -> float:
     return float(np.sum(np.abs(forecast - truth)) / total) if total > 0 else 0.0
 
 
-def _scores(fc: Forecast, scenario: Scenario, plan: Plan, actual: Actuals) -> dict[str, Any]:
+def _scores(
+    fc: Forecast,
+    scenario: Scenario,
+    plan: Plan,
+    actual: Actuals,
+    previous: Mapping[str, dt.date],
+) -> dict[str, Any]:
     cats = fc.categories
-    days = stop_days(plan, scenario)
+    days = stop_days(plan, scenario, previous)
     assumed, mean, var, truth = [], [], [], []
     run_truth, run_assumed, run_fc = [], [], []
     prices = {c.id: c.buy_price_cny_kg for c in scenario.settings.categories}
@@ -336,10 +361,16 @@ def _scores(fc: Forecast, scenario: Scenario, plan: Plan, actual: Actuals) -> di
 def consequences(
     plan: Plan, scenario: Scenario, actual: Actuals, carry: Mapping[str, dict[str, Any]]
 ) -> dict[str, Any]:
-    """Runs whose true load exceeds a capacity before a station, or whose cash/goods run out."""
+    """Runs whose true load exceeds a capacity before a station, or whose cash/goods run out.
+
+    ``goods_short``: the goods' value handed out exceeds the value loaded;
+    ``goods_item_short``: some item runs out (households take items in catalogue
+    order, which no forecast of value sees).
+    """
     model = LoadModel(collected_categories(scenario))
     fleet = {v.id: v for v in scenario.settings.fleet}
-    over = cash_short = goods_short = 0
+    value = {g.id: g.value_cny for g in scenario.settings.goods}
+    over = cash_short = goods_short = item_short = 0
     for r in plan.runs:
         if not r.collects:
             continue
@@ -358,7 +389,10 @@ def consequences(
         c = carry.get(r.id, {})
         cash_short += actual.run_cash.get(r.id, 0.0) > float(c.get("cash_float_cny", 0.0)) + 1e-9
         loaded = {g["item"]: int(g["load"]) for g in c.get("goods", [])}
-        goods_short += any(n > loaded.get(i, 0) for i, n in actual.run_goods.get(r.id, {}).items())
+        handed = actual.run_goods.get(r.id, {})
+        need = sum(n * value.get(i, 0.0) for i, n in handed.items())
+        goods_short += need > float(c.get("goods_value_cny", 0.0)) + 1e-9
+        item_short += any(n > loaded.get(i, 0) for i, n in handed.items())
     runs = sum(1 for r in plan.runs if r.collects)
     cash_total = sum(float(c.get("cash_float_cny", 0.0)) for c in carry.values())
     return {
@@ -366,5 +400,6 @@ def consequences(
         "overloaded": over,
         "cash_short": cash_short,
         "goods_short": goods_short,
+        "goods_item_short": item_short,
         "cash_float_cny": round(cash_total, 2),
     }

@@ -45,15 +45,24 @@ class LedgerDemand:
         )
 
 
-def run_stops(plan: Plan, scenario: Scenario) -> dict[str, list[tuple[str, float]]]:
-    """Per run: its stops as ``(point, days of waste collected)``, as the plan's tallies count."""
+def run_stops(
+    plan: Plan, scenario: Scenario, previous: Mapping[str, dt.date] | None = None
+) -> dict[str, list[tuple[str, float]]]:
+    """Per run: its stops as ``(point, days of waste collected)``, as the plan's tallies count.
+
+    A point's first visit counts from ``previous[point]`` (its last visit before the
+    month) where given, else as the tallies do (``month.previous_visit_days``).
+    """
     dates: dict[str, list[dt.date]] = defaultdict(list)
     for run, st in plan.collect_steps():
         dates[st.place].append(run.date)
-    days = {
-        p: dict(zip(ds, accumulation_days(scenario, sorted(ds)), strict=True))
-        for p, ds in dates.items()
-    }
+    days = {}
+    for p, ds in dates.items():
+        ds = sorted(ds)
+        n = accumulation_days(scenario, ds)
+        if previous and p in previous:
+            n[0] = max((ds[0] - previous[p]).days, 1)
+        days[p] = dict(zip(ds, n, strict=True))
     out: dict[str, list[tuple[str, float]]] = {r.id: [] for r in plan.runs}
     for run, st in plan.collect_steps():
         out[run.id].append((st.place, float(days[st.place][run.date])))

@@ -52,6 +52,12 @@ MIN_ROWS_SIZE_EFFECT = 200
 MONTHS_FOR_SEASON = 12
 # From this many months, the multipliers are relative to the latest month's level.
 MONTHS_FOR_LEVEL = 2
+# How far a figure's overall level may move from one month to the next (log sd), an
+# assumption worth this many observed steps: the steps seen in the history are pooled
+# with it (an inverse-gamma update of the step variance), so one month of history
+# still allows for next month being different.
+PRIOR_STEP_SD = 0.08
+PRIOR_STEPS = 2.0
 _FLOOR = 0.05
 
 
@@ -100,7 +106,8 @@ class FigureFit:
         of history, or ``None``.
     level_step_var
         Variance of the month-to-month steps of the figure's overall level (log
-        scale), from two months of history on; it widens the forecast's interval.
+        scale): :data:`PRIOR_STEP_SD` pooled with the steps in the history; it
+        widens the forecast's interval.
     """
 
     figure: str
@@ -298,7 +305,7 @@ def _fit_figure(
     e = e * (np.maximum(people, 1.0) / ref) ** beta
     phi = _dispersion(y, e, codes.codes["household"], codes.codes["point"])
     levels = _shrink_tree(y, e, codes, variance="quasi", phi=phi)
-    step_var = 0.0
+    step_var = PRIOR_STEP_SD**2
     month = codes.codes["month"]
     n_months = len(codes.keys["month"])
     if MONTHS_FOR_LEVEL <= n_months < MONTHS_FOR_SEASON:
@@ -313,7 +320,10 @@ def _fit_figure(
         )
         if np.all(level > 0):
             e = e * (level / level[-1])[month]
-            step_var = float(np.mean(np.diff(np.log(level)) ** 2))
+            steps = np.diff(np.log(level)) ** 2
+            step_var = float(
+                (PRIOR_STEPS * PRIOR_STEP_SD**2 + steps.sum()) / (PRIOR_STEPS + len(steps))
+            )
             phi = _dispersion(y, e, codes.codes["household"], codes.codes["point"])
             levels = _shrink_tree(y, e, codes, variance="quasi", phi=phi)
     phi_visit = _visit_dispersion(y, e, visit, codes.codes["point"], fallback=phi)
