@@ -266,7 +266,7 @@ def backtest(
         before = consequences(base, scenario, actual, _carry(base, scenario))
         after = None
         if replan:
-            demand = LedgerDemand(fc, scenario)
+            demand = LedgerDemand(fc, scenario, last)
             p1 = _plan(scenario, work / "plan-ledger", time_limit, seed, demand)
             p1a = assumption_plan(p1, scenario, last)
             act1, _ = draw_actuals(

@@ -8,6 +8,7 @@ backtest's figures (:mod:`planner.forecast.backtest`). Read → compute → writ
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ from planner.scenario.model import Scenario
 if TYPE_CHECKING:
     from planner.forecast.demand import LedgerDemand
     from planner.forecast.estimate import RateModel
+    from planner.forecast.observations import Observations
     from planner.forecast.predict import Forecast
 
 app = typer.Typer(
@@ -61,7 +63,7 @@ def _load(path: Path) -> Scenario:
 
 def ledger_forecast(
     scenario: Scenario, db: str, month: str | None = None
-) -> tuple[RateModel, Forecast]:
+) -> tuple[RateModel, Forecast, dict[str, dt.date]]:
     """The rate model and the forecast of ``month`` (default the scenario's) from ``db``.
 
     Raises
@@ -78,15 +80,23 @@ def ledger_forecast(
     with open_ledger(db) as ledger:
         obs = read_observations(ledger, scenario, before=month)
     model = fit_rates(obs, scenario)
-    return model, forecast_month(model, scenario, month)
+    return model, forecast_month(model, scenario, month), last_visits(obs)
+
+
+def last_visits(obs: Observations) -> dict[str, dt.date]:
+    """Each point's last recorded visit."""
+    if not len(obs):
+        return {}
+    last = obs.frame.groupby("point")["date"].max()
+    return {str(p): d.date() for p, d in last.items()}
 
 
 def ledger_demand(scenario: Scenario, db: str) -> LedgerDemand:
     """``planner run --demand ledger``: the scenario month's forecast as the plan's demand."""
     from planner.forecast.demand import LedgerDemand
 
-    _, fc = ledger_forecast(scenario, db)
-    return LedgerDemand(fc, scenario)
+    _, fc, last = ledger_forecast(scenario, db)
+    return LedgerDemand(fc, scenario, last)
 
 
 @app.callback()
@@ -113,7 +123,7 @@ def forecast(
         raise _fail(ValueError("--scenario: expected the scenario file (.toml), found nothing"))
     sc = _load(scenario)
     try:
-        model, fc = ledger_forecast(sc, db, month)
+        model, fc, _ = ledger_forecast(sc, db, month)
     except PlannerError as exc:
         raise _fail(exc) from None
     paths = write_forecast(fc, model, sc, output, db=db)

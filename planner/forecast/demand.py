@@ -22,17 +22,23 @@ from planner.scenario.model import Scenario
 
 @dataclass(frozen=True)
 class LedgerDemand:
-    """A :class:`Forecast` for ``scenario``'s month, as demand for planning."""
+    """A :class:`Forecast` for ``scenario``'s month, as demand for planning.
+
+    ``previous`` is each point's last recorded visit: a run's first stop at a point
+    then counts the days since it (not ``month.previous_visit_days``) for its cash
+    and goods.
+    """
 
     forecast: Forecast
     scenario: Scenario
+    previous: Mapping[str, dt.date] | None = None
 
     def daily_kg(self) -> Mapping[str, Mapping[str, float]]:
         return self.forecast.daily_kg()
 
     def describe(self, plan: Plan) -> Demand:
         p = self.scenario.settings.carry.runout_probability
-        stops = run_stops(plan, self.scenario)
+        stops = run_stops(plan, self.scenario, self.previous)
         runs = {}
         for rid, st in stops.items():
             runs[rid] = run_upper(self.forecast, st, p, self.scenario.settings.carry.goods_margin)
