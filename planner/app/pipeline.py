@@ -20,6 +20,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from planner._atomic import write_json_atomic
 from planner._errors import Issue
 from planner.money import month_money
 from planner.money.balance import balance_violations
@@ -28,9 +29,9 @@ from planner.money.tallies import Tally
 from planner.network.travel import Travel, build_travel
 from planner.plan.build import announced_windows, build_plan
 from planner.plan.check import check_plan, format_report
-from planner._atomic import write_json_atomic
 from planner.plan.io import read_plan, validate_schema
 from planner.scenario.model import Scenario
+from planner.solve._clock import WallLimit
 from planner.solve.engines import bounded_engine
 from planner.solve.from_scenario import ScenarioProblem, build_problem
 from planner.solve.group_calendar import group_calendar
@@ -64,9 +65,17 @@ def plan_month(
     progress: bool = False,
     console: Console | None = None,
     improve_calendar: bool = True,
+    wall_limit: float | None = None,
 ) -> PlanResult:
-    """Plan ``scenario``'s month and write ``out_dir/plan.json`` atomically."""
+    """Plan ``scenario``'s month and write ``out_dir/plan.json`` atomically.
+
+    Every budget is work, not wall time: the same inputs, seed and version give the
+    same plan.json byte for byte at any load. ``wall_limit`` (seconds, opt-in) ends
+    the search in real time as well; the plan then says it is not reproducible
+    (``reproducible: false`` and ``reproducible_reason`` in plan.json).
+    """
     t0 = time.monotonic()
+    wall = WallLimit(wall_limit) if wall_limit is not None else None
     travel = build_travel(scenario)
     sp = build_problem(scenario, travel)
     with progress_display(progress, console) as report:
@@ -78,8 +87,12 @@ def plan_month(
             engine=engine,
             report=report,
             improve_calendar=improve_calendar,
+            wall=wall,
         )
     plan = build_plan(scenario, sp, solution, windows=windows, day_problems=day_problems)
+    if wall is not None:
+        plan["reproducible"] = False
+        plan["reproducible_reason"] = wall.reason()
     money = month_money(plan, scenario)
     plan["summary"].update(plan_money_figures(money.summary))
     problems = validate_schema(plan)
@@ -100,6 +113,7 @@ def plan_month(
         "seed": seed,
         "engine": engine,
         "time_limit_s": time_limit,
+        "wall_limit_s": wall_limit,
     }
     write_json_atomic(out_dir / "run.json", meta)
     return PlanResult(
@@ -134,8 +148,13 @@ def solve_month(
     engine: str,
     report: Callable[[str, float, float], None] | None = None,
     improve_calendar: bool = True,
+    wall: WallLimit | None = None,
 ) -> tuple[PeriodicSolution, float, dict[str, tuple[int, int]], dict[int, PeriodicProblem]]:
-    """Both phases: the solution, the first phase's cost, the windows and each day's problem."""
+    """Both phases: the solution, the first phase's cost, the windows and each day's problem.
+
+    Without ``wall`` nothing here reads the clock; with it, days left when it passes
+    keep their first-phase routes.
+    """
     from planner.solve.search import SearchOptions
 
     if report is not None:
@@ -156,8 +175,9 @@ def solve_month(
         time_limit=max(1.0, 0.75 * time_limit - calendar_limit),
         seed=seed,
         progress=report,
-        options=SearchOptions(improve_calendar=improve_calendar),
+        options=SearchOptions(improve_calendar=improve_calendar, fixed_on_wall_clock=False),
         initial_patterns=patterns,
+        wall=wall,
     )
     draft = build_plan(scenario, sp, first)
     width = scenario.settings.windows.width_min
@@ -168,6 +188,9 @@ def solve_month(
     days: list[DaySolution] = []
     day_problems: dict[int, PeriodicProblem] = {}
     for d, old in enumerate(first.days):
+        if wall is not None and wall.passed():
+            days.append(old)  # out of (explicitly limited) wall time: first routes
+            continue
         visits = day_visits(narrowed, first.patterns, d)
         day_windows = dict(windows)
         loose = narrowed

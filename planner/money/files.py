@@ -7,11 +7,10 @@ from collections.abc import Iterable, Sequence
 from operator import attrgetter
 from pathlib import Path
 
-from planner._atomic import atomic_writer
+from planner._atomic import atomic_writer, write_json_atomic
 from planner._errors import PlanError
 from planner.money.summary import MonthMoney
 from planner.money.tallies import Tally
-from planner._atomic import write_json_atomic
 
 TALLY_HEADER = (
     "run_id",
