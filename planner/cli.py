@@ -76,12 +76,16 @@ def _check_lang(lang: str) -> None:
         raise _bad_option("--lang", f"one of {', '.join(LANGS)}", repr(lang))
 
 
+def _writable(folder: Path) -> bool:
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
 def _check_out_dir(option: str, path: Path) -> None:
     """``path`` is a folder that exists and is writable, or one that can be created."""
     if path.exists():
         if not path.is_dir():
             raise _bad_option(option, "a folder", f"{path}, which is a file")
-        if not os.access(path, os.W_OK | os.X_OK):
+        if not _writable(path):
             raise _bad_option(option, "a folder you can write to", f"{path}, not writable")
         return
     above = path.absolute().parent
@@ -89,7 +93,7 @@ def _check_out_dir(option: str, path: Path) -> None:
         above = above.parent
     if not above.is_dir():
         raise _bad_option(option, "a folder path", f"{path}, inside {above}, which is a file")
-    if not os.access(above, os.W_OK | os.X_OK):
+    if not _writable(above):
         found = f"{path}, which cannot be made: {above} is not writable"
         raise _bad_option(option, "a folder you can write to", found)
 
