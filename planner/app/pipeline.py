@@ -22,6 +22,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from planner._atomic import write_json_atomic
 from planner._errors import Issue
+from planner._folder import claim_folder
 from planner.money import month_money
 from planner.money.balance import balance_violations
 from planner.money.files import read_tallies, write_money
@@ -102,10 +103,7 @@ def plan_month(
         + tuple(v.message for v in report_.violations)
         + tuple(balance_violations(plan, money.tallies.rows))
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "plan.json"
-    write_json_atomic(path, plan)
-    write_money(out_dir, money)
     # Lets `planner check out/` find the scenario the plan was made from.
     meta = {
         "scenario_path": str(scenario.path.resolve()),
@@ -115,7 +113,10 @@ def plan_month(
         "time_limit_s": time_limit,
         "wall_limit_s": wall_limit,
     }
-    write_json_atomic(out_dir / "run.json", meta)
+    with claim_folder(out_dir):  # also removes what killed runs left there
+        write_json_atomic(path, plan)
+        write_money(out_dir, money)
+        write_json_atomic(out_dir / "run.json", meta)
     return PlanResult(
         plan=plan,
         summary=money.summary,
