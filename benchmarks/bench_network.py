@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
         parallel = timed(
             f"travel_matrices, workers={args.workers}",
             lambda: travel_matrices(G, snapping, workers=args.workers),
-            lambda m: "CPU includes the worker process",
+            lambda _m: "CPU includes the worker process",
             args.repeat,
         )
         if not (

@@ -33,7 +33,7 @@ def _measure(scenario_path: Path, time_limit: float, seed: int, improve: bool) -
             scenario, Path(out), time_limit=time_limit, seed=seed, improve_calendar=improve
         )
     wall = time.monotonic() - t0
-    s = result.plan["summary"]
+    s = result.plan.summary.model_dump()
     spread = list(result.spread_min.values())
     return {
         "scenario": scenario.name,
@@ -88,8 +88,12 @@ def main() -> None:
     if args.large:
         with tempfile.TemporaryDirectory() as tmp:
             rows.append(
-                _measure(_large_scenario(Path(tmp), args.seed), args.large_time_limit,
-                         args.seed, improve=True)
+                _measure(
+                    _large_scenario(Path(tmp), args.seed),
+                    args.large_time_limit,
+                    args.seed,
+                    improve=True,
+                )
             )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     cols = list(rows[0])

@@ -221,30 +221,30 @@ def run(
     sc = _load(scenario, strict)
     result = _plan_month(sc, output, time_limit, seed, engine, quiet, wall_limit)
     _print_warnings(result.warnings)
-    if result.plan.get("reproducible") is False:
-        _say(err, "warning:", "yellow", f"not reproducible: {result.plan['reproducible_reason']}")
-    s = result.plan["summary"]
+    if result.plan.reproducible is False:
+        _say(err, "warning:", "yellow", f"not reproducible: {result.plan.reproducible_reason}")
+    s = result.plan.summary
     table = Table(title=Text(f"{sc.name}: plan written to {output}"))
     for col in ("runs", "visits", "unserved", "distance km", "hours", "cost CNY"):
         table.add_column(col, justify="right")
     table.add_row(
-        str(s["runs"]),
-        str(s["visits"]),
-        str(s["unserved"]),
-        f"{s['distance_km']:,.0f}",
-        f"{s['duration_min'] / 60:,.1f}",
-        f"{s.get('cost_cny', 0):,.0f}",
+        str(s.runs),
+        str(s.visits),
+        str(s.unserved),
+        f"{s.distance_km:,.0f}",
+        f"{s.duration_min / 60:,.1f}",
+        f"{s.cost_cny or 0:,.0f}",
     )
     out.print(table)
     from planner.money.table import money_table
 
     out.print(money_table(result.summary))
-    if s["unserved"]:
+    if s.unserved:
         _say(
             err,
             "warning:",
             "yellow",
-            f"{s['unserved']} visits could not be planned; "
+            f"{s.unserved} visits could not be planned; "
             "see 'unserved' in plan.json for the reasons",
         )
     if export:
@@ -252,7 +252,7 @@ def run(
 
         bundle = PlanBundle(
             out_dir=output,
-            plan=result.plan,
+            plan=result.plan.to_json_dict(),
             scenario=sc,
             tallies=list(result.tallies),
             summary=result.summary,
@@ -439,6 +439,11 @@ def bench(
         )
     except PlannerError as exc:
         raise _fail(exc) from None
+
+
+from planner.replan.cli import replan_command  # noqa: E402
+
+app.command("replan")(replan_command)
 
 
 def main() -> None:  # pragma: no cover - console entry point

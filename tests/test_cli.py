@@ -232,3 +232,15 @@ def test_emoji_codes_and_brackets_in_names_are_printed_as_they_are(tmp_path):
     assert "root:x:0:0 [red]x[/red]" in res.output
     assert "[bold]镇:x:" in res.output
     assert "❌" not in res.output
+
+
+def test_the_package_exports_what_its_docstring_promises() -> None:
+    import importlib.metadata
+
+    import planner
+
+    assert planner.__version__ == importlib.metadata.version("steppe-planner")
+    for name in planner.__all__:
+        assert getattr(planner, name) is not None, name
+    assert planner.plan_month.__module__ == "planner.app.pipeline"
+    assert planner.Plan.read.__qualname__ == "Plan.read"

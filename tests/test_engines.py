@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pytest
@@ -244,8 +244,7 @@ def test_random_days_keep_the_contract(
     [lambda: PyVRPEngine(max_iterations=400), lambda: ORToolsEngine(max_solutions=200)],
     ids=ENGINES,
 )
-def test_same_seed_same_solution(make: object) -> None:
-    assert callable(make)
+def test_same_seed_same_solution(make: Callable[[], RoutingEngine]) -> None:
     p, visits = random_day(11, 12, 2)
     first = make().route_day(p, 0, visits, time_limit=5.0, seed=3)
     again = make().route_day(p, 0, visits, time_limit=5.0, seed=3)

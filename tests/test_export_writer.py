@@ -20,6 +20,7 @@ from planner.export.bundle import read_bundle
 from planner.export.writer import ExportOptions, export_plan
 from planner.money.balance import balance_violations
 from planner.money.files import read_tallies
+from planner.plan.model import Plan
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def test_export_after_a_hand_edit(exported: Path, tmp_path: Path) -> None:
     # Sheets and tracks of the dropped run are gone; the money files match the edit.
     assert not (folder / "sheets" / f"{dropped['id']}.html").exists()
     assert not (folder / "gpx" / f"{dropped['id']}.gpx").exists()
-    assert balance_violations(plan, read_tallies(folder / "tallies.csv")) == []
+    assert balance_violations(Plan.from_json_dict(plan), read_tallies(folder / "tallies.csv")) == []
     assert dropped["id"] not in (folder / "report.html").read_text(encoding="utf-8")
 
 

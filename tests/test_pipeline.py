@@ -72,13 +72,13 @@ def test_truck_smaller_than_one_visit_is_explained(tmp_path):
     path = _copy_tiny(tmp_path, lambda t: t.replace("payload_kg = 500.0", "payload_kg = 2.0"))
     result = plan_month(load_scenario(path), tmp_path / "out", time_limit=3, seed=0)
     plan = result.plan
-    assert plan["unserved"], "a 2 kg truck cannot take P1's visits"
-    reasons = {u["reason"] for u in plan["unserved"] if u["point"] == "P1"}
+    assert plan.unserved, "a 2 kg truck cannot take P1's visits"
+    reasons = {u.reason for u in plan.unserved if u.point == "P1"}
     assert any("largest truck carries" in r for r in reasons), reasons
     assert result.check_violations == ()
     # Visits made plus visits unserved is what each point requires.
-    made = sum(1 for r in plan["runs"] for s in r["steps"] if s["type"] == "collect")
-    assert made + len(plan["unserved"]) == 9
+    made = sum(len(r.collects) for r in plan.runs)
+    assert made + len(plan.unserved) == 9
 
 
 def test_point_out_of_reach_in_a_shift_is_explained(tmp_path):
@@ -90,7 +90,7 @@ def test_point_out_of_reach_in_a_shift_is_explained(tmp_path):
         )
 
     result = plan_month(load_scenario(_copy_tiny(tmp_path, edit)), tmp_path / "o", time_limit=3)
-    reasons = [u["reason"] for u in result.plan["unserved"]]
+    reasons = [u.reason for u in result.plan.unserved]
     assert reasons and any("shift allows" in r or "window" in r for r in reasons), reasons
 
 
@@ -148,5 +148,5 @@ def test_random_regions_plan_cleanly(tmp_path_factory, seed, points):
     from planner.money.files import read_tallies
 
     assert balance_violations(plan, read_tallies(folder / "out" / "tallies.csv")) == []
-    made = sum(1 for r in plan["runs"] for s in r["steps"] if s["type"] == "collect")
-    assert made + len(plan["unserved"]) == sum(scenario.visits.values())
+    made = sum(len(r.collects) for r in plan.runs)
+    assert made + len(plan.unserved) == sum(scenario.visits.values())

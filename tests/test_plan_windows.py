@@ -3,14 +3,35 @@
 from __future__ import annotations
 
 from planner.plan.build import announced_windows
+from planner.plan.model import Run
 
 
-def _run(date: str, arrivals: dict[str, str]) -> dict:
-    steps = [{"type": "start", "place": "D", "arrival": f"{date}T07:30"}]
-    steps += [
-        {"type": "collect", "place": p, "arrival": f"{date}T{t}"} for p, t in arrivals.items()
-    ]
-    return {"id": f"T-{date}", "date": date, "steps": steps}
+def _step(kind: str, place: str, at: str) -> dict:
+    return {
+        "type": kind,
+        "place": place,
+        "arrival": at,
+        "departure": at,
+        "leg_km": 0,
+        "leg_min": 0,
+        "load_after": {"kg": 0},
+    }
+
+
+def _run(date: str, arrivals: dict[str, str]) -> Run:
+    steps = [_step("start", "D", f"{date}T07:30")]
+    steps += [_step("collect", p, f"{date}T{t}") for p, t in arrivals.items()]
+    steps.append(_step("end", "D", f"{date}T17:00"))
+    return Run.model_validate(
+        {
+            "id": f"T-{date}",
+            "date": date,
+            "vehicle": "T",
+            "steps": steps,
+            "distance_km": 0,
+            "duration_min": 0,
+        }
+    )
 
 
 RUNS = [

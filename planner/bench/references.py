@@ -111,7 +111,8 @@ def solve_with_pyvrp(
 def _solomon_matrix(rows: NDArray[np.float64], scale: int) -> NDArray[np.int64]:
     xy = rows[:, 1:3]
     euclid = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2))
-    return np.floor(euclid * scale + 0.5).astype(np.int64)
+    out: NDArray[np.int64] = np.floor(euclid * scale + 0.5).astype(np.int64)
+    return out
 
 
 def _solomon_model(text: SolomonText) -> Any:

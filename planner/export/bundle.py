@@ -265,15 +265,17 @@ def refresh_money(bundle: PlanBundle) -> tuple[PlanBundle, bool]:
     from planner.money import month_money
     from planner.money.balance import balance_violations
     from planner.money.files import write_money
+    from planner.plan.model import Plan
 
+    plan = Plan.from_json_dict(bundle.plan)
     fresh = (
         bundle.summary is not None
-        and bool(bundle.tallies or not bundle.plan["runs"])
-        and not balance_violations(bundle.plan, bundle.tallies)
+        and bool(bundle.tallies or not plan.runs)
+        and not balance_violations(plan, bundle.tallies)
     )
     if fresh:
         return bundle, False
-    money = month_money(bundle.plan, bundle.scenario)
+    money = month_money(plan, bundle.scenario)
     write_money(bundle.out_dir, money)
     return (
         PlanBundle(

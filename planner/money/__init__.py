@@ -1,6 +1,6 @@
 """Sell, exchange and compost (三个一): household tallies, what trucks carry, the month's money.
 
-Layer: reads a plan (plan.json's dict) and the scenario; writes nothing itself
+Layer: reads a plan (`planner.plan.model.Plan`) and the scenario; writes nothing itself
 (:mod:`planner.money.files` does). The solver's demand comes from
 :mod:`planner.scenario.waste`; these modules follow a plan that is already made.
 """

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Protocol
+
+from planner.plan.model import Plan
 
 TOLERANCE_KG = 0.0015  # both files round to the gram
 
@@ -24,18 +26,17 @@ class _Row(Protocol):
     def unit(self) -> str: ...
 
 
-def balance_violations(plan: dict[str, Any], rows: Iterable[_Row]) -> list[str]:
+def balance_violations(plan: Plan, rows: Iterable[_Row]) -> list[str]:
     """Where the households' sell + exchange kg differ from a stop's ``collected``.
 
     Keyed by run, point and category; every difference over the rounding is one
     message naming the three and both figures.
     """
     planned: dict[tuple[str, str, str], float] = defaultdict(float)
-    for run in plan["runs"]:
-        for st in run["steps"]:
-            if st["type"] == "collect":
-                for cat, kg in st.get("collected", {}).items():
-                    planned[run["id"], st["place"], cat] += float(kg)
+    for run in plan.runs:
+        for st in run.collects:
+            for cat, kg in (st.collected or {}).items():
+                planned[run.id, st.place, cat] += float(kg)
     tallied: dict[tuple[str, str, str], float] = defaultdict(float)
     for t in rows:
         if t.stream in ("sell", "exchange") and t.unit == "kg":

@@ -13,12 +13,11 @@ from collections import defaultdict
 from typing import Any
 
 from planner.money.tallies import MonthTallies
+from planner.plan.model import Plan
 from planner.scenario.model import Scenario
 
 
-def run_carry(
-    plan: dict[str, Any], scenario: Scenario, tallies: MonthTallies
-) -> list[dict[str, Any]]:
+def run_carry(plan: Plan, scenario: Scenario, tallies: MonthTallies) -> list[dict[str, Any]]:
     """Per run of ``plan``: purchases, cash float, goods to load and whether they fit."""
     carry = scenario.settings.carry
     goods = {g.id: g for g in scenario.settings.goods}
@@ -32,8 +31,8 @@ def run_carry(
         expected[h.run_id][h.item] += h.count
 
     out = []
-    for run in plan["runs"]:
-        rid = run["id"]
+    for run in plan.runs:
+        rid = run.id
         bought = round(purchases.get(rid, 0.0), 2)
         float_cny = _round_up(bought * (1 + carry.cash_margin), carry.cash_round_cny)
         lines = []
@@ -48,14 +47,14 @@ def run_carry(
             )
             value += load * g.value_cny
             volume += load * g.volume_m3
-        peak = max((st["load_after"].get("m3", 0.0) for st in run["steps"]), default=0.0)
-        spec = fleet.get(run["vehicle"])
+        peak = max((st.load_after.get("m3", 0.0) for st in run.steps), default=0.0)
+        spec = fleet.get(run.vehicle)
         box = spec.box_m3 if spec else float("inf")
         out.append(
             {
                 "run_id": rid,
-                "date": run["date"],
-                "vehicle": run["vehicle"],
+                "date": run.date.isoformat(),
+                "vehicle": run.vehicle,
                 "purchases_cny": bought,
                 "cash_float_cny": float_cny,
                 "goods": lines,

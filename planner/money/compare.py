@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from planner.plan.model import Plan
+
 
 @dataclass(frozen=True)
 class Line:
@@ -31,17 +33,17 @@ class Line:
         return 100.0 * d / abs(self.a)
 
 
-def _facts(plan: dict[str, Any], summary: dict[str, Any]) -> dict[str, float | None]:
-    p, t = plan["summary"], summary["totals"]
+def _facts(plan: Plan, summary: dict[str, Any]) -> dict[str, float | None]:
+    p, t = plan.summary, summary["totals"]
     households = t["households"] or None
     collected_t = (t["sold_kg"] + t["exchanged_kg"]) / 1000.0
     return {
-        "trucks": len({r["vehicle"] for r in plan["runs"]}),
-        "runs": p["runs"],
-        "visits": p["visits"],
-        "unserved": p["unserved"],
-        "distance_km": p["distance_km"],
-        "hours": p["duration_min"] / 60.0,
+        "trucks": len({r.vehicle for r in plan.runs}),
+        "runs": p.runs,
+        "visits": p.visits,
+        "unserved": p.unserved,
+        "distance_km": p.distance_km,
+        "hours": p.duration_min / 60.0,
         "sold_kg": t["sold_kg"],
         "exchanged_kg": t["exchanged_kg"],
         "composted_kg": t["composted_kg"],
@@ -81,9 +83,7 @@ LABELS = {
 }
 
 
-def compare(
-    a: tuple[dict[str, Any], dict[str, Any]], b: tuple[dict[str, Any], dict[str, Any]]
-) -> list[Line]:
+def compare(a: tuple[Plan, dict[str, Any]], b: tuple[Plan, dict[str, Any]]) -> list[Line]:
     """Lines for two ``(plan, summary)`` pairs, in :data:`LABELS` order."""
     fa, fb = _facts(*a), _facts(*b)
     return [Line(k, label, fa[k], fb[k]) for k, label in LABELS.items()]

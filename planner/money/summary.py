@@ -17,6 +17,7 @@ from typing import Any
 from planner.money.carry import run_carry
 from planner.money.exchange import ASSUMPTION as EXCHANGE_ASSUMPTION
 from planner.money.tallies import MonthTallies, household_tallies
+from planner.plan.model import Plan
 from planner.scenario.model import Scenario
 
 FORMAT = "rural-waste-summary/1"
@@ -89,7 +90,7 @@ class MonthMoney:
     summary: dict[str, Any]
 
 
-def month_money(plan: dict[str, Any], scenario: Scenario) -> MonthMoney:
+def month_money(plan: Plan, scenario: Scenario) -> MonthMoney:
     """Tally the households of ``plan`` and add up the month's money."""
     tallies = household_tallies(plan, scenario)
     return MonthMoney(tallies=tallies, summary=summarize(plan, scenario, tallies))
@@ -100,7 +101,7 @@ def gacha_key(point: Any) -> str:
     return str(point.gacha_code or point.gacha or NO_GACHA)
 
 
-def summarize(plan: dict[str, Any], scenario: Scenario, tallies: MonthTallies) -> dict[str, Any]:
+def summarize(plan: Plan, scenario: Scenario, tallies: MonthTallies) -> dict[str, Any]:
     """The summary.json document."""
     s = scenario.settings
     points = {p.id: p for p in scenario.points}
@@ -153,9 +154,9 @@ def summarize(plan: dict[str, Any], scenario: Scenario, tallies: MonthTallies) -
         round(s.budget.reward_fund_cny / goods_month, 1) if goods_month > 0 else None
     )
     totals["gachas"] = sum(1 for k in money if k != NO_GACHA)
-    totals["runs"] = len(plan["runs"])
-    totals["unserved"] = len(plan["unserved"])
-    totals["distance_km"] = round(sum(r["distance_km"] for r in plan["runs"]), 2)
+    totals["runs"] = len(plan.runs)
+    totals["unserved"] = len(plan.unserved)
+    totals["distance_km"] = round(sum(r.distance_km for r in plan.runs), 2)
     totals["points_outstanding"] = round(sum(tallies.balances.values()), 1)
     return {
         "format": FORMAT,
@@ -211,7 +212,7 @@ def _streams(
 
 
 def _run_costs(
-    plan: dict[str, Any], scenario: Scenario, gacha_of: dict[str, str], money: dict[str, _Money]
+    plan: Plan, scenario: Scenario, gacha_of: dict[str, str], money: dict[str, _Money]
 ) -> None:
     fleet = {v.id: v for v in scenario.settings.fleet}
     served: dict[str, int] = defaultdict(int)
@@ -221,13 +222,13 @@ def _run_costs(
     else:
         for p in scenario.points:
             served[p.id] = p.households
-    for run in plan["runs"]:
-        spec = fleet.get(run["vehicle"])
+    for run in plan.runs:
+        spec = fleet.get(run.vehicle)
         if spec is None:
             continue
-        fuel = spec.cost_per_km * float(run["distance_km"])
-        driver = spec.cost_per_hour * float(run["duration_min"]) / 60.0
-        stops = [st["place"] for st in run["steps"] if st["type"] == "collect"]
+        fuel = spec.cost_per_km * float(run.distance_km)
+        driver = spec.cost_per_hour * float(run.duration_min) / 60.0
+        stops = [st.place for st in run.collects]
         for pid in stops:
             money[gacha_of[pid]].visits += 1
         weights = {pid: max(served.get(pid, 0), 1) for pid in stops}

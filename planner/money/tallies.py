@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from planner.money.exchange import Handout, hand_out
+from planner.plan.model import Plan
 from planner.scenario.model import Scenario
 from planner.scenario.settings import Category
 from planner.scenario.waste import daily_kg_per_person
@@ -75,21 +76,17 @@ class MonthTallies:
         return out
 
 
-def plan_visits(plan: dict[str, Any]) -> list[Visit]:
+def plan_visits(plan: Plan) -> list[Visit]:
     """The plan's collect steps, by date, run and order in the run."""
-    out = []
-    for run in sorted(plan["runs"], key=lambda r: (r["date"], r["id"])):
-        for st in run["steps"]:
-            if st["type"] == "collect":
-                out.append(
-                    Visit(
-                        run_id=run["id"],
-                        date=dt.date.fromisoformat(run["date"]),
-                        point=st["place"],
-                        collected={k: float(v) for k, v in st.get("collected", {}).items()},
-                    )
-                )
-    return out
+    return [
+        Visit(
+            run_id=run.id,
+            date=run.date,
+            point=st.place,
+            collected={k: float(v) for k, v in (st.collected or {}).items()},
+        )
+        for run, st in plan.collect_steps()
+    ]
 
 
 def split_units(units: int, weights: Sequence[float]) -> list[int]:
@@ -133,7 +130,7 @@ def accumulation_days(scenario: Scenario, dates: Sequence[dt.date]) -> list[int]
     return out
 
 
-def household_tallies(plan: dict[str, Any], scenario: Scenario) -> MonthTallies:
+def household_tallies(plan: Plan, scenario: Scenario) -> MonthTallies:
     """Tally every household at every visit of ``plan``."""
     cats = {c.id: c for c in scenario.settings.categories}
     rates = daily_kg_per_person(scenario)

@@ -191,7 +191,7 @@ def _speeds(roads: gpd.GeoDataFrame, speeds_kmh: Mapping[str, float] | None) -> 
     """Speed of each road in km/h: its own ``speed_kmh`` if > 0, else its class speed."""
     by_class = _class_speeds(speeds_kmh)
     classes = roads["road_class"].astype(str)
-    speed = classes.map(by_class).to_numpy(dtype=float)
+    speed: np.ndarray = classes.map(by_class).to_numpy(dtype=float)
     if "speed_kmh" in roads.columns:
         own = pd.to_numeric(roads["speed_kmh"], errors="coerce").to_numpy(dtype=float)
         usable = np.isfinite(own) & (own > 0)

@@ -239,7 +239,8 @@ def _child_setup(
 
 
 def _child_rows(sources: IntArray) -> FloatArray:
-    return dijkstra(_CHILD["csr"], directed=True, indices=sources)[:, _CHILD["sinks"]]
+    rows: FloatArray = dijkstra(_CHILD["csr"], directed=True, indices=sources)
+    return rows[:, _CHILD["sinks"]]
 
 
 def _rows_parallel(

@@ -202,7 +202,8 @@ def _road_classes(path: Path, frame: gpd.GeoDataFrame) -> np.ndarray:
     missing = np.asarray(values.isna() | (values.astype(str).str.strip() == ""))
     if missing.any():
         raise _fail(path, "a road_class in every feature", f"none in {features(missing)}")
-    return values.astype(str).to_numpy(dtype=object)
+    classes: np.ndarray = values.astype(str).to_numpy(dtype=object)  # pandas is untyped
+    return classes
 
 
 def _speeds(path: Path, frame: gpd.GeoDataFrame) -> np.ndarray:
@@ -212,7 +213,8 @@ def _speeds(path: Path, frame: gpd.GeoDataFrame) -> np.ndarray:
     bad = np.asarray(values.isna() & frame["speed_kmh"].notna())
     if bad.any():
         raise _fail(path, "a number or nothing in speed_kmh", f"text in {features(bad)}")
-    return values.to_numpy(dtype=float)
+    speeds: np.ndarray = values.to_numpy(dtype=float)
+    return speeds
 
 
 def _oneway(path: Path, frame: gpd.GeoDataFrame) -> np.ndarray:
@@ -249,7 +251,8 @@ def _names(frame: gpd.GeoDataFrame) -> np.ndarray:
     if "name" not in frame.columns:
         return np.full(len(frame), None, dtype=object)
     names = frame["name"]
-    return names.astype(object).where(names.notna(), None).to_numpy()
+    out: np.ndarray = names.astype(object).where(names.notna(), None).to_numpy()
+    return out
 
 
 def features(mask: np.ndarray) -> str:

@@ -10,30 +10,34 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from planner.plan.diagnose import unserved_reason
+from planner.plan.model import (
+    Period,
+    Place,
+    Plan,
+    PointPlan,
+    Run,
+    Step,
+    Summary,
+    Unserved,
+    Vehicle,
+)
 from planner.scenario.model import Scenario
 from planner.solve.from_scenario import ScenarioProblem
 from planner.solve.problem import PeriodicProblem, PeriodicSolution, day_visits
 from planner.solve.schedule import RouteSchedule, schedule_route
-
-FORMAT = "rural-waste-plan/1"
 
 
 def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _stamp(date: dt.date, minutes: int) -> str:
-    # Runs end the same day; a minute count past midnight would still format correctly.
-    t = dt.datetime.combine(date, dt.time()) + dt.timedelta(minutes=minutes)
-    return t.strftime("%Y-%m-%dT%H:%M")
-
-
-def _minutes(stamp: str) -> int:
-    """Minutes from midnight of a ``YYYY-MM-DDTHH:MM`` stamp on the run's date."""
-    return int(stamp[11:13]) * 60 + int(stamp[14:16])
+def _at(date: dt.date, minutes: int) -> dt.datetime:
+    # Runs end the same day; a minute count past midnight would still be a valid time.
+    return dt.datetime.combine(date, dt.time()) + dt.timedelta(minutes=minutes)
 
 
 def _r(x: float, nd: int = 3) -> float:
@@ -55,8 +59,8 @@ def build_plan(
     *,
     windows: dict[str, tuple[int, int]] | None = None,
     day_problems: dict[int, PeriodicProblem] | None = None,
-) -> dict[str, Any]:
-    """The plan.json document for ``solution``.
+) -> Plan:
+    """The plan for ``solution`` (money figures are added by the money step).
 
     ``windows`` are the announced arrival windows per point (minutes from midnight);
     points without one get ``null``. ``day_problems`` gives, per day, the problem
@@ -67,19 +71,19 @@ def build_plan(
     dims = plan_dimensions(scenario)
     fleet = {v.id: v for v in s.fleet}
     places = [
-        {"id": p.id, "name": p.name, "kind": scenario.place_kind(p.id), "lon": p.lon, "lat": p.lat}
+        Place(id=p.id, name=p.name, kind=scenario.place_kind(p.id), lon=p.lon, lat=p.lat)
         for p in scenario.places()
     ]
     vehicles = []
     for v in s.fleet:
         cap = {"kg": v.payload_kg, "m3": v.box_m3, "hazard_kg": v.hazard_kg}
         vehicles.append(
-            {
-                "id": v.id,
-                "depot": v.depot,
-                "capacity": {d: cap[d] for d in dims},
-                "max_duration_min": v.max_work_min,
-            }
+            Vehicle(
+                id=v.id,
+                depot=v.depot,
+                capacity={d: cap[d] for d in dims},
+                max_duration_min=v.max_work_min,
+            )
         )
     windows = windows or {}
     points = []
@@ -87,16 +91,16 @@ def build_plan(
         k = scenario.visits[p.id]
         w = windows.get(p.id)
         points.append(
-            {
-                "id": p.id,
-                "required_visits": k,
-                "min_gap_days": s.visits.gap_for(k),
-                "window": [_hhmm(w[0]), _hhmm(w[1])] if w else None,
-            }
+            PointPlan(
+                id=p.id,
+                required_visits=k,
+                min_gap_days=s.visits.gap_for(k),
+                window=(_hhmm(w[0]), _hhmm(w[1])) if w else None,
+            )
         )
 
-    runs: list[dict[str, Any]] = []
-    unserved: list[dict[str, Any]] = []
+    runs: list[Run] = []
+    unserved: list[Unserved] = []
     cost_cny = 0.0
     for ds in solution.days:
         date = sp.dates[ds.day]
@@ -108,15 +112,15 @@ def build_plan(
             sched = schedule_route((day_problems or {}).get(ds.day, problem), ds.day, visits, route)
             veh = problem.vehicles[route.vehicle]
             spec = fleet[veh.name]
-            run = _run(scenario, sp, solution, date, sched, visits, spec.id, spec.depot, dims)
+            run = _run(sp, solution, date, sched, visits, spec.id, spec.depot, dims)
             runs.append(run)
-            cost_cny += spec.cost_per_km * run["distance_km"] + spec.cost_per_hour * (
-                run["duration_min"] / 60.0
+            cost_cny += spec.cost_per_km * run.distance_km + spec.cost_per_hour * (
+                run.duration_min / 60.0
             )
         for vi in ds.unrouted:
             point = sp.customer_points[visits[vi].customer]
             reason = unserved_reason(scenario, sp, visits[vi].customer, ds.day, visits[vi])
-            unserved.append({"point": point, "date": date.isoformat(), "reason": reason})
+            unserved.append(Unserved(point=point, date=date, reason=reason))
     for ci, pi in enumerate(solution.patterns):
         point = sp.customer_points[ci]
         if pi is not None:
@@ -126,40 +130,35 @@ def build_plan(
             "no set of dates fits this point into the trucks' hours this month; "
             "add a truck or a service day"
         )
-        unserved += [{"point": point, "date": None, "reason": reason} for _ in range(need)]
+        unserved += [Unserved(point=point, date=None, reason=reason) for _ in range(need)]
 
-    runs.sort(key=lambda r: (r["date"], r["vehicle"]))
-    n_visits = sum(1 for r in runs for st in r["steps"] if st["type"] == "collect")
-    return {
-        "format": FORMAT,
-        "scenario": s.name,
-        "period": {
-            "start": s.month.first_day.isoformat(),
-            "end": s.month.last_day.isoformat(),
-            "timezone": s.month.timezone,
-            "service_dates": [d.isoformat() for d in sp.dates],
-        },
-        "places": places,
-        "vehicles": vehicles,
-        "points": points,
-        "runs": runs,
-        "unserved": unserved,
-        "summary": {
-            "distance_km": _r(sum(r["distance_km"] for r in runs), 2),
-            "duration_min": _r(sum(r["duration_min"] for r in runs), 1),
-            "runs": len(runs),
-            "visits": n_visits,
-            "unserved": len(unserved),
-            "cost_cny": _r(cost_cny, 2),
-            "collected_kg": _r(
-                sum(sum(st.get("collected", {}).values()) for r in runs for st in r["steps"]), 1
-            ),
-        },
-    }
+    runs.sort(key=lambda r: (r.date, r.vehicle))
+    return Plan(
+        scenario=s.name,
+        period=Period(
+            start=s.month.first_day,
+            end=s.month.last_day,
+            timezone=s.month.timezone,
+            service_dates=tuple(sp.dates),
+        ),
+        places=tuple(places),
+        vehicles=tuple(vehicles),
+        points=tuple(points),
+        runs=tuple(runs),
+        unserved=tuple(unserved),
+        summary=Summary(
+            distance_km=_r(sum(r.distance_km for r in runs), 2),
+            duration_min=_r(sum(r.duration_min for r in runs), 1),
+            runs=len(runs),
+            visits=sum(len(r.collects) for r in runs),
+            unserved=len(unserved),
+            cost_cny=_r(cost_cny, 2),
+            collected_kg=_r(sum(st.collected_kg for r in runs for st in r.steps), 1),
+        ),
+    )
 
 
 def _run(
-    scenario: Scenario,
     sp: ScenarioProblem,
     solution: PeriodicSolution,
     date: dt.date,
@@ -168,7 +167,7 @@ def _run(
     vehicle_id: str,
     depot_id: str,
     dims: tuple[str, ...],
-) -> dict[str, Any]:
+) -> Run:
     ids = sp.node_ids
     kinds = {"visit": "collect", "facility": "unload", "break": "break"}
     # (type, place, leg distance m, leg minutes, arrival, departure, sched step)
@@ -188,44 +187,49 @@ def _run(
         if rows[i][4] > due:
             rows[i - 1][5] = rows[i][4] - rows[i][3]
 
-    steps: list[dict[str, Any]] = []
+    steps: list[Step] = []
     on_board: dict[str, float] = defaultdict(float)
     for kind, place, dist, travel, arr, dep, st in rows:
-        step: dict[str, Any] = {
-            "type": kind,
-            "place": place,
-            "arrival": _stamp(date, arr),
-            "departure": _stamp(date, dep),
-            "leg_km": _r(dist / 1000.0),
-            "leg_min": float(travel),
-        }
+        collected = unloaded = None
         if kind == "collect":
             ci = visits[st.visit].customer
             chosen = solution.patterns[ci]
-            assert chosen is not None  # a routed visit always has a pattern
+            if chosen is None:
+                raise AssertionError("a routed visit always has a pattern")
             pat = sp.problem.customers[ci].patterns[chosen]
             kg = sp.visit_kg(place, pat.days, pat.days.index(sched.day))
-            step["collected"] = {c: _r(q) for c, q in kg.items() if q > 0}
-            for c, q in step["collected"].items():
+            collected = {c: _r(q) for c, q in kg.items() if q > 0}
+            for c, q in collected.items():
                 on_board[c] += q
         elif kind == "unload":
-            step["unloaded"] = {c: _r(q) for c, q in on_board.items() if q > 0}
+            unloaded = {c: _r(q) for c, q in on_board.items() if q > 0}
             on_board.clear()
         load = sp.load_model.load(dict(on_board))
-        step["load_after"] = {d: _r(load[d], 4) for d in dims}
-        steps.append(step)
-    return {
-        "id": f"{vehicle_id}-{date.isoformat()}",
-        "date": date.isoformat(),
-        "vehicle": vehicle_id,
-        "steps": steps,
-        "distance_km": _r(sum(s["leg_km"] for s in steps), 3),
-        "duration_min": float(rows[-1][4] - rows[0][5]),
-    }
+        steps.append(
+            Step(
+                type=kind,
+                place=place,
+                arrival=_at(date, arr),
+                departure=_at(date, dep),
+                leg_km=_r(dist / 1000.0),
+                leg_min=float(travel),
+                collected=collected,
+                unloaded=unloaded,
+                load_after={d: _r(load[d], 4) for d in dims},
+            )
+        )
+    return Run(
+        id=f"{vehicle_id}-{date.isoformat()}",
+        date=date,
+        vehicle=vehicle_id,
+        steps=tuple(steps),
+        distance_km=_r(sum(s.leg_km for s in steps), 3),
+        duration_min=float(rows[-1][4] - rows[0][5]),
+    )
 
 
 def announced_windows(
-    plan_runs: list[dict[str, Any]], width_min: int, step_min: int = 15, *, cover: bool = True
+    plan_runs: Sequence[Run], width_min: int, step_min: int = 15, *, cover: bool = True
 ) -> dict[str, tuple[int, int]]:
     """Per point, an announced window of ``width_min``.
 
@@ -237,10 +241,9 @@ def announced_windows(
     widened to hold every planned arrival.
     """
     arrivals: dict[str, list[int]] = defaultdict(list)
-    for run in sorted(plan_runs, key=lambda r: (r["date"], r["id"])):
-        for st in run["steps"]:
-            if st["type"] == "collect":
-                arrivals[st["place"]].append(_minutes(st["arrival"]))
+    for run in sorted(plan_runs, key=lambda r: (r.date, r.id)):
+        for st in run.collects:
+            arrivals[st.place].append(st.arrival_min)
     out = {}
     for point, times in arrivals.items():
         mid = times[0] if not cover else statistics.median(times)

@@ -19,6 +19,7 @@ from itertools import pairwise
 from typing import Any, Protocol
 
 from planner.plan.io import PLAN_FORMAT, validate_schema
+from planner.plan.model import Plan
 from planner.scenario.model import Scenario
 from planner.scenario.settings import VehicleSpec, minutes_of
 
@@ -95,7 +96,7 @@ class CheckReport:
 
 
 def check_plan(
-    plan: dict[str, Any],
+    plan: Plan | dict[str, Any],
     scenario: Scenario | None = None,
     *,
     tolerance_min: float = 1.0,
@@ -108,7 +109,9 @@ def check_plan(
     Parameters
     ----------
     plan
-        A parsed plan (see :func:`planner.plan.read_plan`).
+        A plan, or a parsed plan.json document (see :func:`planner.plan.read_plan`).
+        The checker reads the document as the contract defines it, not the typed
+        model, so that it shares nothing with the writer.
     scenario
         The scenario it was planned for. With it the checker also recomputes the
         ``m3`` and ``hazard_kg`` loads from category densities, and checks shifts,
@@ -128,6 +131,8 @@ def check_plan(
         Every violation found. A plan of another format, or one failing the JSON
         Schema, gets only those violations: its content cannot be relied on.
     """
+    if isinstance(plan, Plan):
+        plan = plan.to_json_dict()
     found = plan.get("format") if isinstance(plan, dict) else type(plan).__name__
     if found != PLAN_FORMAT:
         msg = f"expected format {PLAN_FORMAT!r}, found {found!r}"

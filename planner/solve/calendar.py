@@ -35,7 +35,8 @@ class CalendarResult:
 
 def symmetric_times(problem: PeriodicProblem) -> np.ndarray:
     d = problem.duration.astype(float)
-    return (d + d.T) / 2.0
+    out: np.ndarray = (d + d.T) / 2.0
+    return out
 
 
 def estimated_work(problem: PeriodicProblem, sym: np.ndarray, neighbours: int = 3) -> np.ndarray:

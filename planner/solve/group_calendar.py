@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -54,9 +56,9 @@ def make_groups(problem: PeriodicProblem, *, fill: float = 0.75) -> list[Group]:
     ]
 
     def near_facility(node: int) -> float:
-        return min(D[node, f] for f in problem.facilities)
+        return float(min(D[node, f] for f in problem.facilities))
 
-    by_class: dict[tuple, list[int]] = defaultdict(list)
+    by_class: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for i, c in enumerate(problem.customers):
         if c.patterns:
             by_class[tuple(p.days for p in c.patterns)].append(i)
@@ -115,7 +117,7 @@ def _estimate(
     load: np.ndarray,
     caps: list[int],
     unload: float,
-    near_facility: object,
+    near_facility: Callable[[int], float],
 ) -> float:
     """Minutes for one truck to serve ``chosen`` in visiting order, with unloading."""
     D = problem.duration
@@ -123,11 +125,11 @@ def _estimate(
     travel = float(D[depot, nodes[0]])
     travel += sum(float(D[a, b]) for a, b in itertools.pairwise(nodes))
     trips = max(1.0, float(np.ceil(max(load[k] / caps[k] for k in range(len(caps))))))
-    back = near_facility(nodes[-1]) + min(float(D[f, depot]) for f in problem.facilities)  # type: ignore[operator]
+    back = near_facility(nodes[-1]) + min(float(D[f, depot]) for f in problem.facilities)
     # Extra trips: to a station and back into the area, about twice the mean hop out.
-    extra = (trips - 1) * (unload + 2.0 * near_facility(nodes[0]))  # type: ignore[operator]
+    extra = (trips - 1) * (unload + 2.0 * near_facility(nodes[0]))
     service = sum(problem.customers[i].service for i in chosen)
-    return travel + service + back + unload + extra
+    return float(travel + service + back + unload + extra)
 
 
 def group_calendar(
@@ -208,7 +210,9 @@ def _greedy(
         pats = problem.customers[grp.customers[0]].patterns
         costs = (irregularity or {}).get(grp.customers[0]) or [0.0] * len(pats)
 
-        def key(p: int, grp: Group = grp, pats: tuple = pats, costs: list = costs) -> tuple:
+        def key(
+            p: int, grp: Group = grp, pats: tuple[Any, ...] = pats, costs: list[float] = costs
+        ) -> tuple[Any, ...]:
             over = sum(busy[(grp.depot, d)] >= trucks.get(grp.depot, 0) for d in pats[p].days)
             return (over, max(work[d] for d in pats[p].days), costs[p], p)
 

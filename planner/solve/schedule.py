@@ -59,7 +59,7 @@ def travel_matrix(problem: PeriodicProblem, vehicle: int) -> IntMatrix:
     factor = problem.vehicles[vehicle].speed_factor
     if factor == 1.0:
         return problem.duration
-    out = np.ceil(problem.duration * factor - _EPS).astype(np.int64)
+    out: IntMatrix = np.ceil(problem.duration * factor - _EPS).astype(np.int64)
     out.setflags(write=False)
     return out
 

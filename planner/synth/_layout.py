@@ -215,7 +215,7 @@ def _clustered(
 ) -> FloatArray:
     """Farming villages: near the focus, at least ~1 km apart."""
     cand = sample_in(region, 40 * n + 40, rng, _focus_weight(focus, FOCUS_SCALE_M))
-    return _pick_apart(cand, n, 1_200.0, rng)
+    return _pick_apart(cand, n, 1_200.0)
 
 
 def _spread(region: BaseGeometry, n: int, rng: np.random.Generator) -> FloatArray:
@@ -231,7 +231,7 @@ def _spread(region: BaseGeometry, n: int, rng: np.random.Generator) -> FloatArra
     return np.array(chosen)
 
 
-def _pick_apart(cand: FloatArray, n: int, sep: float, rng: np.random.Generator) -> FloatArray:
+def _pick_apart(cand: FloatArray, n: int, sep: float) -> FloatArray:
     while True:
         chosen = [cand[0]]
         for c in cand[1:]:
