@@ -33,6 +33,7 @@ from planner.plan.check import check_plan, format_report
 from planner.plan.io import read_plan, validate_schema
 from planner.plan.model import Plan
 from planner.scenario.model import Scenario
+from planner.scenario.settings import minutes_of
 from planner.solve._clock import WallLimit
 from planner.solve.engines import bounded_engine
 from planner.solve.from_scenario import ScenarioProblem, build_problem
@@ -192,7 +193,12 @@ def solve_month(
     )
     draft = build_plan(scenario, sp, first)
     width = scenario.settings.windows.width_min
-    windows = announced_windows(draft.runs, width, cover=False)
+    # No window opens before windows.earliest or closes after windows.latest.
+    bounds = (
+        minutes_of(scenario.settings.windows.earliest),
+        minutes_of(scenario.settings.windows.latest),
+    )
+    windows = announced_windows(draft.runs, width, cover=False, bounds=bounds)
     by_node = {c.node: pid for c, pid in zip(sp.problem.customers, sp.customer_points, strict=True)}
     narrowed = _with_windows(sp.problem, windows, by_node)
     per_day = max(0.2, 0.2 * time_limit / max(1, sp.problem.num_days))
@@ -218,7 +224,7 @@ def solve_month(
                 if widen is None or point not in windows:
                     day_windows.pop(point, None)
                 else:
-                    day_windows[point] = (max(0, lo - widen), hi + widen)
+                    day_windows[point] = (max(bounds[0], lo - widen), min(bounds[1], hi + widen))
             loose = _with_windows(narrowed, day_windows, by_node, default=sp.problem)
             new = router.route_day(loose, d, visits, time_limit=per_day, seed=seed)
         if len(new.unrouted) <= len(old.unrouted):
@@ -236,7 +242,7 @@ def solve_month(
     solution = dataclasses.replace(first, days=tuple(days), cost=cost)
     # Windows announce what the final routes do (they may differ where a day fell back).
     final = build_plan(scenario, sp, solution, day_problems=day_problems)
-    return solution, first.cost, announced_windows(final.runs, width), day_problems
+    return solution, first.cost, announced_windows(final.runs, width, bounds=bounds), day_problems
 
 
 def _with_windows(
@@ -302,11 +308,25 @@ def check_written_plan(plan_dir: Path, scenario_path: Path | None) -> tuple[str,
     report = check_plan(doc, scenario, travel=travel)
     text, ok = format_report(report), report.ok
     tallies = path.parent / "tallies.csv"
-    if tallies.exists() and not {"schema", "format"} & report.rules:
-        off = balance_violations(Plan.from_json_dict(doc, source=str(path)), read_tallies(tallies))
+    if {"schema", "format"} & report.rules:
+        return text + "\ntallies.csv: not checked (plan.json cannot be read as a plan)", False
+    plan = Plan.from_json_dict(doc, source=str(path))
+    stops = sum(1 for _ in plan.collect_steps())
+    if tallies.exists():
+        off = balance_violations(plan, read_tallies(tallies))
         ok = ok and not off
         text += f"\ntallies.csv: {len(off)} stops where households and plan.json differ"
         text += "".join(f"\n  {m}" for m in off[:20])
+    elif stops:
+        # What a run killed while writing leaves: the households' side was never checked.
+        ok = False
+        text += (
+            f"\nFAILED: tallies.csv is missing beside {path.name}, whose {stops} stops collect "
+            f"from households: their tallies were not checked (planner export "
+            f"{path.parent} makes it again)"
+        )
+    else:
+        text += "\ntallies.csv: not checked (missing; the plan has no stops)"
     return text, ok
 
 
