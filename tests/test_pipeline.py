@@ -183,3 +183,20 @@ def test_check_fails_on_a_missing_tallies_csv_and_says_what_it_did_not_check(tin
     assert not ok
     assert "FAILED: tallies.csv is missing" in text and "were not checked" in text
     assert "not checked:" in text and "kg each visit collects" in text
+
+
+def test_a_shift_with_no_room_at_all_says_why(tmp_path):
+    # 07:30-09:00 with windows opening 08:30: a truck waits, serves and is back too late.
+    # No run at all that day, so "hours taken by other visits" would be false.
+    def edit(t: str) -> str:
+        return t.replace(
+            "cost_per_km = 2.0",
+            'shift_start = "07:30"\nshift_end = "09:00"\nlunch_min = 0\ncost_per_km = 2.0',
+        )
+
+    result = plan_month(load_scenario(_copy_tiny(tmp_path, edit)), tmp_path / "o", time_limit=2)
+    assert not result.plan.runs and result.plan.unserved
+    for u in result.plan.unserved:
+        assert "taken by other visits" not in u.reason, u.reason
+        assert "waits for its window to open at 08:30" in u.reason, u.reason
+        assert "after its shift ends at 09:00" in u.reason, u.reason
