@@ -32,6 +32,7 @@ def leftovers(folder: Path) -> list[Path]:
     """The staging folders and temporary files of earlier runs in ``folder``."""
     if not folder.is_dir():
         return []
+
     def ours(entry: Path) -> bool:
         if entry.is_symlink():
             return False

@@ -290,9 +290,9 @@ def test_a_far_station_of_a_scenario_is_named_a_station(tmp_path: Path) -> None:
     shutil.copytree(data / "tiny", tmp_path / "tiny")
     shutil.copy(data / "tiny.toml", tmp_path / "tiny.toml")
     (tmp_path / "tiny.toml").write_text(
-        (data / "tiny.toml").read_text(encoding="utf-8").replace(
-            "[region.road_speeds_kmh]", "snap_warn_km = 0.05\n\n[region.road_speeds_kmh]"
-        ),
+        (data / "tiny.toml")
+        .read_text(encoding="utf-8")
+        .replace("[region.road_speeds_kmh]", "snap_warn_km = 0.05\n\n[region.road_speeds_kmh]"),
         encoding="utf-8",
     )
     sc = load_scenario(tmp_path / "tiny.toml")
