@@ -104,6 +104,9 @@ class ORToolsEngine:
             # Solutions alone end the search (no time limit, which would bind on a
             # busy machine): the routes then repeat on any machine at any load.
             params.solution_limit = self.max_solutions
+            # Each neighbourhood's completion search is wall-time limited too (100 ms
+            # by default), which a loaded machine hits sooner: lift it out of reach.
+            params.lns_time_limit.FromSeconds(3600)
         else:
             params.time_limit.FromMilliseconds(max(1, int((1 - _POLISH) * time_limit * 1000)))
         solution = model.routing.SolveWithParameters(params)
