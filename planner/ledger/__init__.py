@@ -1,0 +1,1 @@
+"""The ledger: what happened on every run, and the households ' green accounts."""
