@@ -16,6 +16,7 @@ from rich.table import Table
 
 from planner._errors import NetworkError, PlanError, PlannerError, ScenarioError
 from planner.scenario.model import Scenario
+from planner.web.cli import register as register_web
 
 if TYPE_CHECKING:
     from planner.app.pipeline import PlanResult
@@ -27,6 +28,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+register_web(app)  # `planner serve` and `planner web …`: planner/web/cli.py
 # Piped or redirected output keeps whole tables (rich would wrap them at 80 columns).
 out = Console(width=None if sys.stdout.isatty() else 180)
 err = Console(stderr=True)
