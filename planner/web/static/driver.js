@@ -170,7 +170,7 @@ async function sync() {
 }
 
 // --- runs --------------------------------------------------------------------------
-async function loadRuns() {
+async function loadRuns(auto) {
   let data = load(K.runs, null);
   try {
     const r = await api("GET", "/api/driver/runs");
@@ -186,7 +186,7 @@ async function loadRuns() {
   }
   $("runs").replaceChildren(el("h1", { text: t("runs") }), list);
   show("runs");
-  if (data.today) openRun(data.today);
+  if (auto && data.today) openRun(data.today);
 }
 
 async function openRun(id) {
@@ -229,7 +229,7 @@ function render() {
       on: { click: () => { screen += 1; render(); } } }, t("next")));
   const body = st.type === "collect" ? collectScreen(st) : st.type === "unload" ? unloadScreen(st) : endScreen();
   $("stop").replaceChildren(
-    el("p", {}, el("a", { href: "#", on: { click: (ev) => { ev.preventDefault(); loadRuns(); } } }, "← " + t("back_to_runs"))),
+    el("p", {}, el("a", { href: "#", id: "to-runs", on: { click: (ev) => { ev.preventDefault(); loadRuns(false); } } }, "← " + t("back_to_runs"))),
     nav, body);
   show("stop");
   status();
@@ -396,7 +396,7 @@ $("signin-form").addEventListener("submit", async (ev) => {
   LS.setItem(K.token, s.token);
   store(K.who, { vehicle: s.vehicle, month: s.month });
   $("code").value = "";
-  loadRuns();
+  loadRuns(true);
 });
 $("lang-switch").addEventListener("click", (ev) => { ev.preventDefault(); lang = lang === "en" ? "zh" : "en"; LS.setItem(K.lang, lang); applyLang(); if (run && !$("stop").hidden) render(); status(); });
 $("sign-out").addEventListener("click", (ev) => { ev.preventDefault(); signOut(); });
@@ -406,4 +406,4 @@ setInterval(sync, 10000);
 if ("serviceWorker" in navigator) navigator.serviceWorker.register("/driver/sw.js", { scope: "/driver/" }).catch(() => {});
 applyLang();
 status();
-if (LS.getItem(K.token)) loadRuns(); else show("signin");
+if (LS.getItem(K.token)) loadRuns(true); else show("signin");
