@@ -155,9 +155,7 @@ class RunClose(_Record):
     def _odometer(self) -> RunClose:
         a, b = self.odometer_start_km, self.odometer_end_km
         if a is not None and b is not None and b < a:
-            raise ValueError(
-                f"odometer_end_km: expected at least the start reading {a}, found {b}"
-            )
+            raise ValueError(f"odometer_end_km: expected at least the start reading {a}, found {b}")
         items = [g.item for g in self.goods]
         if len(set(items)) != len(items):
             raise ValueError("goods: expected each item once, found repeats")

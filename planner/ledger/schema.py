@@ -140,6 +140,7 @@ class StopRow(Base):
     cash_fen: Mapped[int]
     goods_fen: Mapped[int]
     milli_points: Mapped[int]
+    milli_points_redeemed: Mapped[int]
     compost_g: Mapped[int]
 
 

@@ -289,6 +289,7 @@ def upgrade() -> None:
         sa.Column("cash_fen", sa.BigInteger(), nullable=False),
         sa.Column("goods_fen", sa.BigInteger(), nullable=False),
         sa.Column("milli_points", sa.BigInteger(), nullable=False),
+        sa.Column("milli_points_redeemed", sa.BigInteger(), nullable=False),
         sa.Column("compost_g", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["point_id"],
