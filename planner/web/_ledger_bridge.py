@@ -8,7 +8,6 @@ move into ``planner/ledger/`` once they are wanted there.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,11 +15,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from planner.ledger.db import Ledger
+from planner.ledger.errors import LedgerError
 from planner.ledger.importer import ImportResult, import_entries
 from planner.ledger.importer import import_file as _import_file
 from planner.ledger.plans import load_plan, register_plan
 from planner.ledger.records import RunClose, TallyEntry
-from planner.ledger.schema import FEN, GRAMS, MILLI, Close, Entry, HouseholdRow, PlaceRow
+from planner.ledger.report import month_report
+from planner.ledger.schema import FEN, GRAMS, MILLI, Entry, HouseholdRow
+from planner.money.carry import run_carry
+from planner.money.tallies import household_tallies
 
 if TYPE_CHECKING:
     from planner.web.app import WebState
@@ -36,6 +39,14 @@ def ensure_registered(state: WebState, folder: PlanFolder) -> None:
         if key in state._registered:
             return
     source = load_plan(folder.path, folder.bundle.scenario)
+    # The ledger branch predates the typed money API (it passes plan.to_json_dict() to
+    # household_tallies / run_carry); hand it the month's forecast made from the typed
+    # plan instead. Harmless once the ledger passes the Plan itself.
+    forecast = household_tallies(source.plan, source.scenario)
+    source.__dict__["forecast"] = forecast
+    source.__dict__["carry"] = {
+        r["run_id"]: r for r in run_carry(source.plan, source.scenario, forecast)
+    }
     register_plan(state.ledger, source, who="planner serve")
     with state._lock:
         state._registered.add(key)
@@ -60,7 +71,24 @@ def import_file(ledger: Ledger, path: Path, *, who: str) -> ImportResult:
 
 def flags(ledger: Ledger, month: str) -> list[str]:
     """The month's reconciliation flags, one sentence each (the ledger's reconcile)."""
-    return []
+    try:
+        from planner.ledger.reconcile import reconcile  # type: ignore[import-not-found]
+    except ImportError:  # not on the ledger branch yet
+        return []
+    return [str(f) for f in reconcile(ledger, month)]
+
+
+def report(ledger: Ledger, month: str) -> dict[str, Any]:
+    """The ledger's planned-vs-actual report of ``month`` as JSON, with look-ups by key."""
+    try:
+        doc = month_report(ledger, month).to_json()
+    except LedgerError:
+        return {"runs": {}, "gachas": {}, "total": None}
+    return {
+        "runs": {r["run_id"]: r for r in doc["runs"]},
+        "gachas": {(g["township"], g["gacha"]): g for g in doc["gachas"]},
+        "total": doc["total"],
+    }
 
 
 def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
@@ -117,100 +145,6 @@ def run_entries(ledger: Ledger, run_id: str) -> list[dict[str, Any]]:
             .order_by(Entry.point_id, Entry.household_id, Entry.stream, Entry.category, Entry.key)
         ).all()
         return [_entry_view(e) for e in rows]
-
-
-def run_actuals(ledger: Ledger, month: str) -> dict[str, dict[str, float]]:
-    """Per run of ``month``: households recorded, kg sold/exchanged, cash and goods paid."""
-    out: dict[str, dict[str, float]] = defaultdict(
-        lambda: {"households": 0, "sold_kg": 0.0, "exchanged_kg": 0.0, "cash_cny": 0.0,
-                 "goods_cny": 0.0, "entries": 0}
-    )  # fmt: skip
-    with ledger.sessions() as s:
-        q = (
-            select(
-                Entry.run_id,
-                Entry.stream,
-                func.count(),
-                func.count(func.distinct(Entry.household_id)),
-                func.coalesce(func.sum(Entry.grams), 0),
-                func.sum(Entry.cash_fen),
-                func.sum(Entry.goods_fen),
-            )
-            .where(Entry.month == month, Entry.active.is_(True))
-            .group_by(Entry.run_id, Entry.stream)
-        )
-        for run_id, stream, n, hh, grams, cash, goods in s.execute(q):
-            row = out[run_id]
-            row["entries"] += n
-            row["households"] = max(row["households"], hh)
-            if stream == "sell":
-                row["sold_kg"] += grams / GRAMS
-            elif stream == "exchange":
-                row["exchanged_kg"] += grams / GRAMS
-            row["cash_cny"] += (cash or 0) / FEN
-            row["goods_cny"] += (goods or 0) / FEN
-        closed = s.scalars(
-            select(Close.run_id).where(Close.month == month, Close.active.is_(True))
-        ).all()
-        for run_id in closed:
-            out[run_id]["closed"] = 1
-    return dict(out)
-
-
-def gacha_actuals(ledger: Ledger, month: str) -> dict[str, dict[str, float]]:
-    """Per gacha code: kg sold and exchanged, cash paid and goods handed out in ``month``."""
-    out: dict[str, dict[str, float]] = defaultdict(
-        lambda: dict.fromkeys(("sold_kg", "exchanged_kg", "cash_paid_cny", "goods_value_cny"), 0.0)
-    )
-    with ledger.sessions() as s:
-        q = (
-            select(
-                PlaceRow.gacha_code,
-                Entry.stream,
-                func.coalesce(func.sum(Entry.grams), 0),
-                func.sum(Entry.cash_fen),
-                func.sum(Entry.goods_fen),
-            )
-            .join(PlaceRow, PlaceRow.id == Entry.point_id)
-            .where(Entry.month == month, Entry.active.is_(True))
-            .group_by(PlaceRow.gacha_code, Entry.stream)
-        )
-        for code, stream, grams, cash, goods in s.execute(q):
-            row = out[code]
-            if stream == "sell":
-                row["sold_kg"] += grams / GRAMS
-            elif stream == "exchange":
-                row["exchanged_kg"] += grams / GRAMS
-            row["cash_paid_cny"] += (cash or 0) / FEN
-            row["goods_value_cny"] += (goods or 0) / FEN
-    return dict(out)
-
-
-def household_account(ledger: Ledger, household: str) -> dict[str, Any] | None:
-    """One household's green account: its name, balance and every active entry."""
-    with ledger.sessions() as s:
-        h = s.get(HouseholdRow, household)
-        if h is None:
-            return None
-        rows = s.scalars(
-            select(Entry)
-            .where(Entry.household_id == household, Entry.active.is_(True))
-            .order_by(Entry.date, Entry.run_id, Entry.stream, Entry.category)
-        ).all()
-        entries = [_entry_view(e) for e in rows]
-    earned = sum(e["points_earned"] for e in entries)
-    spent = sum(e["points_redeemed"] for e in entries)
-    return {
-        "id": h.id,
-        "name": h.name,
-        "point": h.point_id,
-        "people": h.people,
-        "points_earned": round(earned, 3),
-        "points_redeemed": round(spent, 3),
-        "balance": round(earned - spent, 3),
-        "cash_cny": round(sum(e["cash_cny"] for e in entries), 2),
-        "entries": entries,
-    }
 
 
 def known_household(ledger: Ledger, household: str) -> bool:

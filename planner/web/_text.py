@@ -76,6 +76,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "back": ("返回", "Back"),
     "none_yet": ("暂无", "None yet"),
     "language": ("English", "中文"),
+    "money_note": (
+        "计划与实际均来自台账;净成本 = 油费 + 司机 + 付现 + 物品 − 回收收入;农维费为本月分摊。",
+        "Planned and actual from the ledger; net cost = fuel + driver + cash + goods − resale;"
+        " the fee budget is this month's share.",
+    ),
     "pins": ("农牧户卡 PIN", "Household card PINs"),
 }
 

@@ -19,6 +19,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from planner.ledger.accounts import household_account
 from planner.ledger.codes import parse_household
 from planner.ledger.errors import LedgerError
 from planner.web import _ledger_bridge as bridge
@@ -120,9 +121,8 @@ def overview(name: str, request: Request, state: Web, user: Office) -> Response:
     """The month at a glance: calendar, map, money, planned vs actual, flags, files."""
     folder = _folder(state, name)
     bridge.ensure_registered(state, folder)
-    actual = bridge.run_actuals(state.ledger, folder.month)
-    rows, total = views.money_rows(folder, bridge.gacha_actuals(state.ledger, folder.month))
-    carry = {r["run_id"]: r for r in (folder.bundle.summary or {}).get("runs", [])}
+    rep = bridge.report(state.ledger, folder.month)
+    rows, total = views.money_rows(folder, rep)
     runs = [
         {
             "id": r.id,
@@ -130,8 +130,7 @@ def overview(name: str, request: Request, state: Web, user: Office) -> Response:
             "vehicle": r.vehicle,
             "stops": len(r.collects),
             "km": r.distance_km,
-            "planned_cash": carry.get(r.id, {}).get("purchases_cny"),
-            "actual": actual.get(r.id),
+            "line": rep["runs"].get(r.id),
         }
         for r in folder.plan.runs
     ]
@@ -255,7 +254,10 @@ def household_page(request: Request, state: Web) -> Response:
     hid = request.session.get("household")
     if not isinstance(hid, str):
         return _render(request, "household_login.html", {"error": None})
-    account = bridge.household_account(state.ledger, hid)
+    try:
+        account = household_account(state.ledger, hid)
+    except LedgerError:
+        account = None
     return _render(request, "household.html", {"account": account})
 
 

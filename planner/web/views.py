@@ -118,33 +118,35 @@ def month_calendar(folder: PlanFolder) -> dict[str, Any]:
     return {"year": start.year, "month": start.month, "weeks": weeks}
 
 
-MONEY_FIELDS = ("sold_kg", "exchanged_kg", "cash_paid_cny", "goods_value_cny")
+MONEY_FIELDS = ("sold_kg", "exchanged_kg", "cash_paid_cny", "goods_value_cny", "net_cost_cny")
 
 
 def money_rows(
-    folder: PlanFolder, actual: dict[str, dict[str, float]]
+    folder: PlanFolder, report: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Per gacha: planned (summary.json) and actual (ledger) money; and the totals."""
+    """Per gacha: planned and actual money (the ledger's report; the plan's summary.json
+    where the ledger has no line) against the month's share of the 农维费; and totals."""
     summary = folder.bundle.summary or {}
+    lines = report.get("gachas", {})
     rows = []
     for g in summary.get("gachas", []):
-        a = actual.get(g.get("gacha_code", ""), {})
+        line = lines.get((g.get("township", ""), g.get("gacha", "")))
+        planned = line["planned"] if line else {k: g.get(k, 0.0) for k in MONEY_FIELDS}
+        actual = line["actual"] if line else dict.fromkeys(MONEY_FIELDS, 0.0)
         rows.append(
             {
                 "gacha": g.get("gacha", ""),
                 "township": g.get("township", ""),
                 "households": g.get("households", 0),
-                "planned": {k: g.get(k, 0.0) for k in (*MONEY_FIELDS, "net_cost_cny")},
-                "actual": {k: a.get(k, 0.0) for k in MONEY_FIELDS},
+                "planned": {k: planned.get(k, 0.0) for k in MONEY_FIELDS},
+                "actual": {k: actual.get(k, 0.0) for k in MONEY_FIELDS},
                 "budget": g.get("fee_budget_cny", 0.0),
-                "balance": g.get("fee_balance_cny", 0.0),
             }
         )
-    totals = summary.get("totals", {})
     total = {
-        "planned": {k: totals.get(k, 0.0) for k in (*MONEY_FIELDS, "net_cost_cny")},
+        "households": sum(r["households"] for r in rows),
+        "planned": {k: sum(r["planned"][k] for r in rows) for k in MONEY_FIELDS},
         "actual": {k: sum(r["actual"][k] for r in rows) for k in MONEY_FIELDS},
-        "budget": totals.get("fee_budget_cny", 0.0),
-        "balance": totals.get("fee_balance_cny", 0.0),
+        "budget": sum(r["budget"] for r in rows),
     }
     return rows, total
