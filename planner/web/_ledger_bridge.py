@@ -18,7 +18,7 @@ from planner.ledger.db import Ledger
 from planner.ledger.errors import LedgerError
 from planner.ledger.importer import ImportResult, import_entries
 from planner.ledger.importer import import_file as _import_file
-from planner.ledger.plans import load_plan, register_plan
+from planner.ledger.plans import PlanSource, load_plan, register_plan
 from planner.ledger.records import RunClose, TallyEntry
 from planner.ledger.report import month_report
 from planner.ledger.schema import FEN, GRAMS, MILLI, Entry, HouseholdRow
@@ -26,6 +26,7 @@ from planner.money.carry import run_carry
 from planner.money.tallies import household_tallies
 
 if TYPE_CHECKING:
+    from planner.scenario.model import Scenario
     from planner.web.app import WebState
     from planner.web.plans import PlanFolder
 
@@ -35,21 +36,28 @@ def ensure_registered(state: WebState, folder: PlanFolder) -> None:
     key = (folder.name, folder.mtime_ns)
     if key in state._registered:
         return
-    with state._lock:
+    with state._register_lock:  # one registration at a time; the others wait for it
         if key in state._registered:
             return
-    source = load_plan(folder.path, folder.bundle.scenario)
-    # The ledger branch predates the typed money API (it passes plan.to_json_dict() to
-    # household_tallies / run_carry); hand it the month's forecast made from the typed
-    # plan instead. Harmless once the ledger passes the Plan itself.
+        source = plan_source(folder.path, folder.bundle.scenario)
+        register_plan(state.ledger, source, who="planner serve")
+        state._registered.add(key)
+
+
+def plan_source(path: Path, scenario: Scenario | None = None) -> PlanSource:
+    """The ledger's view of a plan folder (:func:`planner.ledger.plans.load_plan`).
+
+    The ledger branch predates the typed money API (it passes ``plan.to_json_dict()``
+    to ``household_tallies`` / ``run_carry``); the forecast and the carry are made here
+    from the typed plan instead. Harmless once the ledger passes the Plan itself.
+    """
+    source = load_plan(path, scenario)
     forecast = household_tallies(source.plan, source.scenario)
     source.__dict__["forecast"] = forecast
     source.__dict__["carry"] = {
         r["run_id"]: r for r in run_carry(source.plan, source.scenario, forecast)
     }
-    register_plan(state.ledger, source, who="planner serve")
-    with state._lock:
-        state._registered.add(key)
+    return source
 
 
 def record(

@@ -89,6 +89,7 @@ class WebState:
     household_throttle: Throttle = field(default_factory=lambda: Throttle(limit=5))
     _ledger: Ledger | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _register_lock: threading.Lock = field(default_factory=threading.Lock)
     _registered: set[tuple[str, int]] = field(default_factory=set)
 
     @property
