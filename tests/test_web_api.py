@@ -50,7 +50,7 @@ def _active(app, **where: str) -> list[Entry]:
 
 
 def test_the_run_view_has_stops_windows_households_and_money(setup) -> None:
-    app, client, headers = setup
+    _app, client, headers = setup
     runs = client.get("/api/driver/runs", headers=headers).json()
     assert runs["vehicle"] == "T1" and runs["month"] == "2026-12"
     assert runs["today"] in [r["id"] for r in runs["runs"]]
@@ -114,8 +114,8 @@ def test_the_end_of_run_box_is_recorded(setup) -> None:
 
 
 def test_office_pages_show_the_month(setup) -> None:
-    app, client, headers = setup
-    assert "name=\"password\"" in client.get("/").text
+    _app, client, _headers = setup
+    assert 'name="password"' in client.get("/").text
     office_login(client)
     html = client.get("/plans/tiny").text
     for part in ('id="route-map"', 'id="money-table"', 'id="calendar"', "plan.json"):
@@ -126,18 +126,20 @@ def test_office_pages_show_the_month(setup) -> None:
 
 
 def test_issue_codes_from_the_office_page(setup) -> None:
-    app, client, headers = setup
+    _app, client, headers = setup
     csrf = office_login(client)
     html = client.post("/plans/tiny/codes", data={"csrf": csrf}).text
     code = html.split('class="code">')[1].split("<")[0]
-    assert client.post("/api/driver/session", json={"vehicle": "T1", "code": code}).status_code == 200
+    assert (
+        client.post("/api/driver/session", json={"vehicle": "T1", "code": code}).status_code == 200
+    )
     assert client.get("/api/driver/runs", headers=headers).status_code == 401  # old code void
 
 
 def test_upload_imports_a_filled_tally_file_all_or_nothing(setup, tmp_path: Path) -> None:
     from planner.ledger.simulate import Truth, simulate_month, write_simulation
 
-    app, client, headers = setup
+    app, client, _headers = setup
     csrf = office_login(client)
     folder = app.state.web.store.get("tiny")
     sim = simulate_month(bridge.plan_source(folder.path), Truth(faults=False), seed=1)

@@ -9,8 +9,14 @@ from pathlib import Path
 import pytest
 from browser import find_chromium, missing_reason
 from sqlalchemy import select
-from webutil import HOSTILE_HOUSEHOLD, HOSTILE_POINT, OFFICE_PASSWORD, OFFICE_USER, live_server
-from webutil import make_app
+from webutil import (
+    HOSTILE_HOUSEHOLD,
+    HOSTILE_POINT,
+    OFFICE_PASSWORD,
+    OFFICE_USER,
+    live_server,
+    make_app,
+)
 
 CHROMIUM = find_chromium()
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -48,7 +54,7 @@ def test_driver_offline_then_synced_and_seen_by_office(tmp_path: Path) -> None:
 
     ARTIFACTS.mkdir(exist_ok=True)
     app, code = make_app(tmp_path)
-    run_id, point, households = _run_with_three_households(app)
+    run_id, _point, households = _run_with_three_households(app)
     dialogs: list[str] = []
     with live_server(app) as base, sync_playwright() as pw:
         ctx = pw.chromium.launch_persistent_context(

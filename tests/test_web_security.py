@@ -95,7 +95,9 @@ def test_a_driver_cannot_read_or_write_another_trucks_run(client, app_code) -> N
 def test_driver_codes_are_scoped_to_truck_and_month(client, app_code) -> None:
     app, code = app_code
     accounts: Accounts = app.state.web.accounts
-    assert client.post("/api/driver/session", json={"vehicle": "T2", "code": code}).status_code == 401
+    assert (
+        client.post("/api/driver/session", json={"vehicle": "T2", "code": code}).status_code == 401
+    )
     # A code for January does not open December's runs.
     jan = accounts.issue_driver_code("T1", "2027-01")
     h = _driver(client, "T1", jan)
@@ -106,7 +108,9 @@ def test_driver_codes_are_scoped_to_truck_and_month(client, app_code) -> None:
     old = _driver(client, "T1", code)
     accounts.issue_driver_code("T1", "2026-12")
     assert client.get("/api/driver/runs", headers=old).status_code == 401
-    assert client.post("/api/driver/session", json={"vehicle": "T1", "code": code}).status_code == 401
+    assert (
+        client.post("/api/driver/session", json={"vehicle": "T1", "code": code}).status_code == 401
+    )
 
 
 def test_wrong_codes_are_throttled(client) -> None:

@@ -24,8 +24,10 @@ from planner.web.plans import PlanFolder, today_in
 
 router = APIRouter(prefix="/api")
 
-_401 = {401: {"description": "No valid credentials"}}
-_403 = {403: {"description": "Another truck's or another month's run"}}
+_401: dict[int | str, dict[str, Any]] = {401: {"description": "No valid credentials"}}
+_403: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Another truck's or another month's run"}
+}
 
 
 class DriverSignIn(BaseModel):
@@ -173,9 +175,10 @@ def driver_sync(run_id: str, batch: SyncBatch, state: Web, grant: Driver) -> Syn
     Sending the same batch again records nothing new (the keys are already there).
     """
     folder, run = _own_run(state, grant, run_id)
-    for rec in (*batch.entries, *batch.closes):
-        if rec.run_id != run.id:
-            raise HTTPException(403, f"an entry names run {rec.run_id!r}, not {run.id!r}")
+    named = [e.run_id for e in batch.entries] + [c.run_id for c in batch.closes]
+    for other in named:
+        if other != run.id:
+            raise HTTPException(403, f"an entry names run {other!r}, not {run.id!r}")
     bridge.ensure_registered(state, folder)
     try:
         result = bridge.record(

@@ -163,6 +163,7 @@ def create_app(config: WebConfig) -> FastAPI:
         tokens=Tokens(secret),
         secret=secret,
     )
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield

@@ -16,9 +16,7 @@ web_app = typer.Typer(
     add_completion=False,
 )
 
-Plans = Annotated[
-    Path, typer.Option("--plans", help="A plan folder, or a folder of plan folders.")
-]
+Plans = Annotated[Path, typer.Option("--plans", help="A plan folder, or a folder of plan folders.")]
 Accounts = Annotated[
     Path | None,
     typer.Option("--accounts", help="Accounts file (default PLANS/.web-accounts.json)."),
@@ -130,7 +128,9 @@ def household_pins(
                 if h.id in seen:
                     continue
                 seen.add(h.id)
-                w.writerow([h.id, h.name, h.point, household_code(h.id), tokens.household_pin(h.id)])
+                w.writerow(
+                    [h.id, h.name, h.point, household_code(h.id), tokens.household_pin(h.id)]
+                )
     typer.echo(f"wrote {len(seen)} households to {out}")
 
 

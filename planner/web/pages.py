@@ -277,8 +277,10 @@ def household_login(
     if state.household_throttle.blocked(head):
         raise HTTPException(429, "too many wrong PINs for this card; wait 15 minutes")
     hid, _ = parse_household(card.strip(), {head} if head else set())
-    if hid is None or not state.tokens.check_pin(hid, pin) or not bridge.known_household(
-        state.ledger, hid
+    if (
+        hid is None
+        or not state.tokens.check_pin(hid, pin)
+        or not bridge.known_household(state.ledger, hid)
     ):
         state.household_throttle.fail(head)
         return _render(request, "household_login.html", {"error": "bad_pin"}, status_code=401)

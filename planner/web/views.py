@@ -98,9 +98,7 @@ def month_calendar(folder: PlanFolder) -> dict[str, Any]:
     start = folder.plan.period.start
     by_date: dict[dt.date, list[dict[str, Any]]] = defaultdict(list)
     for run in folder.plan.runs:
-        by_date[run.date].append(
-            {"id": run.id, "vehicle": run.vehicle, "stops": len(run.collects)}
-        )
+        by_date[run.date].append({"id": run.id, "vehicle": run.vehicle, "stops": len(run.collects)})
     service = set(folder.plan.period.service_dates)
     weeks = []
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(start.year, start.month):
