@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from planner._errors import NetworkError, PlanError, PlannerError, ScenarioError
+from planner.dist.cli import run_many, sweep
 from planner.scenario.model import Scenario
 from planner.web.cli import register as register_web
 
@@ -96,7 +97,7 @@ def info(scenario: ScenarioArg, strict: Strict = False) -> None:
 
 @app.command()
 def synth(
-    region: Annotated[str, typer.Argument(help="'otog' or 'random'.")] = "otog",
+    region: Annotated[str, typer.Argument(help="'otog', 'random' or 'prefecture'.")] = "otog",
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the data files.")] = Path(
         "data/otog"
     ),
@@ -109,11 +110,18 @@ def synth(
     townships: Annotated[int, typer.Option(help="'random': townships.")] = 3,
     area_km2: Annotated[float, typer.Option(help="'random': area.")] = 4000.0,
     trucks: Annotated[int, typer.Option(help="'random': trucks.")] = 4,
+    banners: Annotated[int, typer.Option(help="'prefecture': banners (--points: mean).")] = 9,
 ) -> None:
     """Generate a region: the Otog Banner default, or a synthetic one from parameters."""
     from planner import synth as gen
 
     try:
+        if region == "prefecture":  # several banners for planner run-many (planner/dist)
+            from planner.synth._prefecture import generate_prefecture
+
+            made = generate_prefecture(out_dir, banners=banners, points=points, seed=seed)
+            out.print(f"[green]wrote[/] {out_dir}: {made}", highlight=False)
+            return
         if region == "otog":
             params = gen.otog_params(seed=seed)
         elif region == "random":
@@ -355,6 +363,11 @@ def bench(
         raise _fail(exc) from None
 
 
+from planner.replan.cli import replan_command  # noqa: E402
+
+app.command("replan")(replan_command)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 
@@ -368,3 +381,7 @@ def docs(
 
     write_docs(folder)
     out.print(f"wrote {folder / 'scenario.md'} and {folder / 'scenario.schema.json'}")
+
+
+app.command()(sweep)  # planner sweep: a grid of variants on Dask (planner/dist)
+app.command("run-many")(run_many)

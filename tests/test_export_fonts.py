@@ -49,3 +49,47 @@ def test_matplotlib_knows_the_family():
         font_manager.FontProperties(family=family), fallback_to_default=False
     )
     assert Path(found).exists()
+
+
+def test_a_system_collection_gives_its_regular_simplified_face(monkeypatch, tmp_path: Path):
+    from fontTools.ttLib import TTCollection, TTFont
+
+    system = fonts._system_font()
+    if system is None or system[0].suffix.lower() not in fonts.COLLECTION_SUFFIXES:
+        pytest.skip("no CJK font collection installed (Debian: fonts-noto-cjk)")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    path = fonts.cjk_font_path()
+    # One face, in the cache, of the chosen family and the regular weight (not Bold).
+    assert path.is_relative_to(tmp_path) and path.suffix == ".otf"
+    with TTFont(path) as face:
+        assert face["name"].getDebugName(1) == system[1][0]
+        assert face["OS/2"].usWeightClass == 400
+    with TTCollection(str(system[0])) as collection:
+        assert len(collection.fonts) > 1
+    # Made once: a second lookup reuses the file.
+    before = path.stat().st_mtime_ns
+    fonts.cjk_font_path.cache_clear()
+    assert fonts.cjk_font_path() == path and path.stat().st_mtime_ns == before
+
+
+def test_a_collection_named_by_the_environment_is_split_too(monkeypatch, tmp_path: Path):
+    from fontTools.ttLib import TTFont
+    from fontTools.ttLib.ttCollection import TTCollection
+
+    single = fonts.cjk_font_path()
+    # A collection of two faces built from the font found: the first face is chosen
+    # when neither face's family is a known Chinese family name.
+    with TTFont(single, lazy=False) as a, TTFont(single, lazy=False) as b:
+        for face, family in ((a, "Test Face A"), (b, "Test Face B")):
+            face["name"].setName(family, 1, 3, 1, 0x409)
+            face["name"].removeNames(nameID=16)
+        collection = TTCollection()
+        collection.fonts = [a, b]
+        ttc = tmp_path / "two.ttc"
+        collection.save(str(ttc))
+    monkeypatch.setenv("PLANNER_CJK_FONT", str(ttc))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    fonts.cjk_font_path.cache_clear()
+    chosen = fonts.cjk_font_path()
+    with TTFont(chosen) as face:
+        assert face["name"].getDebugName(1) == "Test Face A"
