@@ -31,6 +31,7 @@ app = typer.Typer(
 )
 register_web(app)  # `planner serve` and `planner web …`: planner/web/cli.py
 # Piped or redirected output keeps whole tables (rich would wrap them at 80 columns).
+app.add_typer(__import__("planner.ledger.cli", fromlist=["app"]).app, name="ledger")
 out = Console(width=None if sys.stdout.isatty() else 180)
 err = Console(stderr=True)
 

@@ -82,8 +82,8 @@ class Reference:
         refs = {t.station for _, c in closes for t in c.weigh_tickets}
         refs |= {d.facility for _, c in closes for d in c.deliveries}
         for chunk in chunks(sorted(refs)):
-            q = select(PlaceRow).where(PlaceRow.id.in_(chunk))
-            ref.places.update((p.id, p) for p in s.scalars(q))
+            pq = select(PlaceRow).where(PlaceRow.id.in_(chunk))
+            ref.places.update((p.id, p) for p in s.scalars(pq))
         return ref
 
     def check_entries(

@@ -13,12 +13,12 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from planner.ledger.codes import household_code
 from planner.ledger.db import Ledger
 from planner.ledger.errors import LedgerError
-from planner.ledger.schema import FEN, GRAMS, MILLI, Entry, HouseholdRow, ImportRow, PlaceRow
+from planner.ledger.schema import FEN, GRAMS, MILLI, Entry, HouseholdRow, ImportRow, PlaceRow, isum
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ def balances(ledger: Ledger, *, before: str | dt.date | None = None) -> dict[str
     """Points balance of every household with entries (before a month ``YYYY-MM`` or date)."""
     q = select(
         Entry.household_id,
-        func.sum(Entry.milli_points_earned) - func.sum(Entry.milli_points_redeemed),
+        isum(Entry.milli_points_earned) - isum(Entry.milli_points_redeemed),
     ).where(Entry.active.is_(True))
     if isinstance(before, str):
         q = q.where(Entry.month < before)

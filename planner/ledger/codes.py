@@ -8,6 +8,8 @@ or the full code; a code whose check character does not match is refused.
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _N = len(ALPHABET)
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
@@ -35,7 +37,7 @@ def household_code(household_id: str) -> str:
     return f"{household_id}-{check_char(household_id)}"
 
 
-def parse_household(text: str, known: set[str] | dict[str, object]) -> tuple[str | None, str]:
+def parse_household(text: str, known: Container[str]) -> tuple[str | None, str]:
     """Resolve what was written in a household cell.
 
     Returns

@@ -247,3 +247,21 @@ def write_xlsx(
             ws.append(cells)
     with atomic_writer(path, "wb") as fh:
         wb.save(fh)
+
+
+def write_bundle_forms(bundle: Any, stage: Path) -> list[Path]:
+    """The export hook: ``sheets/<run>.tally.csv`` and ``<run>.close.csv`` beside each sheet.
+
+    ``bundle`` is the exporters' :class:`~planner.export.bundle.PlanBundle`; the forms
+    carry no balances (the ledger is not known there: ``planner ledger forms --db``
+    writes them with balances, and the Excel copies).
+    """
+    from planner.plan.model import Plan
+
+    source = PlanSource(
+        plan_dir=Path(bundle.out_dir),
+        plan=Plan.from_json_dict(bundle.plan),
+        scenario=bundle.scenario,
+        plan_sha256="",
+    )
+    return write_forms(source, Path(stage) / "sheets", xlsx=False)

@@ -50,6 +50,7 @@ from planner.ledger.schema import (
     Entry,
     ImportRow,
     LedgerLock,
+    table,
 )
 from planner.ledger.tallyfile import read_tally_file
 
@@ -323,9 +324,9 @@ def _apply_entries(
             .execution_options(synchronize_session=False)
         )
     if new_rows:
-        s.execute(Entry.__table__.insert(), new_rows)
+        s.execute(table(Entry).insert(), new_rows)
     if audit:
-        s.execute(Audit.__table__.insert(), audit)
+        s.execute(table(Audit).insert(), audit)
     return stats
 
 

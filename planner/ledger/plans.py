@@ -42,6 +42,7 @@ from planner.ledger.schema import (
     StopKg,
     StopRow,
 )
+from planner.ledger.schema import table as sa_table
 from planner.money.carry import run_carry
 from planner.money.tallies import MonthTallies, household_tallies
 from planner.plan.model import Plan
@@ -171,7 +172,7 @@ def register_plan(ledger: Ledger, source: PlanSource, *, who: str = "") -> Regis
             (RunUnload, unloads),
         ):
             if rows:
-                s.execute(table.__table__.insert(), rows)
+                s.execute(sa_table(table).insert(), rows)
         return Registered(pid, True, source.month, len(runs), len(stops), len(sc.households))
 
 
@@ -263,8 +264,8 @@ def _runs(pid: int, source: PlanSource) -> tuple[list[dict[str, Any]], ...]:
     fleet = {v.id: v for v in sc.settings.fleet}
     cats = {c.id: c for c in sc.settings.categories}
     ppk = sc.settings.ledger.points_per_kg
-    people = defaultdict(int)
-    count = defaultdict(int)
+    people: dict[str, int] = defaultdict(int)
+    count: dict[str, int] = defaultdict(int)
     for h in sc.households:
         people[h.point] += h.people
         count[h.point] += 1
@@ -363,7 +364,7 @@ def _upsert(s: Any, table: Any, rows: list[dict[str, Any]]) -> None:
     new = [r for r in rows if r["id"] not in have]
     changed = [r for r in rows if r["id"] in have and tuple(r[c] for c in cols) != have[r["id"]]]
     if new:
-        s.execute(table.__table__.insert(), new)
+        s.execute(sa_table(table).insert(), new)
     if changed:
         s.execute(update(table), changed)
 

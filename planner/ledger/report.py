@@ -36,6 +36,7 @@ from planner.ledger.schema import (
     RunRow,
     StopKg,
     StopRow,
+    isum,
 )
 
 FORMAT = "steppe-ledger-report/1"
@@ -167,7 +168,7 @@ def month_report(ledger: Ledger, month: str) -> MonthReport:
             )
         )
         kgs = s.execute(
-            select(StopKg.run_id, StopKg.category, func.sum(StopKg.grams))
+            select(StopKg.run_id, StopKg.category, isum(StopKg.grams))
             .join(RunRow, RunRow.id == StopKg.run_id)
             .where(RunRow.month == month)
             .group_by(StopKg.run_id, StopKg.point_id, StopKg.category)
@@ -180,11 +181,11 @@ def month_report(ledger: Ledger, month: str) -> MonthReport:
                 Entry.point_id,
                 Entry.stream,
                 Entry.category,
-                func.sum(Entry.grams),
-                func.sum(Entry.cash_fen),
-                func.sum(Entry.goods_fen),
-                func.sum(Entry.milli_points_earned),
-                func.sum(Entry.milli_points_redeemed),
+                isum(Entry.grams),
+                isum(Entry.cash_fen),
+                isum(Entry.goods_fen),
+                isum(Entry.milli_points_earned),
+                isum(Entry.milli_points_redeemed),
             )
             .where(Entry.month == month, Entry.active.is_(True))
             .group_by(Entry.run_id, Entry.point_id, Entry.stream, Entry.category)
@@ -303,17 +304,17 @@ def _assemble(
     fee = max(float(st.get("fee_per_gacha_year_cny", 0.0)) for st in settings.values())
     townships: dict[str, Line] = {}
     total = Line({"scope": "banner"})
-    for (t, g), line in gachas.items():
-        if g:
-            line.fee_budget_cny = fee * days
-        town = townships.setdefault(t, Line({"township": t}))
+    for (town_name, gacha_name), gl in sorted(gachas.items()):
+        if gacha_name:
+            gl.fee_budget_cny = fee * days
+        town = townships.setdefault(town_name, Line({"township": town_name}))
         for agg in (town, total):
-            agg.planned.merge(line.planned)
-            agg.actual.merge(line.actual)
-            agg.stops_planned += line.stops_planned
-            agg.stops_recorded += line.stops_recorded
-            agg.households_recorded += line.households_recorded
-            agg.fee_budget_cny += line.fee_budget_cny
+            agg.planned.merge(gl.planned)
+            agg.actual.merge(gl.actual)
+            agg.stops_planned += gl.stops_planned
+            agg.stops_recorded += gl.stops_recorded
+            agg.households_recorded += gl.households_recorded
+            agg.fee_budget_cny += gl.fee_budget_cny
     return MonthReport(
         month,
         [run_lines[k] for k in sorted(run_lines, key=lambda r: (runs[r].date, r))],

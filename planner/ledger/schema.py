@@ -12,7 +12,7 @@ it, and writes an :class:`Audit` row saying who changed what, and when.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -23,8 +23,11 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
+    func,
     true,
 )
+from sqlalchemy import cast as cast_
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 GRAMS = 1000  # per kg
@@ -33,6 +36,16 @@ MILLI = 1000  # per point
 
 ID = String(64)
 KEY = String(200)
+
+
+def isum(column: Any) -> Any:
+    """``SUM(column)`` as a 64-bit integer on every database (PostgreSQL sums to numeric)."""
+    return cast_(func.sum(column), BigInteger)
+
+
+def table(model: type[Base]) -> Table:
+    """The Core table of a mapped class (for bulk inserts)."""
+    return cast(Table, model.__table__)
 
 
 class Base(DeclarativeBase):

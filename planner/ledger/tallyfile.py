@@ -57,7 +57,7 @@ TALLY_COLUMNS: tuple[str, ...] = (
 TALLY_REQUIRED = ("run_id", "point", "household", "stream", "category", "kg")
 # Cells the driver fills in; a row with all of them empty was not filled.
 MEASURED = ("kg", "items", "cash_cny", "goods_qty", "points_redeemed", "compost_declared")
-_NUMBERS = {"kg": float, "items": float, "price_cny_kg": float, "cash_cny": float}
+_NUMBERS: dict[str, type] = {"kg": float, "items": float, "price_cny_kg": float, "cash_cny": float}
 _NUMBERS |= {"points_redeemed": float, "goods_qty": int}
 _INPUT = set(TallyEntry.model_fields)
 
