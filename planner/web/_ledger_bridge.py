@@ -20,6 +20,7 @@ from planner.ledger.importer import ImportResult, import_entries
 from planner.ledger.importer import import_file as _import_file
 from planner.ledger.plans import PlanSource, load_plan, register_plan
 from planner.ledger.records import RunClose, TallyEntry
+from planner.ledger.reconcile import reconcile
 from planner.ledger.report import month_report
 from planner.ledger.schema import FEN, GRAMS, MILLI, Entry, HouseholdRow
 from planner.money.carry import run_carry
@@ -77,13 +78,14 @@ def import_file(ledger: Ledger, path: Path, *, who: str) -> ImportResult:
     return _import_file(ledger, path, who=who)
 
 
-def flags(ledger: Ledger, month: str) -> list[str]:
-    """The month's reconciliation flags, one sentence each (the ledger's reconcile)."""
+def flags(ledger: Ledger, month: str, limit: int = 300) -> tuple[list[dict[str, Any]], int]:
+    """The month's reconciliation flags (the ledger's reconcile): the first ``limit``
+    as dicts (kind, run_id, point, household, message, expected, found), and how many."""
     try:
-        from planner.ledger.reconcile import reconcile  # type: ignore[import-not-found]
-    except ImportError:  # not on the ledger branch yet
-        return []
-    return [str(f) for f in reconcile(ledger, month)]
+        found = reconcile(ledger, month)
+    except LedgerError:
+        return [], 0
+    return [f.to_json() for f in found[:limit]], len(found)
 
 
 def report(ledger: Ledger, month: str) -> dict[str, Any]:

@@ -123,6 +123,7 @@ def overview(name: str, request: Request, state: Web, user: Office) -> Response:
     bridge.ensure_registered(state, folder)
     rep = bridge.report(state.ledger, folder.month)
     rows, total = views.money_rows(folder, rep)
+    flags, n_flags = bridge.flags(state.ledger, folder.month)
     runs = [
         {
             "id": r.id,
@@ -145,7 +146,8 @@ def overview(name: str, request: Request, state: Web, user: Office) -> Response:
             "money": rows,
             "total": total,
             "runs": runs,
-            "flags": bridge.flags(state.ledger, folder.month),
+            "flags": flags,
+            "flag_count": n_flags,
             "files": folder.downloads(),
             "vehicles": sorted({r.vehicle for r in folder.plan.runs}),
             "issued": issued,
