@@ -19,8 +19,8 @@ from planner.ledger.errors import LedgerError
 from planner.ledger.importer import ImportResult, import_entries
 from planner.ledger.importer import import_file as _import_file
 from planner.ledger.plans import PlanSource, load_plan, register_plan
-from planner.ledger.records import RunClose, TallyEntry
 from planner.ledger.reconcile import reconcile
+from planner.ledger.records import RunClose, TallyEntry
 from planner.ledger.report import month_report
 from planner.ledger.schema import FEN, GRAMS, MILLI, Entry, HouseholdRow
 from planner.money.carry import run_carry
