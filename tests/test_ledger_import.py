@@ -183,6 +183,7 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
+@pytest.mark.slow
 def test_two_imports_at_once_do_not_double_count(
     db_url: str, planned_tiny: Path, tiny_sim: Path, tmp_path: Path
 ) -> None:
@@ -218,6 +219,7 @@ def test_two_imports_at_once_do_not_double_count(
             )
 
 
+@pytest.mark.slow
 def test_kill_9_during_an_import_leaves_the_database_as_it_was(
     db_url: str, planned_tiny: Path, tiny_sim: Path, tmp_path: Path
 ) -> None:

@@ -31,6 +31,7 @@ from planner.ledger.tallyfile import CLOSE_COLUMNS, FORMULA_START, TALLY_COLUMNS
 _TEXT_TALLY = {"run_id", "point", "point_name", "household", "household_name", "category"}
 _TEXT_TALLY |= {"category_name", "goods_item", "goods_due", "note", "key", "stream", "date"}
 _TEXT_CLOSE = {"run_id", "field", "ref", "ref_name", "ticket", "note"}
+_FORMULA_CHARS = "".join(FORMULA_START)
 
 
 def safe_text(value: str) -> str:
@@ -209,16 +210,19 @@ def write_csv(
 ) -> None:
     """Write a CSV (UTF-8 with BOM, for spreadsheets) with formula-looking text escaped."""
     text_columns = set(columns) if text_columns is None else text_columns
+    flags = [c in text_columns for c in columns]
     buf = io.StringIO(newline="")
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(columns)
     for r in rows:
-        w.writerow(
-            [
-                safe_text(str(r.get(c, ""))) if c in text_columns else str(r.get(c, ""))
-                for c in columns
-            ]
-        )
+        cells = []
+        for c, is_text in zip(columns, flags, strict=True):
+            v = r.get(c, "")
+            v = v if isinstance(v, str) else str(v)
+            if is_text and v and v[0] in _FORMULA_CHARS:
+                v = "'" + v
+            cells.append(v)
+        w.writerow(cells)
     with atomic_writer(path, "w", newline="") as fh:
         fh.write("\ufeff" + buf.getvalue())
 

@@ -80,7 +80,11 @@ _ENTRY_VALUES = (
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What one import did. ``status``: ``recorded``, ``unchanged`` or ``already imported``."""
+    """What one import did.
+
+    ``status``: ``recorded``, ``unchanged`` (every record already there), ``already
+    imported`` (these very bytes) or ``empty`` (no filled row).
+    """
 
     source: str
     sha256: str
@@ -96,6 +100,8 @@ class ImportResult:
     def __str__(self) -> str:
         if self.status == "already imported":
             return f"{self.source}: already imported (import {self.import_id}); nothing new"
+        if self.status == "empty":
+            return f"{self.source}: no filled rows; nothing recorded"
         if self.status == "unchanged":
             return f"{self.source}: every record already in the ledger; nothing new"
         parts = [f"{self.added} added"]
@@ -199,6 +205,8 @@ def _record(
     who: str,
     replace_stops: bool,
 ) -> ImportResult:
+    if not entries and not closes:
+        return ImportResult(source, sha256, "empty")
     with ledger.begin() as s:
         s.execute(select(LedgerLock).where(LedgerLock.id == 1).with_for_update())
         before = s.execute(

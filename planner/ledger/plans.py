@@ -70,18 +70,14 @@ class PlanSource:
         return self.scenario.settings.month.month
 
     @cached_property
-    def plan_dict(self) -> dict[str, Any]:
-        return self.plan.to_json_dict()
-
-    @cached_property
     def forecast(self) -> MonthTallies:
         """Every household's expected tally at every visit (the money step's)."""
-        return household_tallies(self.plan_dict, self.scenario)
+        return household_tallies(self.plan, self.scenario)
 
     @cached_property
     def carry(self) -> dict[str, dict[str, Any]]:
         """Per run: the planned cash float and goods to load."""
-        return {r["run_id"]: r for r in run_carry(self.plan_dict, self.scenario, self.forecast)}
+        return {r["run_id"]: r for r in run_carry(self.plan, self.scenario, self.forecast)}
 
 
 def load_plan(plan_dir: Path, scenario: Path | Scenario | None = None) -> PlanSource:

@@ -329,7 +329,7 @@ class LedgerSettings(_Frozen):
         0.5, ge=0, description="Flag hazardous kg collected vs delivered to the plant off by more."
     )
     price_tolerance_cny_kg: float = Field(
-        0.005, ge=0, description="Flag a household paid a price per kg this far from the scenario's."
+        0.005, ge=0, description="Flag a price per kg paid this far from the scenario's."
     )
     kg_warn_factor: float = Field(
         4.0, gt=1, description="Warn on a household kg above this x its forecast (+ kg_floor)."
