@@ -23,8 +23,6 @@ from planner.ledger.reconcile import reconcile
 from planner.ledger.records import RunClose, TallyEntry
 from planner.ledger.report import month_report
 from planner.ledger.schema import FEN, GRAMS, MILLI, Entry, HouseholdRow
-from planner.money.carry import run_carry
-from planner.money.tallies import household_tallies
 
 if TYPE_CHECKING:
     from planner.scenario.model import Scenario
@@ -46,19 +44,8 @@ def ensure_registered(state: WebState, folder: PlanFolder) -> None:
 
 
 def plan_source(path: Path, scenario: Scenario | None = None) -> PlanSource:
-    """The ledger's view of a plan folder (:func:`planner.ledger.plans.load_plan`).
-
-    The ledger branch predates the typed money API (it passes ``plan.to_json_dict()``
-    to ``household_tallies`` / ``run_carry``); the forecast and the carry are made here
-    from the typed plan instead. Harmless once the ledger passes the Plan itself.
-    """
-    source = load_plan(path, scenario)
-    forecast = household_tallies(source.plan, source.scenario)
-    source.__dict__["forecast"] = forecast
-    source.__dict__["carry"] = {
-        r["run_id"]: r for r in run_carry(source.plan, source.scenario, forecast)
-    }
-    return source
+    """The ledger's view of a plan folder (:func:`planner.ledger.plans.load_plan`)."""
+    return load_plan(path, scenario)
 
 
 def record(
