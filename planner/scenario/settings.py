@@ -227,6 +227,16 @@ class VehicleSpec(_Frozen):
             raise ValueError(
                 f"expected lunch_start <= lunch_end, found {self.lunch_start}..{self.lunch_end}"
             )
+        if self.lunch_min and (
+            _minutes(self.lunch_end) < _minutes(self.shift_start)
+            or _minutes(self.lunch_start) + self.lunch_min > _minutes(self.shift_end)
+        ):
+            raise ValueError(
+                f"expected a lunch break ({self.lunch_min} min starting "
+                f"{self.lunch_start}..{self.lunch_end}) that fits in the shift "
+                f"{self.shift_start}..{self.shift_end}, found it outside; move the lunch "
+                f"window or set lunch_min = 0 for no break"
+            )
         return self
 
 
@@ -322,9 +332,7 @@ class LedgerSettings(_Frozen):
     weigh_tolerance_pct: float = Field(
         5.0, ge=0, description="Flag household kg vs weigh tickets off by more than this %..."
     )
-    weigh_tolerance_kg: float = Field(
-        10.0, ge=0, description="... and by more than this many kg."
-    )
+    weigh_tolerance_kg: float = Field(10.0, ge=0, description="... and by more than this many kg.")
     hazard_tolerance_kg: float = Field(
         0.5, ge=0, description="Flag hazardous kg collected vs delivered to the plant off by more."
     )
