@@ -1,11 +1,10 @@
 """The main job: scenario → travel matrix → problem → solution → checked plan.json.
 
 Two phases make the timing reliable for herders (定时): the month is first solved
-with every point open all day; each point then gets a target window around its
-arrival on its first visit of the month, and the days are routed again with those
-windows as hard limits.
-A day that cannot keep its windows keeps its first routes, and the affected
-points' windows are widened to what the plan really does.
+with every point open all day; :func:`planner.solve.timing.time_month` then gives
+each point a target window and moves the days' routes onto the targets where that
+is worth its cost. A day never loses a visit to it, and the windows written to the
+plan are the narrowest that hold every arrival the final routes make.
 """
 
 from __future__ import annotations

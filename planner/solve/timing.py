@@ -90,6 +90,8 @@ def lookups_for(scenario: Scenario, sp: ScenarioProblem) -> TimingLookups:
         points=tuple(sp.customer_points),
         width=win.width_min,
         bounds=(minutes_of(win.earliest), minutes_of(win.latest)),
+        late_weight=win.late_visit_cny,
+        truck_weight=win.same_truck_cny,
     )
 
 
@@ -164,7 +166,7 @@ def time_month(
                 < _score(cur, visits[d], targets, usual, problem, lookups)
             ):
                 cur = cand
-            days[d] = cur
+            days[d] = _relocate_late(problem, d, visits[d], cur, targets, lookups)
             done += 1
             if report is not None:
                 report("announced times", done, total)
@@ -399,6 +401,75 @@ def _insert_left(
         else:
             routes[best[1]] = best[2]
     return DaySolution(sol.day, tuple(routes), tuple(left))
+
+
+def _relocate_late(
+    problem: PeriodicProblem,
+    day: int,
+    visits: Sequence[DayVisit],
+    state: _Day,
+    targets: dict[int, Window],
+    lookups: TimingLookups,
+) -> _Day:
+    """Move each visit off its target to where it keeps it, when that costs less than it gains.
+
+    Every other visit keeps the window it keeps now; the move's price is exact
+    (:func:`schedule_route` on both routes).
+    """
+    vis = [dataclasses.replace(v, window=state.kept.get(v.customer, v.window)) for v in visits]
+    kept = dict(state.kept)
+    routes = list(state.solution.routes)
+    costs = [schedule_route(problem, day, vis, r).cost for r in routes]
+    late = [vi for r in routes for vi in r.visits if vi >= 0 and visits[vi].customer in targets]
+    for k in late:
+        ci = visits[k].customer
+        if ci in kept:
+            continue
+        ri = next(i for i, r in enumerate(routes) if k in r.visits)
+        src = routes[ri]
+        pos = src.visits.index(k)
+        rest = Route(
+            src.vehicle,
+            src.stops[:pos] + src.stops[pos + 1 :],
+            src.visits[:pos] + src.visits[pos + 1 :],
+        )
+        if all(v < 0 for v in rest.visits):
+            rest = Route(src.vehicle, (), ())
+        rest_sched = schedule_route(problem, day, vis, rest)
+        if not rest_sched.feasible:
+            continue
+        old = vis[k]
+        vis[k] = dataclasses.replace(old, window=targets[ci])
+        best: tuple[float, int, Route] | None = None
+        for rj, r in enumerate(routes):
+            base = rest if rj == ri else r
+            before = rest_sched.cost if rj == ri else costs[rj]
+            for at in range(len(base.stops) + 1):
+                cand = Route(
+                    base.vehicle,
+                    (*base.stops[:at], old.node, *base.stops[at:]),
+                    (*base.visits[:at], k, *base.visits[at:]),
+                )
+                sched = schedule_route(problem, day, vis, cand)
+                if not sched.feasible:
+                    continue
+                delta = sched.cost - before + (rest_sched.cost - costs[ri] if rj != ri else 0.0)
+                if rj == ri:
+                    delta = sched.cost - costs[ri]
+                if best is None or delta < best[0] - 1e-9:
+                    best = (delta, rj, cand)
+        if best is None or best[0] >= lookups.late_weight:
+            vis[k] = old
+            continue
+        _, rj, cand = best
+        if rj != ri:
+            routes[ri], costs[ri] = rest, rest_sched.cost
+        routes[rj] = cand
+        costs[rj] = schedule_route(problem, day, vis, cand).cost
+        kept[ci] = targets[ci]
+    routes = [r for r in routes if r.stops]
+    solution = dataclasses.replace(state.solution, routes=tuple(routes))
+    return _Day(solution, kept, sum(schedule_route(problem, day, vis, r).cost for r in routes))
 
 
 def _usual_trucks(
