@@ -77,10 +77,14 @@ def first_phase(sp: ScenarioProblem, time_limit: float, seed: int) -> PeriodicSo
 def before(
     scenario: Scenario, sp: ScenarioProblem, first: PeriodicSolution, per_day: float, seed: int
 ) -> tuple[PeriodicSolution, dict[str, tuple[int, int]], dict[int, PeriodicProblem]]:
-    """Main's second phase before 定时 (commit 903d44b), kept here to compare against."""
+    """Main's second phase before 定时 (commit 07ad0a3), kept here to compare against."""
     draft = build_plan(scenario, sp, first)
     width = scenario.settings.windows.width_min
-    windows = announced_windows(draft.runs, width, cover=False)
+    bounds = (
+        minutes_of(scenario.settings.windows.earliest),
+        minutes_of(scenario.settings.windows.latest),
+    )
+    windows = announced_windows(draft.runs, width, cover=False, bounds=bounds)
     by_node = {c.node: p for c, p in zip(sp.problem.customers, sp.customer_points, strict=True)}
     narrowed = _windowed(sp.problem, windows, by_node, sp.problem)
     days: list[DaySolution] = []
@@ -100,7 +104,7 @@ def before(
                 if widen is None or point not in windows:
                     day_windows.pop(point, None)
                 else:
-                    day_windows[point] = (max(0, lo - widen), hi + widen)
+                    day_windows[point] = (max(bounds[0], lo - widen), min(bounds[1], hi + widen))
             loose = _windowed(narrowed, day_windows, by_node, sp.problem)
             new = router.route_day(loose, d, visits, time_limit=per_day, seed=seed)
         if len(new.unrouted) <= len(old.unrouted):
@@ -110,7 +114,7 @@ def before(
             days.append(old)
     solution = dataclasses.replace(first, days=tuple(days))
     final = build_plan(scenario, sp, solution, day_problems=day_problems)
-    return solution, announced_windows(final.runs, width), day_problems
+    return solution, announced_windows(final.runs, width, bounds=bounds), day_problems
 
 
 def _windowed(
@@ -233,7 +237,13 @@ def main() -> None:
         for name, synth in SYNTH:
             toml = Path(tmp) / f"{name}.toml"
             if args.only in (None, name):
-                cmd = [sys.executable, "-m", "planner.cli", "synth", "random"]
+                cmd = [
+                    sys.executable,
+                    "-c",
+                    "from planner.cli import app; app()",
+                    "synth",
+                    "random",
+                ]
                 cmd += ["--out", str(Path(tmp) / name), "--scenario", str(toml), *synth]
                 subprocess.run(cmd, check=True, capture_output=True)
             regions.append((name, toml))

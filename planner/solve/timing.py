@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from planner.scenario.settings import minutes_of
+from planner.solve._clock import WallLimit
 from planner.solve.engines import bounded_engine
 from planner.solve.problem import (
     DaySolution,
@@ -129,6 +130,7 @@ def time_month(
     lookups: TimingLookups,
     budget: TimingBudget,
     report: Callable[[str, float, float], None] | None = None,
+    wall: WallLimit | None = None,
 ) -> Timed:
     """Move ``first``'s routes onto one window per point (see the module docstring).
 
@@ -144,6 +146,9 @@ def time_month(
         Engine, work per day, seed and rounds.
     report
         Called as ``report("announced times", done, total)``.
+    wall
+        An explicit wall-clock limit (opt-in, not reproducible): once it has
+        passed, the days left keep the routes they have.
 
     Returns
     -------
@@ -158,6 +163,8 @@ def time_month(
     done = 0
     for rnd in range(budget.rounds):
         for d in sorted(days):
+            if wall is not None and wall.passed():
+                break
             cur = _retime(problem, d, visits[d], days[d].solution, targets, usual, lookups)
             cand = _reroute(problem, d, visits[d], targets, budget, usual, lookups)
             if cand is not None and (
