@@ -1,11 +1,10 @@
 """The main job: scenario → travel matrix → problem → solution → checked plan.json.
 
 Two phases make the timing reliable for herders (定时): the month is first solved
-with every point open all day; each point then gets a target window around its
-arrival on its first visit of the month, and the days are routed again with those
-windows as hard limits.
-A day that cannot keep its windows keeps its first routes, and the affected
-points' windows are widened to what the plan really does.
+with every point open all day; :func:`planner.solve.timing.time_month` then gives
+each point a target window and moves the days' routes onto the targets where that
+is worth its cost. A day never loses a visit to it, and the windows written to the
+plan are the narrowest that hold every arrival the final routes make.
 """
 
 from __future__ import annotations
@@ -28,19 +27,18 @@ from planner.money.balance import balance_violations
 from planner.money.files import read_tallies, write_money
 from planner.money.tallies import Tally
 from planner.network.travel import Travel, build_travel
-from planner.plan.build import announced_windows, build_plan
+from planner.plan.build import build_plan
 from planner.plan.check import check_plan, format_report
 from planner.plan.io import read_plan, validate_schema
 from planner.plan.model import Plan
 from planner.scenario.model import Scenario
-from planner.scenario.settings import minutes_of
 from planner.solve._clock import WallLimit
-from planner.solve.engines import bounded_engine
 from planner.solve.from_scenario import ScenarioProblem, build_problem
 from planner.solve.group_calendar import group_calendar
-from planner.solve.problem import DaySolution, PeriodicProblem, PeriodicSolution, day_visits
+from planner.solve.problem import PeriodicProblem, PeriodicSolution, day_visits
 from planner.solve.schedule import day_cost
 from planner.solve.search import solve
+from planner.solve.timing import TimingBudget, lookups_for, time_month
 
 
 @dataclass(frozen=True)
@@ -191,74 +189,21 @@ def solve_month(
         initial_patterns=patterns,
         wall=wall,
     )
-    draft = build_plan(scenario, sp, first)
-    width = scenario.settings.windows.width_min
-    # No window opens before windows.earliest or closes after windows.latest.
-    bounds = (
-        minutes_of(scenario.settings.windows.earliest),
-        minutes_of(scenario.settings.windows.latest),
-    )
-    windows = announced_windows(draft.runs, width, cover=False, bounds=bounds)
-    by_node = {c.node: pid for c, pid in zip(sp.problem.customers, sp.customer_points, strict=True)}
-    narrowed = _with_windows(sp.problem, windows, by_node)
     per_day = max(0.2, 0.2 * time_limit / max(1, sp.problem.num_days))
-    days: list[DaySolution] = []
-    day_problems: dict[int, PeriodicProblem] = {}
-    for d, old in enumerate(first.days):
-        if wall is not None and wall.passed():
-            days.append(old)  # out of (explicitly limited) wall time: first routes
-            continue
-        visits = day_visits(narrowed, first.patterns, d)
-        day_windows = dict(windows)
-        loose = narrowed
-        router = bounded_engine(engine, per_day, len(visits))
-        new = router.route_day(narrowed, d, visits, time_limit=per_day, seed=seed)
-        for widen in (60, None):
-            if not new.unrouted:
-                break
-            # Points that cannot keep their window today get a wider one (then the
-            # whole day); the others keep theirs.
-            for k in new.unrouted:
-                point = sp.customer_points[visits[k].customer]
-                lo, hi = windows.get(point, (0, 0))
-                if widen is None or point not in windows:
-                    day_windows.pop(point, None)
-                else:
-                    day_windows[point] = (max(bounds[0], lo - widen), min(bounds[1], hi + widen))
-            loose = _with_windows(narrowed, day_windows, by_node, default=sp.problem)
-            new = router.route_day(loose, d, visits, time_limit=per_day, seed=seed)
-        if len(new.unrouted) <= len(old.unrouted):
-            days.append(new)
-            day_problems[d] = loose
-        else:
-            days.append(old)
-        if report is not None:
-            report("announced times", d + 1, sp.problem.num_days)
-    final_problem = sp.problem
-    cost = 0.0
-    for ds in days:
-        prob = day_problems.get(ds.day, final_problem)
-        cost += day_cost(prob, ds.day, day_visits(prob, first.patterns, ds.day), ds)
-    solution = dataclasses.replace(first, days=tuple(days), cost=cost)
-    # Windows announce what the final routes do (they may differ where a day fell back).
-    final = build_plan(scenario, sp, solution, day_problems=day_problems)
-    return solution, first.cost, announced_windows(final.runs, width, bounds=bounds), day_problems
-
-
-def _with_windows(
-    problem: PeriodicProblem,
-    windows: dict[str, tuple[int, int]],
-    by_node: dict[int, str],
-    *,
-    default: PeriodicProblem | None = None,
-) -> PeriodicProblem:
-    """``problem`` with the given customer windows; others from ``default`` (or as they are)."""
-    base = {c.node: c.window for c in (default or problem).customers}
-    customers = tuple(
-        dataclasses.replace(c, window=windows.get(by_node[c.node], base[c.node]))
-        for c in problem.customers
+    timed = time_month(
+        sp.problem,
+        first,
+        lookups_for(scenario, sp),
+        TimingBudget(engine=engine, seconds_per_day=per_day, seed=seed),
+        report=report,
+        wall=wall,
     )
-    return dataclasses.replace(problem, customers=customers)
+    cost = 0.0
+    for ds in timed.days:
+        prob = timed.day_problems.get(ds.day, sp.problem)
+        cost += day_cost(prob, ds.day, day_visits(prob, first.patterns, ds.day), ds)
+    solution = dataclasses.replace(first, days=timed.days, cost=cost)
+    return solution, first.cost, timed.windows, timed.day_problems
 
 
 def arrival_spread(plan: Plan) -> dict[str, int]:
