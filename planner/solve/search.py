@@ -31,7 +31,8 @@ from planner.solve._daysearch import improve_day
 from planner.solve._lns import UNSERVED, LNSConfig, Plan, lns, random_plan, regret_insert
 from planner.solve._routes import RouteModel
 from planner.solve.calendar import initial_calendar
-from planner.solve.engines import bounded_engine, get_engine, repair_route
+from planner.solve.engines import bounded_engine, get_engine
+from planner.solve.engines.finish import repair_route
 from planner.solve.engines.protocol import RoutingEngine
 from planner.solve.problem import (
     DaySolution,

@@ -25,7 +25,7 @@ The model:
 
 The search gets nine tenths of ``time_limit``; the routes are then closed, checked
 with :func:`~planner.solve.schedule.schedule_route`, repaired, completed and polished
-(:func:`~planner.solve.engines.finish_day`) in the rest. OR-Tools' search is
+(:func:`~planner.solve.engines.finish.finish_day`) in the rest. OR-Tools' search is
 deterministic; ``seed`` is unused. ``max_solutions`` bounds the search by solutions
 found instead of time only, which makes a run reproducible on every machine.
 """
@@ -38,7 +38,7 @@ from collections.abc import Sequence
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from planner.solve.engines import break_reserve, finish_day, serviceable
+from planner.solve.engines.finish import break_reserve, finish_day, serviceable
 from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route
 from planner.solve.schedule import end_facility, travel_matrix
 
