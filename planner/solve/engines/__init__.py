@@ -21,7 +21,8 @@ def bounded_engine(name: str, seconds: float, visits: int) -> RoutingEngine:
     PyVRP gets as many iterations as ``seconds`` of work buy for a day of ``visits``
     visits (:data:`~planner.solve._clock.ENGINE_WORK_PER_SECOND`); its wall-clock
     limit then only guards against a very slow machine, so its routes repeat for a
-    seed whatever the machine's load. OR-Tools is returned as is.
+    seed whatever the machine's load. OR-Tools bounds itself by work in its default
+    form (solutions bought by the seconds, :mod:`~planner.solve.engines.ortools_engine`).
     """
     if name == "pyvrp":
         from planner.solve._clock import ENGINE_WORK_PER_SECOND

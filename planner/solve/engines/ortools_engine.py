@@ -34,8 +34,8 @@ The model:
   cost on the span (``"cost"``), integer-scaled.
 
 The search is bounded by **work**, not wall time: ``time_limit`` seconds buy a number
-of solutions (:data:`SOLUTIONS_PER_SECOND` divided by the model's size, measured on the
-development machine), less an estimate of the model's build, so the same day gives
+of solutions (:data:`SOLUTIONS_PER_SECOND` over the model's size squared, measured on
+the development machine), less an estimate of the model's build, so the same day gives
 the same routes however busy the machine (OR-Tools' search is deterministic; ``seed``
 is unused). The routes are then closed, checked with
 :func:`~planner.solve.schedule.schedule_route`, repaired, completed and polished
@@ -74,11 +74,15 @@ _META = {
 }
 _MAX_FACILITIES = 3  # facilities given reload copies (the ones nearest the visits)
 _POLISH = 0.05  # share of the budget kept for the finishing step
-# Guided local search solutions x model nodes per second on the development machine
-# (2 cores, idle; measured on CVRP-X, Solomon and PVRP-IF days, see docs/benchmarks.md).
-SOLUTIONS_PER_SECOND = 2.0e5
+# Solutions guided local search finds per CPU second, times the model's size squared,
+# measured on the development machine (2 cores; CVRP-X, Solomon and PVRP-IF days):
+# a capacity-only model, and one with a time dimension. The descent to the first
+# local optimum adds about one solution per node.
+SOLUTIONS_PER_SECOND = 8.0e5
+SOLUTIONS_PER_SECOND_TIMED = 4.5e5
+SOLUTIONS_PER_SECOND_BREAKS = 1.0e5  # with break intervals, each move costs far more
 # Seconds of model build per registered matrix entry (numpy -> OR-Tools), same machine.
-BUILD_SECONDS_PER_ENTRY = 4.0e-7
+BUILD_SECONDS_PER_ENTRY = 2.0e-7
 
 IntArray = NDArray[np.int64]
 
@@ -179,7 +183,11 @@ class ORToolsEngine:
         if self.max_solutions is not None:
             return self.max_solutions
         left = max(0.0, seconds - BUILD_SECONDS_PER_ENTRY * model.entries)
-        return max(10, int(SOLUTIONS_PER_SECOND * left / model.size))
+        rate = SOLUTIONS_PER_SECOND_TIMED if model.timed else SOLUTIONS_PER_SECOND
+        if model.breaks:
+            rate = SOLUTIONS_PER_SECOND_BREAKS
+        # Below about 50 nodes a solution costs about the same whatever the size.
+        return max(10, int(model.size + rate * left / max(model.size, 50) ** 2))
 
 
 @dataclass(frozen=True)
@@ -226,6 +234,7 @@ class _Model:
         self.node_of = node_of
         self.visit_of = [-1] * first_visit + list(todo) + [-1] * len(copies)
         self.timed = timed
+        self.breaks = timed and any(break_reserve(problem, k) for k in vehicles)
         size = len(node_of)
         self.size = size
         if optional is None:
