@@ -32,8 +32,7 @@ import platform
 import shlex
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
@@ -42,12 +41,12 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import planner
 from planner._atomic import atomic_writer
 from planner._errors import PlannerError
+from planner._progress import ProgressDisplay
 from planner.bench.evaluate import evaluate
 from planner.bench.pvrpif import read_pvrpif
 from planner.bench.solomon import read_solomon
@@ -289,48 +288,20 @@ class _Live:
     """One live line per run (instance × engine) on a terminal; nothing otherwise."""
 
     def __init__(self, console: Console, total: int):
-        self.console = console
-        self.enabled = console.is_terminal
+        self.display = ProgressDisplay(console, enabled=console.is_terminal, phases=False)
         self.total = total
         self.done = 0
-        self.progress: Progress | None = None
-        self.task: TaskID | None = None
         self.label = ""
-
-    @contextmanager
-    def show(self) -> Iterator[_Live]:
-        if self.enabled:
-            self.progress = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(bar_width=24),
-                TimeElapsedColumn(),
-                console=self.console,
-                transient=True,
-            )
-            self.progress.start()
-        try:
-            yield self
-        finally:
-            if self.progress is not None:
-                self.progress.stop()
 
     def start(self, instance: str, engine: str) -> None:
         self.label = f"[{self.done + 1}/{self.total}] {instance} {engine}"
-        if self.progress is not None:
-            self.task = self.progress.add_task(self.label, total=None)
+        self.display.start_task(self.label)
 
     def phase(self, phase: str, done: float, total: float) -> None:
-        if self.progress is not None and self.task is not None:
-            self.progress.update(
-                self.task, description=f"{self.label}: {phase}", completed=done, total=total
-            )
+        self.display.update_task(f"{self.label}: {phase}", done, total)
 
     def finish(self, row: BenchRow) -> None:
         self.done += 1
-        if self.progress is None or self.task is None:
-            return
-        self.progress.remove_task(self.task)
-        self.task = None
         if row.feasible:
             gap = "" if row.gap_pct is None else f", gap {_fmt_gap(row.gap_pct)}%"
             text = (
@@ -338,7 +309,7 @@ class _Live:
             )
         else:
             text = f"[red]✗[/] {escape(self.label)}: {escape(row.first_violation)}"
-        self.progress.console.print(text, highlight=False)
+        self.display.end_task(text)
 
 
 # ----------------------------------------------------------------------------- running
@@ -540,7 +511,7 @@ def run_bench(
     rows: list[BenchRow] = []
     live = _Live(console, len(files) * len(engines))
     options = {"time_limit": time_limit, "seed": seed}
-    with live.show():
+    with live.display:
         for path in files:
             instance = spec.reader(path)
             for eng in engines:

@@ -54,6 +54,7 @@ import numpy as np
 from numpy.typing import NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from planner.solve.budget import ENGINE_FINISH_SHARE
 from planner.solve.engines.finish import break_reserve, finish_day, serviceable
 from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route
 from planner.solve.schedule import travel_matrix
@@ -73,7 +74,7 @@ _META = {
     "TABU_SEARCH": _MH.TABU_SEARCH,
 }
 _MAX_FACILITIES = 3  # facilities given reload copies (the ones nearest the visits)
-_POLISH = 0.05  # share of the budget kept for the finishing step
+_POLISH = ENGINE_FINISH_SHARE["ortools"]  # the finishing step's share of a call
 # Solutions guided local search finds per CPU second, times the model's size squared,
 # measured on the development machine (2 cores; CVRP-X, Solomon and PVRP-IF days):
 # a capacity-only model, and one with a time dimension. The descent to the first

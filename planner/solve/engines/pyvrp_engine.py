@@ -49,12 +49,13 @@ from pyvrp.constants import MAX_SIZE, MAX_VALUE
 from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
+from planner.solve.budget import ENGINE_FINISH_SHARE
 from planner.solve.engines.finish import break_reserve, finish_day, serviceable
 from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route
 from planner.solve.schedule import end_facility, scaled_time, travel_matrix
 
 _OPEN = int(np.iinfo(np.int64).max)  # PyVRP's "no time window" value
-_POLISH = 0.1  # share of the time limit left for polishing the routes (finish_day)
+_POLISH = ENGINE_FINISH_SHARE["pyvrp"]  # the finishing step's share of a call
 
 
 @dataclass
