@@ -44,7 +44,7 @@ class RouteModel:
         How many nearest customers each customer considers in local search.
     """
 
-    def __init__(self, problem: PeriodicProblem, neighbours: int = 40) -> None:
+    def __init__(self, problem: PeriodicProblem, neighbours: int = 40) -> None:  # noqa: PLR0915 - one look-up table per line
         p = problem
         self.problem = p
         self.ncust = len(p.customers)
@@ -141,7 +141,7 @@ class RouteModel:
             got = self._close[key] = fac(best)
         return got
 
-    def evaluate(
+    def evaluate(  # noqa: C901, PLR0915 - the hot path: inlined on purpose
         self, day: int, v: int, stops: Sequence[int], dem: dict[int, Demand]
     ) -> tuple[float, int] | None:
         """Exact (cost, duration) of a route, or ``None`` when it breaks a rule."""
@@ -290,7 +290,7 @@ def tidy(model: RouteModel, v: int, stops: list[int]) -> list[int]:
     return out
 
 
-def split(
+def split(  # noqa: PLR0915 - a dynamic programme kept in one frame for speed
     model: RouteModel, v: int, customers: Sequence[int], dem: dict[int, Demand]
 ) -> list[int] | None:
     """The cheapest unloading stops for a fixed customer order (one pass of dynamic

@@ -68,7 +68,7 @@ def day_capacity(problem: PeriodicProblem, utilisation: float = 0.85) -> list[fl
     return caps
 
 
-def initial_calendar(
+def initial_calendar(  # noqa: C901, PLR0915 - one CP-SAT model, built in one place
     problem: PeriodicProblem,
     *,
     time_limit: float = 10.0,

@@ -73,7 +73,7 @@ class _Stop(Exception):
     """The deadline passed inside a phase."""
 
 
-def solve(
+def solve(  # noqa: C901, PLR0915 - phases share the clock and Ctrl-C state; split pending
     problem: PeriodicProblem,
     *,
     engine: str = "pyvrp",

@@ -253,23 +253,9 @@ class _Model:
         service[first_visit:first_copy] = [visits[i].service for i in todo]
         service[first_copy:] = problem.facility_service
         scale = _cost_scale(problem, vehicles)
-        kinds = sorted({profiles_of[k] for k in vehicles})
-        arc_ids: dict[tuple[float, float, float], int] = {}
-        time_ids: dict[tuple[float, float, float], int] = {}
-        penalty = 1
-        self.entries = 0
-        for kind in kinds:
-            rep = next(k for k in vehicles if profiles_of[k] == kind)
-            prof = _profile(problem, rep, node_of, depots, first_visit, first_copy, service, scale)
-            arc_ids[kind] = routing.RegisterTransitMatrix(prof.arc.tolist())
-            self.entries += size * size
-            if timed:
-                time_ids[kind] = routing.RegisterTransitMatrix(prof.timing.tolist())
-                self.entries += size * size
-            v = problem.vehicles[rep]
-            utc = round(v.cost_per_duration * scale) if problem.objective == "cost" else 0
-            longest = int(prof.arc.max())
-            penalty = max(penalty, 10 * longest + utc * (v.shift[1] - v.shift[0]) + 1)
+        arc_ids, time_ids, penalty = self._profiles(
+            problem, vehicles, profiles_of, depots, first_visit, first_copy, service, scale
+        )
         for m, k in enumerate(vehicles):
             routing.SetArcCostEvaluatorOfVehicle(arc_ids[profiles_of[k]], m)
 
@@ -282,6 +268,40 @@ class _Model:
                 routing.AddDisjunction([self.manager.NodeToIndex(first_visit + j)], penalty)
         for n in range(first_copy, size):
             routing.AddDisjunction([self.manager.NodeToIndex(n)], 0)
+
+    def _profiles(
+        self,
+        problem: PeriodicProblem,
+        vehicles: Sequence[int],
+        profiles_of: dict[int, tuple[float, float, float]],
+        depots: Sequence[int],
+        first_visit: int,
+        first_copy: int,
+        service: IntArray,
+        scale: float,
+    ) -> tuple[dict[tuple[float, float, float], int], dict[tuple[float, float, float], int], int]:
+        """Register each profile's matrices once; the arc and time evaluators, the
+        penalty of an unserved visit (above any insertion cost)."""
+        routing, size = self.routing, self.size
+        arc_ids: dict[tuple[float, float, float], int] = {}
+        time_ids: dict[tuple[float, float, float], int] = {}
+        penalty = 1
+        self.entries = 0
+        for kind in sorted({profiles_of[k] for k in vehicles}):
+            rep = next(k for k in vehicles if profiles_of[k] == kind)
+            prof = _profile(
+                problem, rep, self.node_of, depots, first_visit, first_copy, service, scale
+            )
+            arc_ids[kind] = routing.RegisterTransitMatrix(prof.arc.tolist())
+            self.entries += size * size
+            if self.timed:
+                time_ids[kind] = routing.RegisterTransitMatrix(prof.timing.tolist())
+                self.entries += size * size
+            v = problem.vehicles[rep]
+            utc = round(v.cost_per_duration * scale) if problem.objective == "cost" else 0
+            longest = int(prof.arc.max())
+            penalty = max(penalty, 10 * longest + utc * (v.shift[1] - v.shift[0]) + 1)
+        return arc_ids, time_ids, penalty
 
     def _loads(
         self,

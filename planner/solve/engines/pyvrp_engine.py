@@ -179,7 +179,7 @@ def _solve(
         )
 
 
-def _build(
+def _build(  # noqa: PLR0915 - one PyVRP model, built in one place
     problem: PeriodicProblem, day: int, visits: Sequence[DayVisit], todo: Sequence[int]
 ) -> _Day:
     """PyVRP data for the visits ``todo`` of ``day`` (every client required)."""
