@@ -17,6 +17,7 @@ from rich.console import Console
 
 from planner._atomic import write_json_atomic
 from planner._errors import Issue
+from planner._folder import claim_folder
 from planner._progress import progress_display
 from planner.money import month_money
 from planner.money.balance import balance_violations
@@ -28,6 +29,8 @@ from planner.plan.check import check_plan, format_report
 from planner.plan.io import read_plan, validate_schema
 from planner.plan.model import Plan
 from planner.scenario.model import Scenario
+from planner.scenario.settings import minutes_of
+from planner.solve._clock import WallLimit
 from planner.solve.budget import Budget
 from planner.solve.from_scenario import build_problem
 from planner.solve.month import solve_month
@@ -58,9 +61,17 @@ def plan_month(
     progress: bool = False,
     console: Console | None = None,
     improve_calendar: bool = True,
+    wall_limit: float | None = None,
 ) -> PlanResult:
-    """Plan ``scenario``'s month and write ``out_dir/plan.json`` atomically."""
+    """Plan ``scenario``'s month and write ``out_dir/plan.json`` atomically.
+
+    Every budget is work, not wall time: the same inputs, seed and version give the
+    same plan.json byte for byte at any load. ``wall_limit`` (seconds, opt-in) ends
+    the search in real time as well; the plan then says it is not reproducible
+    (``reproducible: false`` and ``reproducible_reason`` in plan.json).
+    """
     t0 = time.monotonic()
+    wall = WallLimit(wall_limit) if wall_limit is not None else None
     travel = build_travel(scenario)
     sp = build_problem(scenario, travel)
     with progress_display(progress, console) as report:
@@ -72,10 +83,20 @@ def plan_month(
             engine=engine,
             report=report,
             improve_calendar=improve_calendar,
+            # No window opens before windows.earliest or closes after windows.latest.
+            bounds=(
+                minutes_of(scenario.settings.windows.earliest),
+                minutes_of(scenario.settings.windows.latest),
+            ),
+            wall=wall,
         )
     routed = build_plan(
         scenario, sp, month.solution, windows=month.windows, day_problems=month.day_problems
     )
+    if wall is not None:
+        routed = routed.model_copy(
+            update={"reproducible": False, "reproducible_reason": wall.reason()}
+        )
     money = month_money(routed, scenario)
     plan = routed.with_summary(**plan_money_figures(money.summary))
     problems = validate_schema(plan.to_json_dict())
@@ -85,10 +106,7 @@ def plan_month(
         + tuple(v.message for v in report_.violations)
         + tuple(balance_violations(plan, money.tallies.rows))
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "plan.json"
-    plan.write(path)
-    write_money(out_dir, money)
     # Lets `planner check out/` find the scenario the plan was made from.
     meta = {
         "scenario_path": str(scenario.path.resolve()),
@@ -96,8 +114,12 @@ def plan_month(
         "seed": seed,
         "engine": engine,
         "time_limit_s": time_limit,
+        "wall_limit_s": wall_limit,
     }
-    write_json_atomic(out_dir / "run.json", meta)
+    with claim_folder(out_dir):  # also removes what killed runs left there
+        plan.write(path)
+        write_money(out_dir, money)
+        write_json_atomic(out_dir / "run.json", meta)
     return PlanResult(
         plan=plan,
         summary=money.summary,
@@ -176,9 +198,23 @@ def check_written_plan(plan_dir: Path, scenario_path: Path | None) -> tuple[str,
     report = check_plan(doc, scenario, travel=travel)
     text, ok = format_report(report), report.ok
     tallies = path.parent / "tallies.csv"
-    if tallies.exists() and not {"schema", "format"} & report.rules:
-        off = balance_violations(Plan.from_json_dict(doc, source=str(path)), read_tallies(tallies))
+    if {"schema", "format"} & report.rules:
+        return text + "\ntallies.csv: not checked (plan.json cannot be read as a plan)", False
+    plan = Plan.from_json_dict(doc, source=str(path))
+    stops = sum(1 for _ in plan.collect_steps())
+    if tallies.exists():
+        off = balance_violations(plan, read_tallies(tallies))
         ok = ok and not off
         text += f"\ntallies.csv: {len(off)} stops where households and plan.json differ"
         text += "".join(f"\n  {m}" for m in off[:20])
+    elif stops:
+        # What a run killed while writing leaves: the households' side was never checked.
+        ok = False
+        text += (
+            f"\nFAILED: tallies.csv is missing beside {path.name}, whose {stops} stops collect "
+            f"from households: their tallies were not checked (planner export "
+            f"{path.parent} makes it again)"
+        )
+    else:
+        text += "\ntallies.csv: not checked (missing; the plan has no stops)"
     return text, ok

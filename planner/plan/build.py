@@ -229,16 +229,23 @@ def _run(
 
 
 def announced_windows(
-    plan_runs: Sequence[Run], width_min: int, step_min: int = 15, *, cover: bool = True
+    plan_runs: Sequence[Run],
+    width_min: int,
+    step_min: int = 15,
+    *,
+    cover: bool = True,
+    bounds: tuple[int, int] | None = None,
 ) -> dict[str, tuple[int, int]]:
     """Per point, an announced window of ``width_min`` around the runs' arrivals.
 
     The rule is :func:`planner.solve.month.announce` (``cover=False``: the target
     around the first visit's arrival; ``cover=True``: around the median, widened to
-    hold every arrival), applied to a plan's runs in date order.
+    hold every arrival; ``bounds``, the scenario's ``windows.earliest`` and
+    ``windows.latest`` in minutes, keep every window inside them), applied to a
+    plan's runs in date order.
     """
     times: dict[str, list[int]] = defaultdict(list)
     for run in sorted(plan_runs, key=lambda r: (r.date, r.id)):
         for st in run.collects:
             times[st.place].append(st.arrival_min)
-    return announce(times, width_min, step_min, cover=cover)
+    return announce(times, width_min, step_min, cover=cover, bounds=bounds)

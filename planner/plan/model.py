@@ -156,8 +156,23 @@ class Summary(_Model):
     fee_budget_cny: Num | None = None
 
 
+class Predecessor(_Model):
+    """The plan a re-planned version replaces: its file (relative to this one) and hash."""
+
+    path: str = Field(min_length=1)
+    sha256: str = Field(pattern="^[0-9a-f]{64}$")
+    version: int = Field(ge=1)
+
+
 class Plan(_Model):
-    """A month's plan, ``rural-waste-plan/1``."""
+    """A month's plan, ``rural-waste-plan/1``.
+
+    ``version``, ``predecessor`` and ``replan`` are optional: a plan made by
+    ``planner run`` has none of them (it is version 1); ``planner replan`` writes
+    all three (``replan`` records the disruption it worked around).
+    ``reproducible`` (``False``) and ``reproducible_reason`` are written only for a
+    plan made under an explicit wall-clock limit (``--wall-limit``).
+    """
 
     format: Literal["rural-waste-plan/1"] = "rural-waste-plan/1"
     scenario: str = Field(min_length=1)
@@ -168,6 +183,11 @@ class Plan(_Model):
     runs: tuple[Run, ...]
     unserved: tuple[Unserved, ...]
     summary: Summary
+    version: int | None = Field(default=None, ge=1)
+    predecessor: Predecessor | None = None
+    replan: dict[str, Any] | None = None
+    reproducible: bool | None = None
+    reproducible_reason: str | None = Field(default=None, min_length=1)
 
     # --- look-ups -------------------------------------------------------------------
     @cached_property
@@ -205,6 +225,9 @@ class Plan(_Model):
         for key in _SUMMARY_OPTIONAL:
             if doc["summary"][key] is None:
                 del doc["summary"][key]
+        for key in _PLAN_OPTIONAL:
+            if doc[key] is None:
+                del doc[key]
         return doc
 
     def to_json(self) -> str:
@@ -241,6 +264,7 @@ class Plan(_Model):
 
 
 _STEP_OPTIONAL = ("collected", "unloaded")
+_PLAN_OPTIONAL = ("version", "predecessor", "replan", "reproducible", "reproducible_reason")
 _SUMMARY_OPTIONAL = tuple(name for name, f in Summary.model_fields.items() if not f.is_required())
 
 

@@ -227,6 +227,16 @@ class VehicleSpec(_Frozen):
             raise ValueError(
                 f"expected lunch_start <= lunch_end, found {self.lunch_start}..{self.lunch_end}"
             )
+        if self.lunch_min and (
+            _minutes(self.lunch_end) < _minutes(self.shift_start)
+            or _minutes(self.lunch_start) + self.lunch_min > _minutes(self.shift_end)
+        ):
+            raise ValueError(
+                f"expected a lunch break ({self.lunch_min} min starting "
+                f"{self.lunch_start}..{self.lunch_end}) that fits in the shift "
+                f"{self.shift_start}..{self.shift_end}, found it outside; move the lunch "
+                f"window or set lunch_min = 0 for no break"
+            )
         return self
 
 

@@ -2,15 +2,13 @@
 
 A deterministic-time budget (``max_deterministic_time``, CP-SAT's own count of work,
 about seconds on an idle machine) and a single worker give the same answer for the
-same seed however loaded the machine is; the wall-clock cap is only a safety net
-against a very slow machine.
+same seed however loaded the machine is. There is no wall-clock cap: it would bind
+under load and change the answer.
 """
 
 from __future__ import annotations
 
 from ortools.sat.python import cp_model
-
-WALL_FACTOR = 3.0  # the safety net: this many times the budget, plus a second
 
 
 def solve_cp(
@@ -26,7 +24,6 @@ def solve_cp(
     """
     solver = cp_model.CpSolver()
     solver.parameters.max_deterministic_time = time_limit
-    solver.parameters.max_time_in_seconds = WALL_FACTOR * time_limit + 1
     solver.parameters.random_seed = seed
     solver.parameters.num_workers = 1
     status = solver.solve(model)

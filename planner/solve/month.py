@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from planner.solve._clock import WallLimit
 from planner.solve.budget import Budget
 from planner.solve.engines import bounded_engine
 from planner.solve.from_scenario import ScenarioProblem
@@ -64,8 +65,15 @@ def solve_month(
     engine: str,
     report: Report | None = None,
     improve_calendar: bool = True,
+    bounds: Window | None = None,
+    wall: WallLimit | None = None,
 ) -> MonthSolution:
-    """Both phases for ``sp``'s month, within ``budget``; see the module docstring."""
+    """Both phases for ``sp``'s month, within ``budget``; see the module docstring.
+
+    ``bounds`` (minutes: ``windows.earliest``, ``windows.latest``): no window opens
+    before or closes after them. Without ``wall`` nothing here reads the clock; with
+    it, days left when it passes keep their first-phase routes.
+    """
     problem = sp.problem
     if report is not None:
         report("calendar", 0, 1)
@@ -80,38 +88,55 @@ def solve_month(
         time_limit=budget.first_phase,
         seed=seed,
         progress=report,
-        options=SearchOptions(improve_calendar=improve_calendar),
+        options=SearchOptions(improve_calendar=improve_calendar, fixed_on_wall_clock=False),
         initial_patterns=patterns,
+        wall=wall,
     )
-    targets = announce(arrivals(sp, first), width_min, cover=False)
-    days, day_problems = _announced_days(sp, first, targets, budget, seed, engine, report)
+    targets = announce(arrivals(sp, first), width_min, cover=False, bounds=bounds)
+    days, day_problems = _announced_days(
+        sp, first, targets, _Phase(budget, seed, engine, bounds, wall), report
+    )
     cost = 0.0
     for ds in days:
         prob = day_problems.get(ds.day, problem)
         cost += day_cost(prob, ds.day, day_visits(prob, first.patterns, ds.day), ds)
     solution = dataclasses.replace(first, days=tuple(days), cost=cost)
     # Windows announce what the final routes do (they may differ where a day fell back).
-    windows = announce(arrivals(sp, solution, day_problems), width_min)
+    windows = announce(arrivals(sp, solution, day_problems), width_min, bounds=bounds)
     return MonthSolution(solution, first.cost, windows, day_problems)
+
+
+@dataclass(frozen=True)
+class _Phase:
+    """How the announced-window phase runs."""
+
+    budget: Budget
+    seed: int
+    engine: str
+    bounds: Window | None
+    wall: WallLimit | None
 
 
 def _announced_days(
     sp: ScenarioProblem,
     first: PeriodicSolution,
     targets: dict[str, Window],
-    budget: Budget,
-    seed: int,
-    engine: str,
+    phase: _Phase,
     report: Report | None,
 ) -> tuple[list[DaySolution], dict[int, PeriodicProblem]]:
     """Every day routed again with the target windows as hard limits."""
     problem = sp.problem
     by_node = {c.node: pid for c, pid in zip(problem.customers, sp.customer_points, strict=True)}
     narrowed = with_windows(problem, targets, by_node)
-    per_day = budget.windows_day(problem.num_days)
+    per_day = phase.budget.windows_day(problem.num_days)
+    first_min, last_min = phase.bounds if phase.bounds is not None else (0, 10**9)
+    seed, engine = phase.seed, phase.engine
     days: list[DaySolution] = []
     day_problems: dict[int, PeriodicProblem] = {}
     for d, old in enumerate(first.days):
+        if phase.wall is not None and phase.wall.passed():
+            days.append(old)  # out of (explicitly limited) wall time: first routes
+            continue
         visits = day_visits(narrowed, first.patterns, d)
         day_windows = dict(targets)
         loose = narrowed
@@ -128,7 +153,7 @@ def _announced_days(
                 if widen is None or point not in targets:
                     day_windows.pop(point, None)
                 else:
-                    day_windows[point] = (max(0, lo - widen), hi + widen)
+                    day_windows[point] = (max(first_min, lo - widen), min(last_min, hi + widen))
             loose = with_windows(narrowed, day_windows, by_node, default=problem)
             new = router.route_day(loose, d, visits, time_limit=per_day, seed=seed)
         if len(new.unrouted) <= len(old.unrouted):
@@ -170,6 +195,7 @@ def announce(
     step_min: int = 15,
     *,
     cover: bool = True,
+    bounds: Window | None = None,
 ) -> dict[str, Window]:
     """Per point, an announced window of ``width_min`` around its arrivals (in order).
 
@@ -179,18 +205,38 @@ def announce(
     no day as it is, and most days could not be re-routed to it). With ``cover``
     (what the plan announces) it is centred on the median arrival and widened to
     hold every planned arrival. Edges fall on ``step_min``.
+
+    ``bounds`` (minutes: the scenario's ``windows.earliest`` and ``windows.latest``)
+    keeps every window inside them: one that would open too early or close too late
+    is moved in, not cut, so it keeps its width where the bounds allow. Arrivals
+    inside the bounds stay inside the window.
     """
     out = {}
     for point, times in arrivals.items():
         mid = times[0] if not cover else statistics.median(times)
         lo = int(mid - width_min / 2) // step_min * step_min
         if not cover:
-            out[point] = (lo, lo + width_min)
+            out[point] = _inside(lo, lo + width_min, bounds)
             continue
         lo = min(lo, min(times) // step_min * step_min)
         hi = max(lo + width_min, -(-max(times) // step_min) * step_min)
-        out[point] = (lo, hi)
+        out[point] = _inside(lo, hi, bounds, keep=(min(times), max(times)))
     return out
+
+
+def _inside(lo: int, hi: int, bounds: Window | None, keep: Window | None = None) -> Window:
+    """``lo..hi`` moved inside ``bounds`` (as wide as they allow), still holding ``keep``."""
+    if bounds is None:
+        return lo, hi
+    first, last = bounds
+    width = min(hi - lo, last - first)
+    if lo < first:
+        lo, hi = first, first + width
+    if hi > last:
+        lo, hi = last - width, last
+    if keep is not None:  # arrivals outside the bounds (a hand-made plan) stay covered
+        lo, hi = min(lo, keep[0]), max(hi, keep[1])
+    return lo, hi
 
 
 def with_windows(

@@ -16,13 +16,18 @@ ENGINES: tuple[str, ...] = ("pyvrp", "ortools")
 
 
 def bounded_engine(name: str, seconds: float, visits: int) -> RoutingEngine:
-    """The engine ``name`` bounded by work rather than the clock, where it can be.
+    """The engine ``name`` bounded by work rather than the clock.
 
     PyVRP gets as many iterations as ``seconds`` of work buy for a day of ``visits``
-    visits (:data:`~planner.solve._clock.ENGINE_WORK_PER_SECOND`); its wall-clock
-    limit then only guards against a very slow machine, so its routes repeat for a
-    seed whatever the machine's load. OR-Tools bounds itself by work in its default
-    form (solutions bought by the seconds, :mod:`~planner.solve.engines.ortools_engine`).
+    visits (:data:`~planner.solve._clock.ENGINE_WORK_PER_SECOND`); OR-Tools bounds
+    itself by work in its default form (solutions bought by the seconds for the size
+    of its model, :mod:`~planner.solve.engines.ortools_engine`). Neither then reads
+    the wall clock, so their routes repeat for a seed whatever the machine's load.
+
+    Raises
+    ------
+    ValueError
+        When ``name`` is not a known engine.
     """
     if name == "pyvrp":
         from planner.solve._clock import ENGINE_WORK_PER_SECOND
