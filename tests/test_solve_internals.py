@@ -128,3 +128,19 @@ def test_announced_windows_target_the_first_visit_and_cover_every_arrival() -> N
     covered = announce(arrivals, 60)
     assert covered["P1"] == (465, 540)  # median 500, widened to hold 470..540
     assert covered["P2"] == (570, 630)
+
+
+def test_fleet_needs_counts_truck_days_and_names_the_unreachable() -> None:
+    from planner.solve.fleet import fleet_needs
+
+    # Two points 280 min out on either side of the depot: each round trip (560 min)
+    # fits a 600-min shift, both together do not, so one day needs two trucks.
+    far = line_problem([280, -280], [[(0,)]] * 2, num_days=1, vehicles=1, max_duration=600)
+    (need,) = fleet_needs(far)
+    assert (need.truck_days, need.days, need.trucks, need.have) == (2, 1, 2, 1)
+    assert need.reason.startswith("hours: 2 truck-days")
+    assert not need.unreachable
+    # A point 400 min out cannot be served and brought back within 600 minutes.
+    (beyond,) = fleet_needs(line_problem([400], [[(0,)]], max_duration=600))
+    assert beyond.unreachable == (0,)
+    assert "no truck reaches" in beyond.reason
