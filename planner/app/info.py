@@ -115,7 +115,7 @@ def fleet_report(scenario: Scenario, travel: Travel, console: Console) -> None:
     from planner.solve.from_scenario import build_problem
 
     sp = build_problem(scenario, travel)
-    t = Table(title="Smallest fleet the month needs (estimate)")
+    t = Table(title="Smallest fleet the month needs (estimate; points at their nearest depot)")
     for col in ("depot", "trucks needed", "trucks", "binding"):
         t.add_column(col, justify="left" if col in ("depot", "binding") else "right")
     for need in fleet_needs(sp.problem):

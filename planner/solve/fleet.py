@@ -7,6 +7,8 @@ pattern, so a depot needs at least its groups' visits over its service days truc
 a day. What binds is said with the figures: the hours of a shift (the groups are cut
 by driving, service and unloading minutes; heavy loads add trips to a station), or
 a point no truck can reach and bring back within a shift (no fleet size helps).
+Points count at their nearest depot: a neighbouring depot's spare trucks can take
+some of them, so a depot one truck short may still be served (the search decides).
 """
 
 from __future__ import annotations
