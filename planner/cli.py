@@ -19,7 +19,9 @@ from rich.text import Text
 
 from planner._errors import NetworkError, PlanError, PlannerError, ScenarioError
 from planner.dist.cli import run_many, sweep
+from planner.ledger.cli import app as ledger_app
 from planner.scenario.model import Scenario
+from planner.web.cli import register as register_web
 
 if TYPE_CHECKING:
     from planner.app.pipeline import PlanResult
@@ -31,12 +33,14 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+register_web(app)  # `planner serve` and `planner web …`: planner/web/cli.py
 # Piped or redirected output keeps whole tables (rich would wrap them at 80 columns).
 # Input text (names, cells, paths, messages quoting them) is never read as rich markup
 # or emoji codes: "[/bold]" or "root:x:0:0" print as they are. Styles come from Text.
 out = Console(width=None if sys.stdout.isatty() else 180, markup=False, emoji=False)
 err = Console(stderr=True, markup=False, emoji=False)
 LANGS = ("zh", "en")
+app.add_typer(ledger_app, name="ledger")  # planner ledger …: planner/ledger/cli.py
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (.toml).")]
 Strict = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")]

@@ -84,6 +84,7 @@ def _make(
 ) -> list[Path]:
     # Imports here: each product pulls in its own libraries (WeasyPrint, matplotlib…).
     from planner.export import gis, gpx, ics, maps, notices, report, runsheet, workbook
+    from planner.ledger.forms import write_bundle_forms  # the fillable tallies beside each sheet
 
     def tell(name: str, done: float, total: float) -> None:
         if progress is not None:
@@ -96,12 +97,15 @@ def _make(
         "workbook": lambda: [workbook.write_workbook(bundle, stage)],
         "gis": lambda: gis.write_gis(bundle, stage),
         "maps": lambda: maps.write_maps(bundle, stage),
-        "sheets": lambda: runsheet.write_run_sheets(
-            bundle,
-            stage,
-            lang=opts.lang,
-            pdf=opts.pdf,
-            progress=lambda done, total: tell("run sheets", done, total),
+        "sheets": lambda: (
+            runsheet.write_run_sheets(
+                bundle,
+                stage,
+                lang=opts.lang,
+                pdf=opts.pdf,
+                progress=lambda done, total: tell("run sheets", done, total),
+            )
+            + write_bundle_forms(bundle, stage)
         ),
         "report": lambda: [report.write_report(bundle, stage, lang=opts.lang)],
     }

@@ -20,6 +20,7 @@ from planner.scenario.settings import (
     CarrySettings,
     Category,
     GoodsItem,
+    LedgerSettings,
     MonthSettings,
     RegionSettings,
     ScenarioSettings,
@@ -43,6 +44,7 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("[[goods]]", GoodsItem),
     ("[budget]", Budget),
     ("[carry]", CarrySettings),
+    ("[ledger]", LedgerSettings),
 )
 
 TABLES: tuple[tuple[str, type[BaseModel]], ...] = (

@@ -169,6 +169,9 @@ class ORToolsEngine:
             params.time_limit.FromMilliseconds(max(1, int(left * 1000)))
         else:
             params.solution_limit = self.solution_limit(model, search)
+            # Each neighbourhood's completion search is wall-time limited too (100 ms
+            # by default), which a loaded machine hits sooner: lift it out of reach.
+            params.lns_time_limit.FromSeconds(3600)
         count = [0]
 
         def seen() -> None:
