@@ -303,7 +303,7 @@ def _plan_month(
 
 
 def _export(bundle: PlanBundle, output: Path, lang: str, pdf: bool, quiet: bool) -> None:
-    from planner.app.pipeline import progress_display
+    from planner._progress import progress_display
     from planner.export.writer import ExportOptions, export_plan
 
     try:

@@ -1,27 +1,24 @@
-"""The main job: scenario → travel matrix → problem → solution → checked plan.json.
+"""The main job: read → solve → build the plan → money → check → write.
 
-Two phases make the timing reliable for herders (定时): the month is first solved
-with every point open all day; :func:`planner.solve.timing.time_month` then gives
-each point a target window and moves the days' routes onto the targets where that
-is worth its cost. A day never loses a visit to it, and the windows written to the
-plan are the narrowest that hold every arrival the final routes make.
+The scenario's travel matrices and problem are made, the month is solved in its two
+phases (:func:`planner.solve.month.solve_month`, within one
+:class:`~planner.solve.budget.Budget`), the routes become a typed plan, the money
+is tallied, the plan is checked, and the files are written atomically.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from planner._atomic import write_json_atomic
 from planner._errors import Issue
 from planner._folder import claim_folder
+from planner._progress import progress_display
 from planner.money import month_money
 from planner.money.balance import balance_violations
 from planner.money.files import read_tallies, write_money
@@ -32,13 +29,12 @@ from planner.plan.check import check_plan, format_report
 from planner.plan.io import read_plan, validate_schema
 from planner.plan.model import Plan
 from planner.scenario.model import Scenario
+from planner.scenario.settings import minutes_of
 from planner.solve._clock import WallLimit
-from planner.solve.from_scenario import ScenarioProblem, build_problem
-from planner.solve.group_calendar import group_calendar
-from planner.solve.problem import PeriodicProblem, PeriodicSolution, day_visits
-from planner.solve.schedule import day_cost
-from planner.solve.search import solve
-from planner.solve.timing import TimingBudget, lookups_for, time_month
+from planner.solve.budget import Budget
+from planner.solve.from_scenario import build_problem
+from planner.solve.month import solve_month
+from planner.solve.timing import lookups_for
 
 
 @dataclass(frozen=True)
@@ -80,17 +76,25 @@ def plan_month(
     travel = build_travel(scenario)
     sp = build_problem(scenario, travel)
     with progress_display(progress, console) as report:
-        solution, first_cost, windows, day_problems = solve_month(
-            scenario,
+        month = solve_month(
             sp,
-            time_limit=time_limit,
+            width_min=scenario.settings.windows.width_min,
+            budget=Budget(time_limit),
             seed=seed,
             engine=engine,
             report=report,
             improve_calendar=improve_calendar,
+            # No window opens before windows.earliest or closes after windows.latest.
+            bounds=(
+                minutes_of(scenario.settings.windows.earliest),
+                minutes_of(scenario.settings.windows.latest),
+            ),
             wall=wall,
+            timing=lookups_for(scenario, sp),
         )
-    routed = build_plan(scenario, sp, solution, windows=windows, day_problems=day_problems)
+    routed = build_plan(
+        scenario, sp, month.solution, windows=month.windows, day_problems=month.day_problems
+    )
     if wall is not None:
         routed = routed.model_copy(
             update={"reproducible": False, "reproducible_reason": wall.reason()}
@@ -126,7 +130,7 @@ def plan_month(
         warnings=(*scenario.warnings, *travel.warnings),
         check_violations=violations,
         seconds=time.monotonic() - t0,
-        first_phase_cost=first_cost,
+        first_phase_cost=month.first_cost,
         spread_min=arrival_spread(plan),
     )
 
@@ -147,63 +151,6 @@ def plan_money_figures(summary: dict[str, Any]) -> dict[str, Any]:
         "fee_budget_cny",
     )
     return {k: t[k] for k in keys}
-
-
-def solve_month(
-    scenario: Scenario,
-    sp: ScenarioProblem,
-    *,
-    time_limit: float,
-    seed: int,
-    engine: str,
-    report: Callable[[str, float, float], None] | None = None,
-    improve_calendar: bool = True,
-    wall: WallLimit | None = None,
-) -> tuple[PeriodicSolution, float, dict[str, tuple[int, int]], dict[int, PeriodicProblem]]:
-    """Both phases: the solution, the first phase's cost, the windows and each day's problem.
-
-    Without ``wall`` nothing here reads the clock; with it, days left when it passes
-    keep their first-phase routes.
-    """
-    from planner.solve.search import SearchOptions
-
-    if report is not None:
-        report("calendar", 0, 1)
-    # Every budget below is work, not wall time, so a seed gives the same plan.
-    calendar_limit = min(2.0, 0.05 * time_limit)
-    patterns = group_calendar(
-        sp.problem,
-        time_limit=calendar_limit,
-        seed=seed,
-        irregularity=sp.irregularity(),
-    )
-    if report is not None:
-        report("calendar", 1, 1)
-    first = solve(
-        sp.problem,
-        engine=engine,
-        time_limit=max(1.0, 0.75 * time_limit - calendar_limit),
-        seed=seed,
-        progress=report,
-        options=SearchOptions(improve_calendar=improve_calendar, fixed_on_wall_clock=False),
-        initial_patterns=patterns,
-        wall=wall,
-    )
-    per_day = max(0.2, 0.2 * time_limit / max(1, sp.problem.num_days))
-    timed = time_month(
-        sp.problem,
-        first,
-        lookups_for(scenario, sp),
-        TimingBudget(engine=engine, seconds_per_day=per_day, seed=seed),
-        report=report,
-        wall=wall,
-    )
-    cost = 0.0
-    for ds in timed.days:
-        prob = timed.day_problems.get(ds.day, sp.problem)
-        cost += day_cost(prob, ds.day, day_visits(prob, first.patterns, ds.day), ds)
-    solution = dataclasses.replace(first, days=timed.days, cost=cost)
-    return solution, first.cost, timed.windows, timed.day_problems
 
 
 def arrival_spread(plan: Plan) -> dict[str, int]:
@@ -273,40 +220,3 @@ def check_written_plan(plan_dir: Path, scenario_path: Path | None) -> tuple[str,
     else:
         text += "\ntallies.csv: not checked (missing; the plan has no stops)"
     return text, ok
-
-
-class _ProgressCtx:
-    def __init__(self, enabled: bool, console: Console | None):
-        self.enabled = enabled
-        self.console = console
-        self.progress: Progress | None = None
-        self.tasks: dict[str, Any] = {}
-
-    def __enter__(self) -> Callable[[str, float, float], None] | None:
-        if not self.enabled:
-            return None
-        self.progress = Progress(
-            TextColumn("{task.description:<16}"),
-            BarColumn(),
-            TextColumn("{task.percentage:>3.0f}%"),
-            TimeElapsedColumn(),
-            console=self.console,
-            transient=False,
-        )
-        self.progress.start()
-        return self.report
-
-    def report(self, phase: str, done: float, total: float) -> None:
-        assert self.progress is not None
-        if phase not in self.tasks:
-            self.tasks[phase] = self.progress.add_task(phase, total=total)
-        self.progress.update(self.tasks[phase], completed=min(done, total), total=total)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-
-
-def progress_display(enabled: bool, console: Console | None) -> _ProgressCtx:
-    """A rich progress display fed by ``report(phase, done, total)`` calls (or nothing)."""
-    return _ProgressCtx(enabled, console)
