@@ -21,6 +21,7 @@ from planner.scenario.settings import (
     Category,
     GoodsItem,
     MonthSettings,
+    NoticeSettings,
     RegionSettings,
     ScenarioSettings,
     StationSettings,
@@ -43,6 +44,7 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("[[goods]]", GoodsItem),
     ("[budget]", Budget),
     ("[carry]", CarrySettings),
+    ("[notices]", NoticeSettings),
 )
 
 TABLES: tuple[tuple[str, type[BaseModel]], ...] = (
