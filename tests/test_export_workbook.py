@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import shutil
@@ -195,3 +196,70 @@ def test_workbook_is_deterministic(bundle: PlanBundle, book: Path, tmp_path: Pat
     start = dt.datetime.fromisoformat(bundle.plan.to_json_dict()["period"]["start"])
     assert props.created == start
     assert props.modified == start
+
+
+# -- formula injection: text from the scenario stays text --------------------------------
+
+EVIL = '=HYPERLINK("http://evil.invalid","click")'
+
+
+@pytest.fixture(scope="module")
+def evil_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny month with a place name and household ids that look like formulas."""
+    from planner.app.pipeline import plan_month
+    from planner.scenario.load import load_scenario
+
+    root = tmp_path_factory.mktemp("evil")
+    data = Path(__file__).parent / "data"
+    shutil.copytree(data / "tiny", root / "tiny")
+    shutil.copy(data / "tiny.toml", root / "tiny.toml")
+    points = root / "tiny" / "points.csv"
+    with points.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    rows[1][1] = EVIL  # P1's name
+    with points.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    hh = root / "tiny" / "households.csv"
+    text = hh.read_text(encoding="utf-8")
+    for old, new in (("H1,", "=1+1,"), ("H2,", "-2,"), ("H3,", "@SUM(A1),"), ("H4,", "+3,")):
+        text = text.replace(f"\n{old}", f"\n{new}", 1)
+    hh.write_text(text, encoding="utf-8")
+    out = root / "out"
+    plan_month(load_scenario(root / "tiny.toml"), out, time_limit=2, seed=1)
+    return out
+
+
+def test_formula_like_text_is_written_as_text_cells(evil_plan: Path) -> None:
+    import zipfile
+
+    book = write_workbook(read_bundle(evil_plan), evil_plan)
+    with zipfile.ZipFile(book) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/")]
+        assert not any("<f>" in z.read(n).decode("utf-8") for n in sheets)
+    wb = openpyxl.load_workbook(book)
+    texts = [
+        c
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.value[:1] in "=+-@"
+    ]
+    found = {c.value for c in texts}
+    assert EVIL in found and {"=1+1", "-2", "@SUM(A1)", "+3"} <= found
+    assert all(c.data_type == "s" for c in texts)
+    # Numbers stay numbers.
+    numeric = [c for ws in wb.worksheets for row in ws.iter_rows(min_row=2) for c in row]
+    assert any(c.data_type == "n" and isinstance(c.value, float) for c in numeric)
+
+
+def test_formula_like_ids_are_escaped_in_the_csvs_and_read_back(evil_plan: Path) -> None:
+    from planner.money.files import read_tallies
+
+    with (evil_plan / "tallies.csv").open(encoding="utf-8", newline="") as fh:
+        cells = [c for row in csv.reader(fh) for c in row]
+    assert not any(c[:1] in ("=", "+", "-", "@") for c in cells)
+    assert {"'=1+1", "'-2", "'@SUM(A1)", "'+3"} <= set(cells)
+    households = {t.household for t in read_tallies(evil_plan / "tallies.csv")}
+    assert {"=1+1", "-2", "@SUM(A1)", "+3"} <= households
+    with (evil_plan / "goods.csv").open(encoding="utf-8", newline="") as fh:
+        assert not any(c[:1] in ("=", "+", "-", "@") for row in csv.reader(fh) for c in row)

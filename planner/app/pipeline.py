@@ -22,6 +22,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from planner._atomic import write_json_atomic
 from planner._errors import Issue
+from planner._folder import claim_folder
 from planner.money import month_money
 from planner.money.balance import balance_violations
 from planner.money.files import read_tallies, write_money
@@ -32,6 +33,8 @@ from planner.plan.check import check_plan, format_report
 from planner.plan.io import read_plan, validate_schema
 from planner.plan.model import Plan
 from planner.scenario.model import Scenario
+from planner.scenario.settings import minutes_of
+from planner.solve._clock import WallLimit
 from planner.solve.engines import bounded_engine
 from planner.solve.from_scenario import ScenarioProblem, build_problem
 from planner.solve.group_calendar import group_calendar
@@ -65,9 +68,17 @@ def plan_month(
     progress: bool = False,
     console: Console | None = None,
     improve_calendar: bool = True,
+    wall_limit: float | None = None,
 ) -> PlanResult:
-    """Plan ``scenario``'s month and write ``out_dir/plan.json`` atomically."""
+    """Plan ``scenario``'s month and write ``out_dir/plan.json`` atomically.
+
+    Every budget is work, not wall time: the same inputs, seed and version give the
+    same plan.json byte for byte at any load. ``wall_limit`` (seconds, opt-in) ends
+    the search in real time as well; the plan then says it is not reproducible
+    (``reproducible: false`` and ``reproducible_reason`` in plan.json).
+    """
     t0 = time.monotonic()
+    wall = WallLimit(wall_limit) if wall_limit is not None else None
     travel = build_travel(scenario)
     sp = build_problem(scenario, travel)
     with progress_display(progress, console) as report:
@@ -79,8 +90,13 @@ def plan_month(
             engine=engine,
             report=report,
             improve_calendar=improve_calendar,
+            wall=wall,
         )
     routed = build_plan(scenario, sp, solution, windows=windows, day_problems=day_problems)
+    if wall is not None:
+        routed = routed.model_copy(
+            update={"reproducible": False, "reproducible_reason": wall.reason()}
+        )
     money = month_money(routed, scenario)
     plan = routed.with_summary(**plan_money_figures(money.summary))
     problems = validate_schema(plan.to_json_dict())
@@ -90,10 +106,7 @@ def plan_month(
         + tuple(v.message for v in report_.violations)
         + tuple(balance_violations(plan, money.tallies.rows))
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "plan.json"
-    plan.write(path)
-    write_money(out_dir, money)
     # Lets `planner check out/` find the scenario the plan was made from.
     meta = {
         "scenario_path": str(scenario.path.resolve()),
@@ -101,8 +114,12 @@ def plan_month(
         "seed": seed,
         "engine": engine,
         "time_limit_s": time_limit,
+        "wall_limit_s": wall_limit,
     }
-    write_json_atomic(out_dir / "run.json", meta)
+    with claim_folder(out_dir):  # also removes what killed runs left there
+        plan.write(path)
+        write_money(out_dir, money)
+        write_json_atomic(out_dir / "run.json", meta)
     return PlanResult(
         plan=plan,
         summary=money.summary,
@@ -143,8 +160,13 @@ def solve_month(
     engine: str,
     report: Callable[[str, float, float], None] | None = None,
     improve_calendar: bool = True,
+    wall: WallLimit | None = None,
 ) -> tuple[PeriodicSolution, float, dict[str, tuple[int, int]], dict[int, PeriodicProblem]]:
-    """Both phases: the solution, the first phase's cost, the windows and each day's problem."""
+    """Both phases: the solution, the first phase's cost, the windows and each day's problem.
+
+    Without ``wall`` nothing here reads the clock; with it, days left when it passes
+    keep their first-phase routes.
+    """
     from planner.solve.search import SearchOptions
 
     if report is not None:
@@ -165,18 +187,27 @@ def solve_month(
         time_limit=max(1.0, 0.75 * time_limit - calendar_limit),
         seed=seed,
         progress=report,
-        options=SearchOptions(improve_calendar=improve_calendar),
+        options=SearchOptions(improve_calendar=improve_calendar, fixed_on_wall_clock=False),
         initial_patterns=patterns,
+        wall=wall,
     )
     draft = build_plan(scenario, sp, first)
     width = scenario.settings.windows.width_min
-    windows = announced_windows(draft.runs, width, cover=False)
+    # No window opens before windows.earliest or closes after windows.latest.
+    bounds = (
+        minutes_of(scenario.settings.windows.earliest),
+        minutes_of(scenario.settings.windows.latest),
+    )
+    windows = announced_windows(draft.runs, width, cover=False, bounds=bounds)
     by_node = {c.node: pid for c, pid in zip(sp.problem.customers, sp.customer_points, strict=True)}
     narrowed = _with_windows(sp.problem, windows, by_node)
     per_day = max(0.2, 0.2 * time_limit / max(1, sp.problem.num_days))
     days: list[DaySolution] = []
     day_problems: dict[int, PeriodicProblem] = {}
     for d, old in enumerate(first.days):
+        if wall is not None and wall.passed():
+            days.append(old)  # out of (explicitly limited) wall time: first routes
+            continue
         visits = day_visits(narrowed, first.patterns, d)
         day_windows = dict(windows)
         loose = narrowed
@@ -193,7 +224,7 @@ def solve_month(
                 if widen is None or point not in windows:
                     day_windows.pop(point, None)
                 else:
-                    day_windows[point] = (max(0, lo - widen), hi + widen)
+                    day_windows[point] = (max(bounds[0], lo - widen), min(bounds[1], hi + widen))
             loose = _with_windows(narrowed, day_windows, by_node, default=sp.problem)
             new = router.route_day(loose, d, visits, time_limit=per_day, seed=seed)
         if len(new.unrouted) <= len(old.unrouted):
@@ -211,7 +242,7 @@ def solve_month(
     solution = dataclasses.replace(first, days=tuple(days), cost=cost)
     # Windows announce what the final routes do (they may differ where a day fell back).
     final = build_plan(scenario, sp, solution, day_problems=day_problems)
-    return solution, first.cost, announced_windows(final.runs, width), day_problems
+    return solution, first.cost, announced_windows(final.runs, width, bounds=bounds), day_problems
 
 
 def _with_windows(
@@ -277,11 +308,25 @@ def check_written_plan(plan_dir: Path, scenario_path: Path | None) -> tuple[str,
     report = check_plan(doc, scenario, travel=travel)
     text, ok = format_report(report), report.ok
     tallies = path.parent / "tallies.csv"
-    if tallies.exists() and not {"schema", "format"} & report.rules:
-        off = balance_violations(Plan.from_json_dict(doc, source=str(path)), read_tallies(tallies))
+    if {"schema", "format"} & report.rules:
+        return text + "\ntallies.csv: not checked (plan.json cannot be read as a plan)", False
+    plan = Plan.from_json_dict(doc, source=str(path))
+    stops = sum(1 for _ in plan.collect_steps())
+    if tallies.exists():
+        off = balance_violations(plan, read_tallies(tallies))
         ok = ok and not off
         text += f"\ntallies.csv: {len(off)} stops where households and plan.json differ"
         text += "".join(f"\n  {m}" for m in off[:20])
+    elif stops:
+        # What a run killed while writing leaves: the households' side was never checked.
+        ok = False
+        text += (
+            f"\nFAILED: tallies.csv is missing beside {path.name}, whose {stops} stops collect "
+            f"from households: their tallies were not checked (planner export "
+            f"{path.parent} makes it again)"
+        )
+    else:
+        text += "\ntallies.csv: not checked (missing; the plan has no stops)"
     return text, ok
 
 

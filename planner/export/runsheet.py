@@ -14,6 +14,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
+import time
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -180,12 +182,45 @@ def render_pdfs(
         # Python 3.12+ warns on forking a threaded process; the workers only run
         # WeasyPrint and never touch the threads (numpy's) the parent started.
         warnings.filterwarnings("ignore", message=".*fork", category=DeprecationWarning)
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=context,
+            initializer=_die_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
             futures = [pool.submit(_render_chunk, chunk) for chunk in chunks]
             for future in as_completed(futures):
                 done += future.result()
                 if progress is not None:
                     progress(done)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker start-up: end this worker when the planner that started it dies.
+
+    A ``kill -9`` of the planner gives its workers no chance to hear of it: they
+    would wait on their task pipe forever, some 500 MB each. On Linux the kernel
+    sends SIGKILL when the parent goes (``prctl(PR_SET_PDEATHSIG)``); everywhere, a
+    watchdog thread ends the worker once its parent is no longer the one it had.
+    """
+    if sys.platform == "linux":
+        import ctypes
+        import signal
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass  # the watchdog below still ends the worker
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    threading.Thread(target=watch, name="planner-parent-watch", daemon=True).start()
 
 
 class _Renderer:

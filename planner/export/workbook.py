@@ -415,6 +415,13 @@ def _sheet(wb: Any, title: str, cols: Sequence[Col], rows: list[list[Any]]) -> N
                 cell = WriteOnlyCell(ws, value=out[j])
                 cell.number_format = fmt
                 out[j] = cell
+        for j, value in enumerate(out):
+            if isinstance(value, str) and value.startswith("="):
+                # openpyxl makes a formula of any text starting with "=": a place named
+                # =HYPERLINK(...) would become a live link. Text stays text.
+                cell = WriteOnlyCell(ws, value=value)
+                cell.data_type = "s"
+                out[j] = cell
         ws.append(out)
 
 

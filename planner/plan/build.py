@@ -229,7 +229,12 @@ def _run(
 
 
 def announced_windows(
-    plan_runs: Sequence[Run], width_min: int, step_min: int = 15, *, cover: bool = True
+    plan_runs: Sequence[Run],
+    width_min: int,
+    step_min: int = 15,
+    *,
+    cover: bool = True,
+    bounds: tuple[int, int] | None = None,
 ) -> dict[str, tuple[int, int]]:
     """Per point, an announced window of ``width_min``.
 
@@ -239,6 +244,11 @@ def announced_windows(
     suits no day as it is, and most days could not be re-routed to it). With
     ``cover`` (what the plan announces) it is centred on the median arrival and
     widened to hold every planned arrival.
+
+    ``bounds`` (minutes: the scenario's ``windows.earliest`` and ``windows.latest``)
+    keeps every window inside them: one that would open too early or close too
+    late is moved in, not cut, so it keeps its width where the bounds allow.
+    Arrivals inside the bounds stay inside the window.
     """
     arrivals: dict[str, list[int]] = defaultdict(list)
     for run in sorted(plan_runs, key=lambda r: (r.date, r.id)):
@@ -249,9 +259,26 @@ def announced_windows(
         mid = times[0] if not cover else statistics.median(times)
         lo = int(mid - width_min / 2) // step_min * step_min
         if not cover:
-            out[point] = (lo, lo + width_min)
+            out[point] = _inside(lo, lo + width_min, bounds)
             continue
         lo = min(lo, min(times) // step_min * step_min)
         hi = max(lo + width_min, -(-max(times) // step_min) * step_min)
-        out[point] = (lo, hi)
+        out[point] = _inside(lo, hi, bounds, keep=(min(times), max(times)))
     return out
+
+
+def _inside(
+    lo: int, hi: int, bounds: tuple[int, int] | None, keep: tuple[int, int] | None = None
+) -> tuple[int, int]:
+    """``lo..hi`` moved inside ``bounds`` (as wide as they allow), still holding ``keep``."""
+    if bounds is None:
+        return lo, hi
+    first, last = bounds
+    width = min(hi - lo, last - first)
+    if lo < first:
+        lo, hi = first, first + width
+    if hi > last:
+        lo, hi = last - width, last
+    if keep is not None:  # arrivals outside the bounds (a hand-made plan) stay covered
+        lo, hi = min(lo, keep[0]), max(hi, keep[1])
+    return lo, hi

@@ -233,6 +233,16 @@ class VehicleSpec(_Frozen):
             raise ValueError(
                 f"expected lunch_start <= lunch_end, found {self.lunch_start}..{self.lunch_end}"
             )
+        if self.lunch_min and (
+            _minutes(self.lunch_end) < _minutes(self.shift_start)
+            or _minutes(self.lunch_start) + self.lunch_min > _minutes(self.shift_end)
+        ):
+            raise ValueError(
+                f"expected a lunch break ({self.lunch_min} min starting "
+                f"{self.lunch_start}..{self.lunch_end}) that fits in the shift "
+                f"{self.shift_start}..{self.shift_end}, found it outside; move the lunch "
+                f"window or set lunch_min = 0 for no break"
+            )
         return self
 
 
@@ -337,6 +347,63 @@ class NoticeSettings(_Frozen):
         return v
 
 
+class LedgerSettings(_Frozen):
+    """Green accounts and the checks of what comes back from the runs (``planner ledger``).
+
+    Every key is optional: a scenario without ``[ledger]`` gets these defaults. The
+    price list in points is the ``[[goods]]`` catalogue; exchange categories earn
+    their ``exchange_points_per_kg`` (and ``exchange_points_per_item``).
+    """
+
+    points_per_kg: dict[str, float] = Field(
+        default_factory=dict,
+        description="Green-account points per kg of a sold category (category id -> points), "
+        "on top of the cash; categories not named earn none.",
+    )
+    cash_tolerance_cny: float = Field(
+        1.0, ge=0, description="Flag a run whose cash float - paid - returned is off by more."
+    )
+    goods_tolerance_items: int = Field(
+        0, ge=0, description="Flag goods loaded - handed out - returned off by more items."
+    )
+    weigh_tolerance_pct: float = Field(
+        5.0, ge=0, description="Flag household kg vs weigh tickets off by more than this %..."
+    )
+    weigh_tolerance_kg: float = Field(10.0, ge=0, description="... and by more than this many kg.")
+    hazard_tolerance_kg: float = Field(
+        0.5, ge=0, description="Flag hazardous kg collected vs delivered to the plant off by more."
+    )
+    price_tolerance_cny_kg: float = Field(
+        0.005, ge=0, description="Flag a price per kg paid this far from the scenario's."
+    )
+    kg_warn_factor: float = Field(
+        4.0, gt=1, description="Warn on a household kg above this x its forecast (+ kg_floor)."
+    )
+    kg_reject_factor: float = Field(
+        25.0, gt=1, description="Reject a file with a household kg above this x forecast (+ floor)."
+    )
+    kg_floor: float = Field(
+        5.0, ge=0, description="kg always plausible for one household and category at one visit."
+    )
+
+    @field_validator("points_per_kg")
+    @classmethod
+    def _non_negative(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = {k: x for k, x in v.items() if x < 0}
+        if bad:
+            raise ValueError(f"expected points >= 0, found {bad}")
+        return v
+
+    @model_validator(mode="after")
+    def _factors(self) -> LedgerSettings:
+        if self.kg_reject_factor < self.kg_warn_factor:
+            raise ValueError(
+                f"expected kg_reject_factor >= kg_warn_factor, found "
+                f"{self.kg_reject_factor} < {self.kg_warn_factor}"
+            )
+        return self
+
+
 class ScenarioSettings(_Frozen):
     """A scenario file: the region's data files and the month's settings."""
 
@@ -366,6 +433,22 @@ class ScenarioSettings(_Frozen):
         default_factory=lambda: NoticeSettings(),
         description="Contact, bad weather and lead time of the notices: see [notices].",
     )
+
+    ledger: LedgerSettings = Field(
+        default_factory=lambda: LedgerSettings(),
+        description="Green accounts and reconciliation tolerances: see [ledger].",
+    )
+
+    @model_validator(mode="after")
+    def _ledger_categories(self) -> ScenarioSettings:
+        known = {c.id for c in self.categories}
+        unknown = sorted(set(self.ledger.points_per_kg) - known)
+        if unknown:
+            raise ValueError(
+                f"ledger.points_per_kg: expected category ids among {', '.join(sorted(known))}, "
+                f"found {', '.join(unknown)}"
+            )
+        return self
 
 
 def minutes_of(text: str) -> int:

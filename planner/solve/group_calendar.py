@@ -181,8 +181,8 @@ def group_calendar(
             m.add_hint(var, q == p)
     m.minimize(sum(objective))
     solver = cp_model.CpSolver()
+    # Deterministic time and one worker: the same calendar at any load (no wall cap).
     solver.parameters.max_deterministic_time = time_limit
-    solver.parameters.max_time_in_seconds = 3 * time_limit + 1
     solver.parameters.random_seed = seed
     solver.parameters.num_workers = 1
     status = solver.solve(m)

@@ -26,7 +26,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from planner.solve._clock import WorkClock
+from planner.solve._clock import WallLimit, WorkClock
 from planner.solve._daysearch import improve_day
 from planner.solve._lns import UNSERVED, LNSConfig, Plan, lns, random_plan, regret_insert
 from planner.solve._routes import RouteModel
@@ -55,7 +55,9 @@ class SearchOptions:
     steps (``None``: a cap by problem size); ``starts`` is how many calendars the
     search starts from (``None``: four up to 150 customers, else one). Budgets are
     work-seconds (:mod:`planner.solve._clock`), not wall time, except when there is
-    no calendar to choose: routing then gets the whole time limit on the clock.
+    no calendar to choose and ``fixed_on_wall_clock`` is set (the benchmarks' one-day
+    instances, timed like the other solvers): routing then gets the whole time limit
+    on the engine's own clock. Without it even those days are iteration-bounded.
     ``lns`` tunes the search steps (:class:`~planner.solve._lns.LNSConfig`).
     """
 
@@ -67,6 +69,7 @@ class SearchOptions:
     max_iterations: int | None = None
     starts: int | None = None
     lns: LNSConfig | None = None
+    fixed_on_wall_clock: bool = True
 
 
 class _Stop(Exception):
@@ -83,6 +86,7 @@ def solve(
     progress: Progress | None = None,
     initial_patterns: Sequence[int | None] | None = None,
     calendar_kwargs: dict[str, object] | None = None,
+    wall: WallLimit | None = None,
 ) -> PeriodicSolution:
     """Solve ``problem`` within about ``time_limit`` seconds.
 
@@ -95,6 +99,9 @@ def solve(
     calendar_kwargs
         Extra keyword arguments for :func:`initial_calendar` (the scenario passes
         its rhythm preferences).
+    wall
+        An explicit wall-clock limit as well (``None``: budgets in work only, so the
+        same seed gives the same solution on any machine at any load).
 
     Returns
     -------
@@ -105,7 +112,7 @@ def solve(
     opts = options or SearchOptions()
     rng = random.Random(seed)
     model = RouteModel(problem)
-    clock = WorkClock(lambda: model.work, time_limit)
+    clock = WorkClock(lambda: model.work, wall)
     deadline = time_limit
     custs = problem.customers
     movable = any(len(c.patterns) > 1 for c in custs)
@@ -116,7 +123,7 @@ def solve(
             progress(phase, done, total)
 
     def router(budget: float, visits: int) -> RoutingEngine:
-        if not movable:
+        if not movable and opts.fixed_on_wall_clock:
             # A fixed calendar (one-day benchmarks): the engine runs on its own clock.
             clock.spend(budget)
             return get_engine(engine)

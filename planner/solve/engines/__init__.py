@@ -33,9 +33,14 @@ def bounded_engine(name: str, seconds: float, visits: int) -> RoutingEngine:
     """The engine ``name`` bounded by work rather than the clock, where it can be.
 
     PyVRP gets as many iterations as ``seconds`` of work buy for a day of ``visits``
-    visits (:data:`~planner.solve._clock.ENGINE_WORK_PER_SECOND`); its wall-clock
-    limit then only guards against a very slow machine, so its routes repeat for a
-    seed whatever the machine's load. OR-Tools is returned as is.
+    visits (:data:`~planner.solve._clock.ENGINE_WORK_PER_SECOND`), OR-Tools as many
+    solutions (:data:`~planner.solve._clock.ORTOOLS_WORK_PER_SECOND`); neither then
+    reads the wall clock, so their routes repeat for a seed whatever the machine's load.
+
+    Raises
+    ------
+    ValueError
+        When ``name`` is not a known engine.
     """
     if name == "pyvrp":
         from planner.solve._clock import ENGINE_WORK_PER_SECOND
@@ -43,6 +48,12 @@ def bounded_engine(name: str, seconds: float, visits: int) -> RoutingEngine:
 
         iterations = int(ENGINE_WORK_PER_SECOND * seconds / max(1, visits))
         return PyVRPEngine(max_iterations=max(50, iterations))
+    if name == "ortools":
+        from planner.solve._clock import ORTOOLS_MIN_VISITS, ORTOOLS_WORK_PER_SECOND
+        from planner.solve.engines.ortools_engine import ORToolsEngine
+
+        solutions = int(ORTOOLS_WORK_PER_SECOND * seconds / max(ORTOOLS_MIN_VISITS, visits))
+        return ORToolsEngine(max_solutions=max(5, solutions))
     return get_engine(name)
 
 

@@ -27,7 +27,8 @@ The search gets nine tenths of ``time_limit``; the routes are then closed, check
 with :func:`~planner.solve.schedule.schedule_route`, repaired, completed and polished
 (:func:`~planner.solve.engines.finish_day`) in the rest. OR-Tools' search is
 deterministic; ``seed`` is unused. ``max_solutions`` bounds the search by solutions
-found instead of time only, which makes a run reproducible on every machine.
+found instead of by time (then no time limit is set at all), which makes a run
+reproducible on every machine at any load.
 """
 
 from __future__ import annotations
@@ -60,9 +61,9 @@ class ORToolsEngine:
     first_solution
         ``"PARALLEL_CHEAPEST_INSERTION"`` or ``"PATH_CHEAPEST_ARC"``.
     max_solutions
-        Stop after this many solutions as well (``None``: time limit only). When
-        set, the finishing steps run to their end instead of by the clock, so a run
-        gives the same routes on any machine (when the solutions end first).
+        Stop after this many solutions instead of at the time limit (``None``: time
+        limit only). When set, neither the search nor the finishing steps read the
+        clock, so a run gives the same routes on any machine at any load.
     """
 
     name: str = "ortools"
@@ -99,9 +100,15 @@ class ORToolsEngine:
         params.local_search_metaheuristic = (
             routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
         )
-        params.time_limit.FromMilliseconds(max(1, int((1 - _POLISH) * time_limit * 1000)))
         if self.max_solutions is not None:
+            # Solutions alone end the search (no time limit, which would bind on a
+            # busy machine): the routes then repeat on any machine at any load.
             params.solution_limit = self.max_solutions
+            # Each neighbourhood's completion search is wall-time limited too (100 ms
+            # by default), which a loaded machine hits sooner: lift it out of reach.
+            params.lns_time_limit.FromSeconds(3600)
+        else:
+            params.time_limit.FromMilliseconds(max(1, int((1 - _POLISH) * time_limit * 1000)))
         solution = model.routing.SolveWithParameters(params)
         raw: list[Route] = []
         for k, vehicle in enumerate(model.vehicles):

@@ -1,0 +1,24 @@
+"""The ledger: what happened on every run, and the households' green accounts.
+
+See ``docs/ledger.md``. The public surface, for the CLI, the web views and the
+forecaster:
+"""
+
+from planner.ledger.accounts import balances as balances
+from planner.ledger.accounts import household_account as household_account
+from planner.ledger.db import Ledger as Ledger
+from planner.ledger.db import open_ledger as open_ledger
+from planner.ledger.errors import LedgerError as LedgerError
+from planner.ledger.errors import Problem as Problem
+from planner.ledger.importer import ImportResult as ImportResult
+from planner.ledger.importer import import_entries as import_entries
+from planner.ledger.importer import import_file as import_file
+from planner.ledger.plans import load_plan as load_plan
+from planner.ledger.plans import register_plan as register_plan
+from planner.ledger.reconcile import Flag as Flag
+from planner.ledger.reconcile import reconcile as reconcile
+from planner.ledger.records import RunClose as RunClose
+from planner.ledger.records import TallyEntry as TallyEntry
+from planner.ledger.report import month_report as month_report
+from planner.ledger.simulate import Truth as Truth
+from planner.ledger.simulate import simulate_month as simulate_month

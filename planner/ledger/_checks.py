@@ -1,0 +1,404 @@
+"""The checks of an import: every record against the registered plans.
+
+:class:`Reference` loads, for the runs a file names, what the ledger knows (runs,
+stops and their planned kg, prices and points, goods price list, households,
+stations and facilities) and turns each record into the row to store, or into a
+:class:`~planner.ledger.errors.Problem` (an error rejects the file; a warning is
+reported and recorded with it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from planner.ledger.codes import parse_household
+from planner.ledger.errors import Problem
+from planner.ledger.records import RunClose, TallyEntry
+from planner.ledger.schema import (
+    FEN,
+    GRAMS,
+    MILLI,
+    GoodsPrice,
+    HouseholdRow,
+    PlaceRow,
+    PlanRow,
+    Price,
+    RunRow,
+    StopKg,
+    StopRow,
+)
+
+
+@dataclass
+class Reference:
+    runs: dict[str, RunRow] = field(default_factory=dict)
+    stops: dict[tuple[str, str], StopRow] = field(default_factory=dict)
+    stops_of: dict[str, list[str]] = field(default_factory=dict)
+    kg: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    prices: dict[tuple[int, str], Price] = field(default_factory=dict)
+    goods: dict[tuple[int, str], GoodsPrice] = field(default_factory=dict)
+    households: dict[str, HouseholdRow] = field(default_factory=dict)
+    places: dict[str, PlaceRow] = field(default_factory=dict)
+    settings: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def load(
+        cls,
+        s: Session,
+        entries: Iterable[tuple[int, TallyEntry]],
+        closes: Iterable[tuple[Any, RunClose]],
+    ) -> Reference:
+        ref = cls()
+        entries = list(entries)
+        closes = list(closes)
+        run_ids = sorted({e.run_id for _, e in entries} | {c.run_id for _, c in closes})
+        for chunk in chunks(run_ids):
+            ref.runs.update(
+                (r.id, r) for r in s.scalars(select(RunRow).where(RunRow.id.in_(chunk)))
+            )
+            for st in s.scalars(select(StopRow).where(StopRow.run_id.in_(chunk))):
+                ref.stops[(st.run_id, st.point_id)] = st
+            for k in s.scalars(select(StopKg).where(StopKg.run_id.in_(chunk))):
+                ref.kg[(k.run_id, k.point_id, k.category)] = k.grams
+        for (run, point), _st in sorted(ref.stops.items(), key=lambda x: (x[0][0], x[1].seq)):
+            ref.stops_of.setdefault(run, []).append(point)
+        plans = sorted({r.plan_id for r in ref.runs.values()})
+        for p in s.scalars(select(Price).where(Price.plan_id.in_(plans))):
+            ref.prices[(p.plan_id, p.category)] = p
+        for g in s.scalars(select(GoodsPrice).where(GoodsPrice.plan_id.in_(plans))):
+            ref.goods[(g.plan_id, g.item)] = g
+        for pl in s.scalars(select(PlanRow).where(PlanRow.id.in_(plans))):
+            ref.settings[pl.id] = pl.settings["ledger"]
+        names = {e.household for _, e in entries}
+        names |= {n.rpartition("-")[0] for n in names if "-" in n}
+        for chunk in chunks(sorted(names)):
+            q = select(HouseholdRow).where(HouseholdRow.id.in_(chunk))
+            ref.households.update((h.id, h) for h in s.scalars(q))
+        refs = {t.station for _, c in closes for t in c.weigh_tickets}
+        refs |= {d.facility for _, c in closes for d in c.deliveries}
+        for chunk in chunks(sorted(refs)):
+            pq = select(PlaceRow).where(PlaceRow.id.in_(chunk))
+            ref.places.update((p.id, p) for p in s.scalars(pq))
+        return ref
+
+    def check_entries(
+        self, source: str, entries: Sequence[tuple[int, TallyEntry]]
+    ) -> tuple[list[dict[str, Any]], list[Problem]]:
+        problems: list[Problem] = []
+        out: list[dict[str, Any]] = []
+        seen: dict[str, int] = {}
+
+        def bad(row: int, col: str, expected: str, found: str, warn: bool = False) -> None:
+            problems.append(
+                Problem(source, row, col, expected, found, "warning" if warn else "error")
+            )
+
+        for row, e in entries:
+            run = self.runs.get(e.run_id)
+            if run is None:
+                bad(
+                    row,
+                    "run_id",
+                    "a run of a registered plan (planner ledger plan DIR)",
+                    repr(e.run_id),
+                )
+                continue
+            stop = self.stops.get((e.run_id, e.point))
+            if stop is None:
+                planned = ", ".join(self.stops_of.get(e.run_id, [])[:8]) or "none"
+                bad(row, "point", f"a stop of run {e.run_id} ({planned})", repr(e.point))
+                continue
+            hid, why = parse_household(e.household, self.households)
+            if hid is None:
+                bad(row, "household", "a household id or card code of the plan", why)
+                continue
+            hh = self.households[hid]
+            off_stop = hh.point_id != e.point
+            if off_stop:
+                bad(
+                    row,
+                    "household",
+                    f"a household of point {e.point}",
+                    f"{hid}, who belongs to point {hh.point_id}",
+                    warn=True,
+                )
+            cfg = self.settings[run.plan_id]
+            rec: dict[str, Any] = {
+                "run_id": e.run_id,
+                "point_id": e.point,
+                "household_id": hid,
+                "month": run.month,
+                "date": run.date,
+                "stream": e.stream,
+                "category": e.category or "",
+                "grams": None,
+                "items_milli": None,
+                "price_fen_kg_milli": None,
+                "cash_fen": 0,
+                "goods_item": e.goods_item or "",
+                "goods_qty": e.goods_qty or 0,
+                "goods_fen": 0,
+                "milli_points_earned": 0,
+                "milli_points_redeemed": 0,
+                "compost_declared": e.compost_declared,
+                "off_stop": off_stop,
+                "note": e.note,
+            }
+            if e.category is not None:
+                price = self.prices.get((run.plan_id, e.category))
+                if price is None or price.stream != e.stream:
+                    known = sorted(
+                        c
+                        for (p, c), pr in self.prices.items()
+                        if p == run.plan_id and pr.stream == e.stream
+                    )
+                    bad(
+                        row,
+                        "category",
+                        f"a {e.stream} category ({', '.join(known)})",
+                        repr(e.category),
+                    )
+                    continue
+                if e.kg is not None:
+                    rec["grams"] = round(e.kg * GRAMS)
+                    if not self._plausible(source, row, e, stop, hh, cfg, problems):
+                        continue
+                self._money(rec, e, price, source, row, problems)
+            if e.goods_item is not None:
+                g = self.goods.get((run.plan_id, e.goods_item))
+                if g is None:
+                    known = sorted(i for (p, i) in self.goods if p == run.plan_id)
+                    bad(
+                        row,
+                        "goods_item",
+                        f"an item of the price list ({', '.join(known)})",
+                        repr(e.goods_item),
+                    )
+                    continue
+                qty = e.goods_qty or 0
+                rec["goods_fen"] = qty * g.value_fen
+                listed = qty * g.milli_points
+                if e.points_redeemed is not None:
+                    given = round(e.points_redeemed * MILLI)
+                    if given != listed:
+                        bad(
+                            row,
+                            "points_redeemed",
+                            f"{listed / MILLI:g} points for {qty} {g.name} (the price list)",
+                            f"{e.points_redeemed:g}",
+                            warn=True,
+                        )
+                    listed = given
+                rec["milli_points_redeemed"] = listed
+            rec["key"] = _entry_key(e, hid)
+            if rec["key"] in seen:
+                bad(
+                    row,
+                    "household",
+                    f"one row per household, stream and category (row {seen[rec['key']]} has it)",
+                    repr(e.household),
+                )
+                continue
+            seen[rec["key"]] = row
+            out.append(rec)
+        return out, problems
+
+    def _plausible(
+        self,
+        source: str,
+        row: int,
+        e: TallyEntry,
+        stop: StopRow,
+        hh: HouseholdRow,
+        cfg: dict[str, Any],
+        problems: list[Problem],
+    ) -> bool:
+        if e.kg is None or e.category is None:
+            return True
+        if e.stream == "compost":
+            planned_g = stop.compost_g
+        else:
+            planned_g = self.kg.get((e.run_id, e.point, e.category), 0)
+        share = hh.people / stop.people if stop.people else 0.0
+        forecast = planned_g * share / GRAMS
+        floor = float(cfg["kg_floor"])
+        reject = float(cfg["kg_reject_factor"]) * forecast + floor
+        warn = float(cfg["kg_warn_factor"]) * forecast + floor
+        if e.kg > reject:
+            problems.append(
+                Problem(
+                    source,
+                    row,
+                    "kg",
+                    f"at most {reject:.1f} kg ({cfg['kg_reject_factor']:g} x the forecast "
+                    f"{forecast:.2f} kg + {floor:g})",
+                    f"{e.kg:g}",
+                )
+            )
+            return False
+        if e.kg > warn:
+            problems.append(
+                Problem(
+                    source,
+                    row,
+                    "kg",
+                    f"about {forecast:.2f} kg (the forecast; warning above {warn:.1f})",
+                    f"{e.kg:g}",
+                    "warning",
+                )
+            )
+        return True
+
+    def _money(
+        self,
+        rec: dict[str, Any],
+        e: TallyEntry,
+        price: Price,
+        source: str,
+        row: int,
+        problems: list[Problem],
+    ) -> None:
+        kg = e.kg or 0.0
+        if e.stream == "sell":
+            unit = e.price_cny_kg if e.price_cny_kg is not None else price.buy_fen_kg / FEN
+            rec["price_fen_kg_milli"] = round(unit * FEN * MILLI)
+            paid = e.cash_cny if e.cash_cny is not None else round(kg * unit, 2)
+            if e.cash_cny is not None and abs(e.cash_cny - kg * unit) > 0.01 + 0.005 * kg:
+                problems.append(
+                    Problem(
+                        source,
+                        row,
+                        "cash_cny",
+                        f"{kg * unit:.2f} ({kg:g} kg x {unit:g} CNY/kg)",
+                        f"{e.cash_cny:g}",
+                        "warning",
+                    )
+                )
+            rec["cash_fen"] = round(paid * FEN)
+            rec["milli_points_earned"] = round(kg * price.milli_points_per_kg)
+        elif e.stream == "exchange":
+            if e.items is not None:
+                rec["items_milli"] = round(e.items * MILLI)
+            items = e.items
+            if items is None and price.kg_per_item_g > 0:
+                items = kg * GRAMS / price.kg_per_item_g
+            pts = kg * price.milli_points_per_kg + (items or 0.0) * price.milli_points_per_item
+            rec["milli_points_earned"] = round(pts)
+
+    def check_closes(
+        self, source: str, closes: Sequence[tuple[dict[str, int], RunClose]]
+    ) -> tuple[list[dict[str, Any]], list[Problem]]:
+        problems: list[Problem] = []
+        out = []
+        for where, c in closes:
+            row = min(where.values()) if where else None
+            run = self.runs.get(c.run_id)
+            if run is None:
+                problems.append(
+                    Problem(
+                        source,
+                        row,
+                        "run_id",
+                        "a run of a registered plan (planner ledger plan DIR)",
+                        repr(c.run_id),
+                    )
+                )
+                continue
+            ok = True
+            for g in c.goods:
+                if (run.plan_id, g.item) not in self.goods:
+                    r = where.get(f"goods_loaded:{g.item}", where.get(f"goods_returned:{g.item}"))
+                    problems.append(
+                        Problem(source, r, "ref", "an item of the price list", repr(g.item))
+                    )
+                    ok = False
+            for t in c.weigh_tickets:
+                pl = self.places.get(t.station)
+                if pl is None or pl.kind != "station":
+                    problems.append(
+                        Problem(
+                            source,
+                            where.get(f"weigh_ticket_kg:{t.station}"),
+                            "ref",
+                            "a transfer station of the plan",
+                            repr(t.station),
+                        )
+                    )
+                    ok = False
+            for d in c.deliveries:
+                pl = self.places.get(d.facility)
+                if pl is None or pl.kind not in ("buyer", "plant"):
+                    problems.append(
+                        Problem(
+                            source,
+                            where.get(f"delivered_kg:{d.facility}"),
+                            "ref",
+                            "the buyer or the plant of the plan",
+                            repr(d.facility),
+                        )
+                    )
+                    ok = False
+            if not ok:
+                continue
+            values = {
+                "cash_out_fen": _fen(c.cash_float_out_cny),
+                "cash_returned_fen": _fen(c.cash_returned_cny),
+                "odometer_start_m": _m(c.odometer_start_km),
+                "odometer_end_m": _m(c.odometer_end_km),
+                "note": c.note,
+            }
+            goods = [{"item": g.item, "loaded": g.loaded, "returned": g.returned} for g in c.goods]
+            tickets = [
+                {"station": t.station, "grams": round(t.kg * GRAMS), "ticket": t.ticket}
+                for t in c.weigh_tickets
+            ]
+            deliveries = [
+                {"facility": d.facility, "grams": round(d.kg * GRAMS), "ticket": d.ticket}
+                for d in c.deliveries
+            ]
+            doc = {
+                "run_id": c.run_id,
+                **values,
+                "goods": sorted([g["item"], g["loaded"], g["returned"]] for g in goods),
+                "tickets": sorted([t["station"], t["grams"], t["ticket"]] for t in tickets),
+                "deliveries": sorted([d["facility"], d["grams"], d["ticket"]] for d in deliveries),
+            }
+            out.append(
+                {
+                    "key": c.close_key,
+                    "run_id": c.run_id,
+                    "month": run.month,
+                    "values": values,
+                    "goods": goods,
+                    "tickets": tickets,
+                    "deliveries": deliveries,
+                    "doc": doc,
+                }
+            )
+        return out, problems
+
+
+def _entry_key(e: TallyEntry, household_id: str) -> str:
+    if e.key is not None:
+        return e.key
+    return "|".join(
+        (e.run_id, e.point, household_id, e.stream, e.category or "", e.goods_item or "")
+    )
+
+
+def _fen(x: float | None) -> int | None:
+    return None if x is None else round(x * FEN)
+
+
+def _m(x: float | None) -> int | None:
+    return None if x is None else round(x * 1000)
+
+
+def chunks(items: Sequence[Any], size: int = 500) -> list[Sequence[Any]]:
+    """``items`` in slices small enough for an ``IN (...)`` on every database."""
+    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -1,0 +1,330 @@
+"""Planned vs actual for a month, per run, gacha, township and banner.
+
+:func:`month_report` answers from the database only: the planned figures stored
+when the plan was registered (stops' kg, cash, goods, points, compost; runs' fuel
+and driver cost) and the sums of the month's active entries and run closes.
+All sums are of integers (grams, fen, thousandths of points), so the JSON is the
+same from SQLite and PostgreSQL; nothing in it depends on when it was made.
+
+Net cost (农维费 spent) = fuel + driver + cash paid + goods handed out - what the
+buyer pays for the recyclables (the category's resale price x kg sold). Actual fuel
+is the planned fuel scaled by odometer km / planned km where the run close gives
+the odometer; a run's fuel and driver cost is shared among the gachas it serves in
+proportion to the households at its stops (as the plan's money summary does).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+
+from planner.ledger.db import Ledger
+from planner.ledger.errors import LedgerError
+from planner.ledger.schema import (
+    FEN,
+    GRAMS,
+    MILLI,
+    Close,
+    Entry,
+    PlaceRow,
+    PlanRow,
+    Price,
+    RunRow,
+    StopKg,
+    StopRow,
+    isum,
+)
+
+FORMAT = "steppe-ledger-report/1"
+FIGURES = (
+    "sold_kg",
+    "exchanged_kg",
+    "compost_kg",
+    "cash_paid_cny",
+    "goods_value_cny",
+    "points_earned",
+    "points_redeemed",
+    "resale_cny",
+    "fuel_cny",
+    "driver_cny",
+    "net_cost_cny",
+)
+_SCALE = {"sold_kg": GRAMS, "exchanged_kg": GRAMS, "compost_kg": GRAMS}
+_SCALE |= {"points_earned": MILLI, "points_redeemed": MILLI}
+
+
+@dataclass
+class Figures:
+    """One side (planned or actual) in integer units; :meth:`as_dict` converts."""
+
+    v: dict[str, float] = field(default_factory=lambda: dict.fromkeys(FIGURES, 0.0))
+
+    def add(self, name: str, x: float) -> None:
+        self.v[name] += x
+
+    def merge(self, other: Figures) -> None:
+        for k, x in other.v.items():
+            self.v[k] += x
+
+    def as_dict(self) -> dict[str, float]:
+        out = {}
+        for k in FIGURES:
+            x = self.v[k]
+            if k == "net_cost_cny":
+                continue
+            out[k] = round(x / _SCALE.get(k, FEN), 3 if k in _SCALE else 2)
+        net = (
+            self.v["fuel_cny"]
+            + self.v["driver_cny"]
+            + self.v["cash_paid_cny"]
+            + self.v["goods_value_cny"]
+            - self.v["resale_cny"]
+        )
+        out["net_cost_cny"] = round(net / FEN, 2)
+        return out
+
+
+@dataclass
+class Line:
+    """Planned and actual figures for one run, gacha, township or the banner."""
+
+    key: dict[str, str]
+    planned: Figures = field(default_factory=Figures)
+    actual: Figures = field(default_factory=Figures)
+    stops_planned: int = 0
+    stops_recorded: int = 0
+    households_recorded: int = 0
+    fee_budget_cny: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = dict(self.key)
+        doc["stops_planned"] = self.stops_planned
+        doc["stops_recorded"] = self.stops_recorded
+        doc["households_recorded"] = self.households_recorded
+        doc["planned"] = self.planned.as_dict()
+        doc["actual"] = self.actual.as_dict()
+        if self.fee_budget_cny:
+            doc["fee_budget_cny"] = round(self.fee_budget_cny, 2)
+            doc["fee_balance_cny"] = round(self.fee_budget_cny - doc["actual"]["net_cost_cny"], 2)
+        return doc
+
+
+@dataclass
+class MonthReport:
+    """The month's planned vs actual figures."""
+
+    month: str
+    runs: list[Line]
+    gachas: list[Line]
+    townships: list[Line]
+    total: Line
+
+    def to_json(self) -> dict[str, Any]:
+        """Deterministic JSON: fixed key order, sorted lines, no timestamps."""
+        return {
+            "format": FORMAT,
+            "month": self.month,
+            "total": self.total.to_json(),
+            "townships": [x.to_json() for x in self.townships],
+            "gachas": [x.to_json() for x in self.gachas],
+            "runs": [x.to_json() for x in self.runs],
+        }
+
+
+def month_report(ledger: Ledger, month: str) -> MonthReport:
+    """Planned vs actual for ``month`` (``YYYY-MM``).
+
+    Raises
+    ------
+    LedgerError
+        The month is malformed or no plan of it is registered.
+    """
+    _check_month(month)
+    with ledger.sessions() as s:
+        runs = {r.id: r for r in s.scalars(select(RunRow).where(RunRow.month == month))}
+        if not runs:
+            raise LedgerError(
+                f"--month: expected a month with a registered plan, found {month} "
+                "(register one with 'planner ledger plan PLAN_DIR')"
+            )
+        plan_ids = sorted({r.plan_id for r in runs.values()})
+        prices = {
+            (p.plan_id, p.category): p
+            for p in s.scalars(select(Price).where(Price.plan_id.in_(plan_ids)))
+        }
+        settings = {
+            p.id: p.settings for p in s.scalars(select(PlanRow).where(PlanRow.id.in_(plan_ids)))
+        }
+        stops = list(
+            s.scalars(
+                select(StopRow)
+                .join(RunRow)
+                .where(RunRow.month == month)
+                .order_by(StopRow.run_id, StopRow.point_id)
+            )
+        )
+        kgs = s.execute(
+            select(StopKg.run_id, StopKg.category, isum(StopKg.grams))
+            .join(RunRow, RunRow.id == StopKg.run_id)
+            .where(RunRow.month == month)
+            .group_by(StopKg.run_id, StopKg.point_id, StopKg.category)
+            .add_columns(StopKg.point_id)
+            .order_by(StopKg.run_id, StopKg.point_id, StopKg.category)
+        ).all()
+        actual = s.execute(
+            select(
+                Entry.run_id,
+                Entry.point_id,
+                Entry.stream,
+                Entry.category,
+                isum(Entry.grams),
+                isum(Entry.cash_fen),
+                isum(Entry.goods_fen),
+                isum(Entry.milli_points_earned),
+                isum(Entry.milli_points_redeemed),
+            )
+            .where(Entry.month == month, Entry.active.is_(True))
+            .group_by(Entry.run_id, Entry.point_id, Entry.stream, Entry.category)
+            .order_by(Entry.run_id, Entry.point_id, Entry.stream, Entry.category)
+        ).all()
+        visited = s.execute(
+            select(Entry.run_id, Entry.point_id, func.count(func.distinct(Entry.household_id)))
+            .where(Entry.month == month, Entry.active.is_(True))
+            .group_by(Entry.run_id, Entry.point_id)
+            .order_by(Entry.run_id, Entry.point_id)
+        ).all()
+        odo = {
+            c.run_id: (c.odometer_end_m - c.odometer_start_m)
+            for c in s.scalars(select(Close).where(Close.month == month, Close.active.is_(True)))
+            if c.odometer_start_m is not None and c.odometer_end_m is not None
+        }
+        point_ids = sorted({st.point_id for st in stops} | {a[1] for a in actual})
+        places = {p.id: p for p in s.scalars(select(PlaceRow).where(PlaceRow.id.in_(point_ids)))}
+    # Python's order, not the database's collation: the same sums in the same order.
+    stops.sort(key=lambda st: (st.run_id, st.point_id))
+    kgs = sorted(kgs, key=lambda r: (r[0], r[3], r[1]))
+    actual = sorted(actual, key=lambda r: (r[0], r[1], r[2], r[3]))
+    visited = sorted(visited, key=lambda r: (r[0], r[1]))
+    return _assemble(month, runs, prices, settings, stops, kgs, actual, visited, odo, places)
+
+
+def _assemble(
+    month: str,
+    runs: dict[str, RunRow],
+    prices: dict[tuple[int, str], Price],
+    settings: dict[int, dict[str, Any]],
+    stops: list[StopRow],
+    kgs: Any,
+    actual: Any,
+    visited: Any,
+    odo: dict[str, int],
+    places: dict[str, PlaceRow],
+) -> MonthReport:
+    def where(point: str) -> tuple[str, str]:
+        p = places.get(point)
+        return (p.township, p.gacha) if p else ("", "")
+
+    run_lines = {
+        rid: Line({"run_id": rid, "date": r.date.isoformat(), "vehicle": r.vehicle})
+        for rid, r in runs.items()
+    }
+    gachas: dict[tuple[str, str], Line] = {}
+
+    def gacha(point: str) -> Line:
+        t, g = where(point)
+        if (t, g) not in gachas:
+            gachas[(t, g)] = Line({"township": t, "gacha": g})
+        return gachas[(t, g)]
+
+    hh_of_run: dict[str, int] = defaultdict(int)
+    for st in stops:
+        hh_of_run[st.run_id] += st.households
+    for st in stops:
+        run = runs[st.run_id]
+        for line in (run_lines[st.run_id], gacha(st.point_id)):
+            p = line.planned
+            p.add("cash_paid_cny", st.cash_fen)
+            p.add("goods_value_cny", st.goods_fen)
+            p.add("points_earned", st.milli_points)
+            p.add("points_redeemed", st.milli_points_redeemed)
+            p.add("compost_kg", st.compost_g)
+            line.stops_planned += 1
+        share = st.households / hh_of_run[st.run_id] if hh_of_run[st.run_id] else 0.0
+        g = gacha(st.point_id)
+        g.planned.add("fuel_cny", run.fuel_fen * share)
+        g.planned.add("driver_cny", run.driver_fen * share)
+        km_ratio = odo[st.run_id] / run.distance_m if st.run_id in odo and run.distance_m else 1.0
+        g.actual.add("fuel_cny", run.fuel_fen * km_ratio * share)
+        g.actual.add("driver_cny", run.driver_fen * share)
+    for rid, run in runs.items():
+        km_ratio = odo[rid] / run.distance_m if rid in odo and run.distance_m else 1.0
+        line = run_lines[rid]
+        line.planned.add("fuel_cny", run.fuel_fen)
+        line.planned.add("driver_cny", run.driver_fen)
+        line.actual.add("fuel_cny", run.fuel_fen * km_ratio)
+        line.actual.add("driver_cny", run.driver_fen)
+    for run_id, category, grams, point in kgs:
+        price = prices.get((runs[run_id].plan_id, category))
+        if price is None:
+            continue
+        name = "sold_kg" if price.stream == "sell" else "exchanged_kg"
+        for line in (run_lines[run_id], gacha(point)):
+            line.planned.add(name, grams or 0)
+            if price.stream == "sell":
+                line.planned.add("resale_cny", (grams or 0) * price.resale_fen_kg / GRAMS)
+    recorded: set[tuple[str, str]] = set()
+    for run_id, point, stream, category, grams, cash, goods, earned, redeemed in actual:
+        recorded.add((run_id, point))
+        price = prices.get((runs[run_id].plan_id, category)) if run_id in runs else None
+        for line in (run_lines[run_id], gacha(point)):
+            a = line.actual
+            if stream == "sell":
+                a.add("sold_kg", grams or 0)
+                if price is not None:
+                    a.add("resale_cny", (grams or 0) * price.resale_fen_kg / GRAMS)
+            elif stream == "exchange":
+                a.add("exchanged_kg", grams or 0)
+            else:
+                a.add("compost_kg", grams or 0)
+            a.add("cash_paid_cny", cash or 0)
+            a.add("goods_value_cny", goods or 0)
+            a.add("points_earned", earned or 0)
+            a.add("points_redeemed", redeemed or 0)
+    for run_id, point, n in visited:
+        for line in (run_lines[run_id], gacha(point)):
+            line.households_recorded += n
+            line.stops_recorded += 1
+    # 农维费 budget: the year's fee per gacha pro-rated to the month.
+    year, mon = int(month[:4]), int(month[5:])
+    days = calendar.monthrange(year, mon)[1] / (366 if calendar.isleap(year) else 365)
+    fee = max(float(st.get("fee_per_gacha_year_cny", 0.0)) for st in settings.values())
+    townships: dict[str, Line] = {}
+    total = Line({"scope": "banner"})
+    for (town_name, gacha_name), gl in sorted(gachas.items()):
+        if gacha_name:
+            gl.fee_budget_cny = fee * days
+        town = townships.setdefault(town_name, Line({"township": town_name}))
+        for agg in (town, total):
+            agg.planned.merge(gl.planned)
+            agg.actual.merge(gl.actual)
+            agg.stops_planned += gl.stops_planned
+            agg.stops_recorded += gl.stops_recorded
+            agg.households_recorded += gl.households_recorded
+            agg.fee_budget_cny += gl.fee_budget_cny
+    return MonthReport(
+        month,
+        [run_lines[k] for k in sorted(run_lines, key=lambda r: (runs[r].date, r))],
+        [gachas[k] for k in sorted(gachas)],
+        [townships[k] for k in sorted(townships)],
+        total,
+    )
+
+
+def _check_month(month: str) -> None:
+    ok = len(month) == 7 and month[4] == "-" and month[:4].isdigit() and month[5:].isdigit()
+    if not ok or not 1 <= int(month[5:]) <= 12:
+        raise LedgerError(f"--month: expected YYYY-MM such as 2026-12, found {month!r}")

@@ -1,0 +1,402 @@
+"""Read filled tally files: CSV (UTF-8, with or without BOM) or Excel (.xlsx).
+
+Two kinds of table, told apart by their header (``docs/ledger.md``):
+
+* the **tally**: one row per household, visit and category (or goods item), the
+  rows of the printed form — :data:`TALLY_COLUMNS`;
+* the **close**: the end-of-run box, one row per figure — :data:`CLOSE_COLUMNS`.
+
+A CSV holds one table; a workbook holds a ``tally`` and/or a ``close`` sheet.
+Rows whose measured cells (kg, items, cash, goods quantity, points, compost) are
+all empty are the form's unfilled rows and are skipped. Everything else becomes a
+:class:`~planner.ledger.records.TallyEntry` or :class:`~planner.ledger.records.RunClose`,
+or a :class:`~planner.ledger.errors.Problem` naming the file, row and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from planner.ledger.errors import LedgerError, Problem
+from planner.ledger.records import STREAMS, RunClose, TallyEntry
+
+TALLY_COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "date",
+    "stop",
+    "point",
+    "point_name",
+    "household",
+    "household_name",
+    "stream",
+    "category",
+    "category_name",
+    "forecast_kg",
+    "price_cny_kg",
+    "kg",
+    "items",
+    "cash_cny",
+    "goods_item",
+    "goods_qty",
+    "points_redeemed",
+    "compost_declared",
+    "points_balance",
+    "goods_due",
+    "note",
+    "key",
+)
+TALLY_REQUIRED = ("run_id", "point", "household", "stream", "category", "kg")
+# Cells the driver fills in; a row with all of them empty was not filled.
+MEASURED = ("kg", "items", "cash_cny", "goods_qty", "points_redeemed", "compost_declared")
+_NUMBERS: dict[str, type] = {"kg": float, "items": float, "price_cny_kg": float, "cash_cny": float}
+_NUMBERS |= {"points_redeemed": float, "goods_qty": int}
+_INPUT = set(TallyEntry.model_fields)
+
+CLOSE_COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "field",
+    "ref",
+    "ref_name",
+    "planned",
+    "value",
+    "ticket",
+    "note",
+)
+CLOSE_REQUIRED = ("run_id", "field", "ref", "value")
+# field -> (what ref names, number type)
+CLOSE_FIELDS: dict[str, tuple[str, type]] = {
+    "cash_float_out_cny": ("", float),
+    "cash_returned_cny": ("", float),
+    "odometer_start_km": ("", float),
+    "odometer_end_km": ("", float),
+    "goods_loaded": ("goods item", int),
+    "goods_returned": ("goods item", int),
+    "weigh_ticket_kg": ("station", float),
+    "delivered_kg": ("buyer or plant", float),
+}
+_YES = {"yes", "y", "true", "1", "是", "有", "x", "✓"}
+_NO = {"no", "n", "false", "0", "否", "无"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class ParsedFile:
+    """What one file holds, before it is checked against the ledger."""
+
+    name: str
+    sha256: str
+    entries: list[tuple[int, TallyEntry]] = field(default_factory=list)
+    closes: list[tuple[dict[str, int], RunClose]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_tally_file(path: Path) -> ParsedFile:
+    """Read and validate the rows of one file (no database needed).
+
+    Raises
+    ------
+    LedgerError
+        The file cannot be read at all (missing, not CSV/XLSX, not UTF-8, no header).
+    """
+    path = Path(path)
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LedgerError(f"{name}: cannot read the file ({exc.strerror})") from None
+    parsed = ParsedFile(name, hashlib.sha256(data).hexdigest())
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        tables = _xlsx_tables(name, data)
+    elif suffix in (".csv", ".txt"):
+        tables = [_csv_table(name, data)]
+    else:
+        raise LedgerError(f"{name}: expected a .csv or .xlsx tally file, found {suffix or 'none'}")
+    for label, header, rows in tables:
+        kind = _kind(label, header)
+        if kind == "tally":
+            _tally_rows(parsed, label, header, rows)
+        else:
+            _close_rows(parsed, label, header, rows)
+    return parsed
+
+
+# --- files to tables ---------------------------------------------------------------
+Table = tuple[str, list[str], list[tuple[int, list[str]]]]
+
+
+def _csv_table(name: str, data: bytes) -> Table:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LedgerError(
+            f"{name}: expected UTF-8 text, found other bytes at byte {exc.start} "
+            "(save the file as 'CSV UTF-8')"
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise LedgerError(f"{name}: expected a header row, found an empty file") from None
+    except csv.Error as exc:
+        raise LedgerError(f"{name}: row 1: not valid CSV ({exc})") from None
+    rows = []
+    try:
+        for n, rec in enumerate(reader, start=2):
+            if any(c.strip() for c in rec):
+                rows.append((n, [_untext(c) if c[:1] == "'" else c for c in rec]))
+    except csv.Error as exc:
+        raise LedgerError(f"{name}: row {reader.line_num}: not valid CSV ({exc})") from None
+    return name, header, rows
+
+
+def _xlsx_tables(name: str, data: bytes) -> list[Table]:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise LedgerError(f"{name}: expected an Excel .xlsx workbook, found {exc}") from None
+    out = []
+    try:
+        for ws in wb.worksheets:
+            if ws.title not in ("tally", "close"):
+                continue
+            it = ws.iter_rows(values_only=True)
+            first = next(it, None)
+            if first is None:
+                continue
+            header = [_cell(v).strip() for v in first]
+            rows = []
+            for n, values in enumerate(it, start=2):
+                cells = [_cell(v) for v in values]
+                if any(c.strip() for c in cells):
+                    rows.append((n, cells))
+            out.append((f"{name} [{ws.title}]", header, rows))
+    finally:
+        wb.close()
+    if not out:
+        raise LedgerError(f"{name}: expected a sheet named 'tally' or 'close', found none")
+    return out
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _untext(c: str) -> str:
+    # forms.py writes text that looks like a formula with a leading apostrophe.
+    if c.startswith("'") and c[1:2] in FORMULA_START:
+        return c[1:]
+    return c
+
+
+def _kind(label: str, header: Sequence[str]) -> str:
+    cols = set(header)
+    for kind, required in (("tally", TALLY_REQUIRED), ("close", CLOSE_REQUIRED)):
+        if set(required) <= cols:
+            dup = sorted({h for h in header if h and header.count(h) > 1})
+            if dup:
+                raise LedgerError(f"{label}: row 1: expected each column once, found {dup}")
+            return kind
+    want = ",".join(TALLY_REQUIRED)
+    raise LedgerError(
+        f"{label}: row 1: expected a tally header with at least {want} "
+        f"(or a run-close header with {','.join(CLOSE_REQUIRED)}), found {','.join(header)}"
+    )
+
+
+# --- tally rows ----------------------------------------------------------------------
+def _tally_rows(
+    parsed: ParsedFile, label: str, header: list[str], rows: Iterable[tuple[int, list[str]]]
+) -> None:
+    seen: dict[str, int] = {}
+    inputs = [(c, i) for i, c in enumerate(header) if c in _INPUT]
+    measured = [i for i, c in enumerate(header) if c in MEASURED]
+    for n, cells in rows:
+        width = len(cells)
+        if not any(i < width and cells[i].strip() for i in measured):
+            continue
+        values: dict[str, Any] = {}
+        bad = False
+        for col, i in inputs:
+            text = cells[i] if i < width else ""
+            if not text or text.isspace():
+                continue
+            ok, val, expected = _convert(col, text)
+            if not ok:
+                parsed.problems.append(Problem(label, n, col, expected, repr(text)))
+                bad = True
+            elif val is not None:
+                values[col] = val
+        if bad:
+            continue
+        try:
+            entry = TallyEntry.model_validate(values)
+        except ValidationError as exc:
+            parsed.problems += _pydantic_problems(label, n, exc, _record(header, cells))
+            continue
+        key = entry.entry_key
+        if key in seen:
+            parsed.problems.append(
+                Problem(
+                    label,
+                    n,
+                    "household",
+                    f"one row per household, stream and category (row {seen[key]} has it)",
+                    repr(f"{entry.household} {entry.stream} {entry.category or entry.goods_item}"),
+                )
+            )
+            continue
+        seen[key] = n
+        parsed.entries.append((n, entry))
+
+
+def _convert(col: str, text: str) -> tuple[bool, Any, str]:
+    """(ok, value, what was expected) for one non-empty input cell."""
+    kind = _NUMBERS.get(col)
+    if kind is not None:
+        ok, val = _number(text, kind)
+        return ok, val, "a whole number" if kind is int else "a number such as 1.5"
+    if col == "compost_declared":
+        low = text.strip().lower()
+        if low in _YES:
+            return True, True, ""
+        if low in _NO:
+            return True, False, ""
+        return False, None, "yes or no"
+    if col == "stream":
+        val = text.strip().lower()
+        return val in STREAMS, val, "sell, exchange or compost"
+    if col == "note":
+        return True, text, ""
+    return True, text.strip() or None, ""
+
+
+def _record(header: list[str], cells: list[str]) -> dict[str, str]:
+    return {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}
+
+
+def _number(text: str, kind: type) -> tuple[bool, Any]:
+    t = text.strip()
+    if not t:
+        return True, None
+    try:
+        x = float(t)
+    except ValueError:
+        return False, None
+    if x != x or x in (float("inf"), float("-inf")):
+        return False, None
+    if kind is int:
+        if not x.is_integer():
+            return False, None
+        return True, int(x)
+    return True, x
+
+
+def _pydantic_problems(
+    label: str, row: int, exc: ValidationError, rec: dict[str, str]
+) -> list[Problem]:
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if loc:
+            col = loc[0]
+            found = repr(rec.get(col, err.get("input")))
+            out.append(Problem(label, row, col, _expected(msg), found))
+        else:
+            col, _, rest = msg.partition(": ")
+            expected, _, found = rest.partition(", found ")
+            out.append(
+                Problem(label, row, col, expected.removeprefix("expected "), found or "that")
+            )
+    return out
+
+
+def _expected(msg: str) -> str:
+    low = msg[0].lower() + msg[1:] if msg else msg
+    return low.replace("input should be", "a value").replace("string should", "text should")
+
+
+# --- close rows ----------------------------------------------------------------------
+def _close_rows(
+    parsed: ParsedFile, label: str, header: list[str], rows: Iterable[tuple[int, list[str]]]
+) -> None:
+    by_run: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"goods": {}, "weigh_tickets": {}, "deliveries": {}}
+    )
+    where: dict[str, dict[str, int]] = defaultdict(dict)
+    for n, cells in rows:
+        rec = _record(header, cells)
+        run_id = rec.get("run_id", "").strip()
+        fname = rec.get("field", "").strip()
+        ref = rec.get("ref", "").strip()
+        text = rec.get("value", "")
+        if not text.strip():
+            continue
+        if not run_id:
+            parsed.problems.append(Problem(label, n, "run_id", "the run's id", "nothing"))
+            continue
+        if fname not in CLOSE_FIELDS:
+            parsed.problems.append(
+                Problem(label, n, "field", f"one of {', '.join(CLOSE_FIELDS)}", repr(fname))
+            )
+            continue
+        refers, kind = CLOSE_FIELDS[fname]
+        ok, val = _number(text, kind)
+        if not ok or val < 0:
+            what = "a whole number >= 0" if kind is int else "a number >= 0"
+            parsed.problems.append(Problem(label, n, "value", what, repr(text)))
+            continue
+        if refers and not ref:
+            parsed.problems.append(Problem(label, n, "ref", f"the {refers}", "nothing"))
+            continue
+        rc = by_run[run_id]
+        rc["run_id"] = run_id
+        slot = f"{fname}:{ref}"
+        if slot in where[run_id]:
+            once = f"{fname} {ref} once (row {where[run_id][slot]} has it)"
+            parsed.problems.append(Problem(label, n, "field", once, "it again"))
+            continue
+        where[run_id][slot] = n
+        ticket = rec.get("ticket", "").strip()
+        if fname.startswith("goods_"):
+            rc["goods"].setdefault(ref, {"item": ref})[fname.removeprefix("goods_")] = val
+        elif fname == "weigh_ticket_kg":
+            rc["weigh_tickets"][ref] = {"station": ref, "kg": val, "ticket": ticket}
+        elif fname == "delivered_kg":
+            rc["deliveries"][ref] = {"facility": ref, "kg": val, "ticket": ticket}
+        else:
+            rc[fname] = val
+        if rec.get("note", "").strip():
+            rc["note"] = (rc.get("note", "") + " " + rec["note"].strip()).strip()[:500]
+    for run_id, rc in by_run.items():
+        doc = dict(rc)
+        for k in ("goods", "weigh_tickets", "deliveries"):
+            doc[k] = tuple(doc[k].values())
+        try:
+            close = RunClose.model_validate(doc)
+        except ValidationError as exc:
+            first = min(where[run_id].values())
+            for p in _pydantic_problems(label, first, exc, {}):
+                parsed.problems.append(p)
+            continue
+        parsed.closes.append((where[run_id], close))
