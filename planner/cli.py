@@ -264,7 +264,7 @@ def run(
 
         bundle = PlanBundle(
             out_dir=output,
-            plan=result.plan.to_json_dict(),
+            plan=result.plan,
             scenario=sc,
             tallies=list(result.tallies),
             summary=result.summary,

@@ -55,18 +55,27 @@ def test_sheets_have_frozen_filtered_headers(book: Path) -> None:
     assert "¥" in runs.cell(2, header.index("燃油 fuel") + 1).number_format
 
 
+def _numbers(run: dict) -> list[int | None]:
+    """Stop numbers as the run sheet prints them: points and stations 1, 2, …; no break."""
+    out, n = [], 0
+    for st in run["steps"]:
+        n += st["type"] in ("collect", "unload")
+        out.append(n if st["type"] in ("collect", "unload") else None)
+    return out
+
+
 def test_stops_sheet_has_every_step_in_order_with_its_times(book: Path, bundle: PlanBundle) -> None:
     _, rows = _rows(book, "stops")
     expected = [
-        (run["id"], run["date"], k, st["type"], st["place"], st["arrival"], st["departure"])
-        for run in bundle.runs
-        for k, st in enumerate(run["steps"])
+        (run["id"], run["date"], n, st["type"], st["place"], st["arrival"], st["departure"])
+        for run in bundle.plan.to_json_dict()["runs"]
+        for st, n in zip(run["steps"], _numbers(run), strict=True)
     ]
     got = [
         (
             r["车次 run"],
             _day(r["日期 date"]),
-            r["序号 seq"],
+            r["序号 stop no."],
             r["类型 type"],
             r["地点 place"],
             f"{_day(r['日期 date'])}T{r['到达 arrival']:%H:%M}",
@@ -75,7 +84,7 @@ def test_stops_sheet_has_every_step_in_order_with_its_times(book: Path, bundle: 
         for r in rows
     ]
     assert got == expected
-    steps = [st for run in bundle.runs for st in run["steps"]]
+    steps = [st for run in bundle.plan.to_json_dict()["runs"] for st in run["steps"]]
     for r, st in zip(rows, steps, strict=True):
         assert r["路段 leg km"] == pytest.approx(st["leg_km"])
         for cid, kg in st.get("collected", {}).items():
@@ -86,8 +95,10 @@ def test_stops_sheet_has_every_step_in_order_with_its_times(book: Path, bundle: 
 def test_runs_sheet_matches_plan_and_fleet_rates(book: Path, bundle: PlanBundle) -> None:
     _, rows = _rows(book, "runs")
     fleet = {v.id: v for v in bundle.scenario.fleet}
-    assert [r["车次 run"] for r in rows] == [run["id"] for run in bundle.runs]
-    for r, run in zip(rows, bundle.runs, strict=True):
+    assert [r["车次 run"] for r in rows] == [
+        run["id"] for run in bundle.plan.to_json_dict()["runs"]
+    ]
+    for r, run in zip(rows, bundle.plan.to_json_dict()["runs"], strict=True):
         assert r["里程 km"] == pytest.approx(run["distance_km"])
         assert r["时长 minutes"] == pytest.approx(run["duration_min"])
         assert f"{r['出发 start']:%H:%M}" == run["steps"][0]["departure"][11:16]
@@ -99,13 +110,22 @@ def test_runs_sheet_matches_plan_and_fleet_rates(book: Path, bundle: PlanBundle)
 
 def test_area_sheets_add_up_to_the_scenario(book: Path, bundle: PlanBundle) -> None:
     households = sum(p.households for p in bundle.scenario.points)
-    visits = sum(1 for run in bundle.runs for s in run["steps"] if s["type"] == "collect")
+    visits = sum(
+        1
+        for run in bundle.plan.to_json_dict()["runs"]
+        for s in run["steps"]
+        if s["type"] == "collect"
+    )
     for sheet in ("gachas", "townships"):
         _, rows = _rows(book, sheet)
-        assert sum(r["户数 households"] for r in rows) == households
-        assert sum(r["收运次数 visits"] for r in rows) == visits
+        # The last row is the totals row: the sum of the areas above it.
+        *areas, total = rows
+        first = "嘎查 gacha" if sheet == "gachas" else "苏木镇 township"
+        assert total[first] == "合计 total"
+        assert sum(r["户数 households"] for r in areas) == households == total["户数 households"]
+        assert sum(r["收运次数 visits"] for r in areas) == visits == total["收运次数 visits"]
     _, rows = _rows(book, "unserved")
-    assert len(rows) == len(bundle.plan["unserved"])
+    assert len(rows) == len(bundle.plan.to_json_dict()["unserved"])
 
 
 def test_tallies_sheet_sums_each_household_visit(book: Path, bundle: PlanBundle) -> None:
@@ -173,7 +193,7 @@ def test_workbook_is_deterministic(bundle: PlanBundle, book: Path, tmp_path: Pat
     again = write_workbook(bundle, tmp_path)
     assert again.read_bytes() == book.read_bytes()
     props = openpyxl.load_workbook(again).properties
-    start = dt.datetime.fromisoformat(bundle.plan["period"]["start"])
+    start = dt.datetime.fromisoformat(bundle.plan.to_json_dict()["period"]["start"])
     assert props.created == start
     assert props.modified == start
 

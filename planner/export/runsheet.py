@@ -21,7 +21,6 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any
 
 from planner._atomic import atomic_writer
 from planner._errors import PlanError
@@ -29,6 +28,7 @@ from planner.export._sheet_html import base_css, sheet_html
 from planner.export.bundle import PlanBundle, TallyRow
 from planner.export.fonts import cjk_font_path
 from planner.export.labels import check_lang
+from planner.plan.model import Run
 
 __all__ = ["render_pdfs", "run_sheet_html", "write_run_sheets"]
 
@@ -41,7 +41,7 @@ def _font_url() -> str:
     return cjk_font_path().resolve().as_uri()
 
 
-def run_sheet_html(bundle: PlanBundle, run: dict[str, Any], *, lang: str = "zh") -> str:
+def run_sheet_html(bundle: PlanBundle, run: Run, *, lang: str = "zh") -> str:
     """The run sheet of ``run`` as a complete HTML document.
 
     Parameters
@@ -59,14 +59,14 @@ def run_sheet_html(bundle: PlanBundle, run: dict[str, Any], *, lang: str = "zh")
         ``lang`` is unknown, or the run names a place the plan does not list.
     """
     check_lang(lang)
-    return _html(bundle, run, lang, bundle.tallies_of(run["id"]))
+    return _html(bundle, run, lang, bundle.tallies_of(run.id))
 
 
-def _html(bundle: PlanBundle, run: dict[str, Any], lang: str, tallies: Sequence[TallyRow]) -> str:
-    unknown = [st["place"] for st in run["steps"] if st["place"] not in bundle.places]
+def _html(bundle: PlanBundle, run: Run, lang: str, tallies: Sequence[TallyRow]) -> str:
+    unknown = [st.place for st in run.steps if st.place not in bundle.places]
     if unknown:
         raise PlanError(
-            f"plan.json: run {run['id']}: expected places listed in places, found {unknown[0]!r}"
+            f"plan.json: run {run.id}: expected places listed in places, found {unknown[0]!r}"
         )
     return sheet_html(bundle, run, lang, bundle.leg_lines(run), tallies, _font_url())
 
@@ -117,8 +117,8 @@ def write_run_sheets(
     htmls: list[str] = []
     written: list[Path] = []
     for k, run in enumerate(runs):
-        text = _html(bundle, run, lang, tallies.get(run["id"], []))
-        path = folder / f"{_safe(run['id'])}.html"
+        text = _html(bundle, run, lang, tallies.get(run.id, []))
+        path = folder / f"{_safe(run.id)}.html"
         with atomic_writer(path, "w") as fh:
             fh.write(text)
         htmls.append(text)
@@ -127,7 +127,7 @@ def write_run_sheets(
             progress(k + 1, total)
     if not pdf:
         return written
-    pdf_paths = [folder / f"{_safe(run['id'])}.pdf" for run in runs]
+    pdf_paths = [folder / f"{_safe(run.id)}.pdf" for run in runs]
 
     def step(done: int) -> None:
         if progress is not None:

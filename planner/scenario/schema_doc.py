@@ -22,6 +22,7 @@ from planner.scenario.settings import (
     GoodsItem,
     LedgerSettings,
     MonthSettings,
+    NoticeSettings,
     RegionSettings,
     ScenarioSettings,
     StationSettings,
@@ -44,6 +45,7 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("[[goods]]", GoodsItem),
     ("[budget]", Budget),
     ("[carry]", CarrySettings),
+    ("[notices]", NoticeSettings),
     ("[ledger]", LedgerSettings),
 )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -48,6 +49,11 @@ class RegionSettings(_Frozen):
     )
     roads_layer: str | None = Field(None, description="Layer of `roads` to read, if several.")
     boundary: Path | None = Field(None, description="Region outline (GeoJSON/GeoPackage).")
+    zones: Path | None = Field(
+        None,
+        description="Township and gacha areas for the maps (GeoJSON/GeoPackage polygons with "
+        "`level` = township or gacha, `code`, `name`); optional.",
+    )
     offroad_speed_kmh: float = Field(
         15.0, gt=0, description="Speed on the straight off-road link from a place to its road."
     )
@@ -322,6 +328,37 @@ class CarrySettings(_Frozen):
     )
 
 
+PHONE = r"^[0-9+][0-9 ()+-]{3,24}$"
+
+
+class NoticeSettings(_Frozen):
+    """What the gacha notices say besides the dates: who to call, bad weather, lead time."""
+
+    contact: str = Field("", description="Who answers questions (office or dispatcher name).")
+    phone: str = Field(
+        "", description="Contact phone printed on notices and run sheets (blank: none)."
+    )
+    bad_weather: str = Field(
+        "",
+        description="What happens when a visit is called off for weather (one sentence; "
+        "blank: a default sentence).",
+    )
+    lead_days: int = Field(
+        7, ge=0, le=60, description="Notices are dated this many days before the first run."
+    )
+    default_landmark: str = Field(
+        "",
+        description="Where the truck stops, for points without a `landmark` in points.csv.",
+    )
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str) -> str:
+        if v and not re.match(PHONE, v):
+            raise ValueError(f"expected digits, spaces, +, - or brackets, found {v!r}")
+        return v
+
+
 class LedgerSettings(_Frozen):
     """Green accounts and the checks of what comes back from the runs (``planner ledger``).
 
@@ -404,6 +441,11 @@ class ScenarioSettings(_Frozen):
     carry: CarrySettings = Field(
         default_factory=lambda: CarrySettings(), description="Cash and goods to load: see [carry]."
     )
+    notices: NoticeSettings = Field(
+        default_factory=lambda: NoticeSettings(),
+        description="Contact, bad weather and lead time of the notices: see [notices].",
+    )
+
     ledger: LedgerSettings = Field(
         default_factory=lambda: LedgerSettings(),
         description="Green accounts and reconciliation tolerances: see [ledger].",
