@@ -6,6 +6,8 @@ warning), 1 a written plan failed its check, 2 bad input.
 
 from __future__ import annotations
 
+import math
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -13,10 +15,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from planner._errors import NetworkError, PlanError, PlannerError, ScenarioError
 from planner.dist.cli import run_many, sweep
+from planner.ledger.cli import app as ledger_app
 from planner.scenario.model import Scenario
+from planner.web.cli import register as register_web
 
 if TYPE_CHECKING:
     from planner.app.pipeline import DemandProvider, PlanResult
@@ -28,11 +33,15 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+register_web(app)  # `planner serve` and `planner web …`: planner/web/cli.py
 # Piped or redirected output keeps whole tables (rich would wrap them at 80 columns).
-app.add_typer(__import__("planner.ledger.cli", fromlist=["app"]).app, name="ledger")
+# Input text (names, cells, paths, messages quoting them) is never read as rich markup
+# or emoji codes: "[/bold]" or "root:x:0:0" print as they are. Styles come from Text.
+out = Console(width=None if sys.stdout.isatty() else 180, markup=False, emoji=False)
+err = Console(stderr=True, markup=False, emoji=False)
+LANGS = ("zh", "en")
+app.add_typer(ledger_app, name="ledger")  # planner ledger …: planner/ledger/cli.py
 app.add_typer(__import__("planner.forecast.cli", fromlist=["app"]).app, name="forecast")
-out = Console(width=None if sys.stdout.isatty() else 180)
-err = Console(stderr=True)
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (.toml).")]
 Strict = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")]
@@ -40,10 +49,59 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.
 Lang = Annotated[str, typer.Option("--lang", help="Language of sheets and report: zh or en.")]
 
 
-def _fail(exc: Exception) -> typer.Exit:
+def _say(console: Console, label: str, style: str, text: object) -> None:
+    """Print ``label`` in ``style`` and then ``text`` exactly as it is (no markup)."""
+    console.print(Text.assemble((label, style), " ", str(text)), highlight=False, soft_wrap=True)
+
+
+def _fail(exc: Exception | str) -> typer.Exit:
     """Print a planner error as plain lines and exit 2 (bad input)."""
-    err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+    _say(err, "error:", "bold red", exc)
     return typer.Exit(2)
+
+
+def _bad_option(option: str, expected: str, found: object) -> typer.Exit:
+    """One line naming the option, what it expects and what it was given; exit 2."""
+    return _fail(f"{option}: expected {expected}, found {found}")
+
+
+def _check_seconds(option: str, value: float | None) -> None:
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise _bad_option(option, "a number of seconds > 0", value)
+
+
+def _check_engine(engine: str) -> None:
+    from planner.solve.engines import ENGINES
+
+    if engine not in ENGINES:
+        raise _bad_option("--engine", f"one of {', '.join(ENGINES)}", repr(engine))
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in LANGS:
+        raise _bad_option("--lang", f"one of {', '.join(LANGS)}", repr(lang))
+
+
+def _writable(folder: Path) -> bool:
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def _check_out_dir(option: str, path: Path) -> None:
+    """``path`` is a folder that exists and is writable, or one that can be created."""
+    if path.exists():
+        if not path.is_dir():
+            raise _bad_option(option, "a folder", f"{path}, which is a file")
+        if not _writable(path):
+            raise _bad_option(option, "a folder you can write to", f"{path}, not writable")
+        return
+    above = path.absolute().parent
+    while not above.exists() and above != above.parent:
+        above = above.parent
+    if not above.is_dir():
+        raise _bad_option(option, "a folder path", f"{path}, inside {above}, which is a file")
+    if not _writable(above):
+        found = f"{path}, which cannot be made: {above} is not writable"
+        raise _bad_option(option, "a folder you can write to", found)
 
 
 def _load(path: Path, strict: bool) -> Scenario:
@@ -57,9 +115,9 @@ def _load(path: Path, strict: bool) -> Scenario:
 
 def _print_warnings(warnings: tuple[object, ...]) -> None:
     for w in warnings[:20]:
-        err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        _say(err, "warning:", "yellow", w)
     if len(warnings) > 20:
-        err.print(f"[yellow]warning:[/] … and {len(warnings) - 20} more", highlight=False)
+        _say(err, "warning:", "yellow", f"… and {len(warnings) - 20} more")
 
 
 @app.command()
@@ -76,10 +134,12 @@ def validate(scenario: ScenarioArg, strict: Strict = False) -> None:
     if strict and warnings:
         raise _fail(ScenarioError(warnings))
     _print_warnings(warnings)
-    out.print(
-        f"[green]ok:[/] {scenario} — {len(sc.points)} points, {len(sc.households)} households, "
+    _say(
+        out,
+        "ok:",
+        "green",
+        f"{scenario} — {len(sc.points)} points, {len(sc.households)} households, "
         f"{len(sc.fleet)} vehicles, every place reachable by road",
-        highlight=False,
     )
 
 
@@ -138,14 +198,16 @@ def synth(
         summary = gen.generate_region(params, out_dir, scenario)
     except ValueError as exc:  # the generator's parameter checks
         raise _fail(exc) from None
-    out.print(f"[green]wrote[/] {out_dir}: {summary}", highlight=False)
+    _say(out, "wrote", "green", f"{out_dir}: {summary}")
 
 
 @app.command()
 def run(
     scenario: ScenarioArg,
     output: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("out"),
-    time_limit: Annotated[float, typer.Option(help="Seconds for the solver.")] = 90.0,
+    time_limit: Annotated[
+        float, typer.Option(help="Seconds of solver work (machine-independent: same plan).")
+    ] = 90.0,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same plan.")] = 0,
     engine: Annotated[str, typer.Option(help="Routing engine: pyvrp or ortools.")] = "pyvrp",
     strict: Strict = False,
@@ -155,6 +217,13 @@ def run(
         bool, typer.Option(help="Also write sheets, GPX, calendars, notices, GIS, Excel, maps.")
     ] = True,
     pdf: Annotated[bool, typer.Option(help="Run sheets as PDF too (slowest output).")] = True,
+    wall_limit: Annotated[
+        float | None,
+        typer.Option(
+            help="Also stop the search after this many real seconds; the plan is then "
+            "marked not reproducible."
+        ),
+    ] = None,
     demand: Annotated[
         str, typer.Option(help="Demand: 'assumptions' (the scenario) or 'ledger' (forecast).")
     ] = "assumptions",
@@ -163,12 +232,20 @@ def run(
     ] = "sqlite:///ledger.sqlite",
 ) -> None:
     """Plan the month and write plan.json, tallies.csv, summary.json and every output."""
-
+    _check_engine(engine)
+    _check_seconds("--time-limit", time_limit)
+    _check_seconds("--wall-limit", wall_limit)
+    _check_lang(lang)
+    _check_out_dir("--out", output)
     sc = _load(scenario, strict)
-    result = _plan_month(sc, output, time_limit, seed, engine, quiet, _demand(sc, demand, db))
+    result = _plan_month(
+        sc, output, time_limit, seed, engine, quiet, wall_limit, _demand(sc, demand, db)
+    )
     _print_warnings(result.warnings)
+    if result.plan.reproducible is False:
+        _say(err, "warning:", "yellow", f"not reproducible: {result.plan.reproducible_reason}")
     s = result.plan.summary
-    table = Table(title=f"{sc.name}: plan written to {output}")
+    table = Table(title=Text(f"{sc.name}: plan written to {output}"))
     for col in ("runs", "visits", "unserved", "distance km", "hours", "cost CNY"):
         table.add_column(col, justify="right")
     table.add_row(
@@ -184,17 +261,19 @@ def run(
 
     out.print(money_table(result.summary))
     if s.unserved:
-        err.print(
-            f"[yellow]warning:[/] {s.unserved} visits could not be planned; "
+        _say(
+            err,
+            "warning:",
+            "yellow",
+            f"{s.unserved} visits could not be planned; "
             "see 'unserved' in plan.json for the reasons",
-            highlight=False,
         )
     if export:
         from planner.export import PlanBundle
 
         bundle = PlanBundle(
             out_dir=output,
-            plan=result.plan.to_json_dict(),
+            plan=result.plan,
             scenario=sc,
             tallies=list(result.tallies),
             summary=result.summary,
@@ -202,7 +281,7 @@ def run(
         _export(bundle, output, lang, pdf, quiet)
     if result.check_violations:
         for v in result.check_violations[:20]:
-            err.print(f"[red]check:[/] {v}", highlight=False)
+            _say(err, "check:", "red", v)
         raise typer.Exit(1)
 
 
@@ -227,6 +306,7 @@ def _plan_month(
     seed: int,
     engine: str,
     quiet: bool,
+    wall_limit: float | None = None,
     demand: DemandProvider | None = None,
 ) -> PlanResult:
     from planner.app.pipeline import plan_month
@@ -240,6 +320,7 @@ def _plan_month(
             engine=engine,
             progress=not quiet and sys.stderr.isatty(),
             console=err,
+            wall_limit=wall_limit,
             demand=demand,
         )
     except (NetworkError, PlanError) as exc:
@@ -247,7 +328,7 @@ def _plan_month(
 
 
 def _export(bundle: PlanBundle, output: Path, lang: str, pdf: bool, quiet: bool) -> None:
-    from planner.app.pipeline import progress_display
+    from planner._progress import progress_display
     from planner.export.writer import ExportOptions, export_plan
 
     try:
@@ -276,6 +357,9 @@ def export_cmd(
     """Write the outputs again from plan.json (say, after editing it by hand)."""
     from planner.export.bundle import read_bundle, refresh_money
 
+    _check_lang(lang)
+    if plan_dir.is_dir():
+        _check_out_dir("PLAN_DIR", plan_dir)
     sc = _load(scenario, False) if scenario is not None else None
     try:
         bundle = read_bundle(plan_dir, sc)
@@ -307,6 +391,9 @@ def compare(
     from planner.money.compare import as_json
     from planner.money.compare import compare as compare_months
 
+    _check_engine(engine)
+    _check_seconds("--time-limit", time_limit)
+    _check_out_dir("--out", output)
     scenarios = [_load(scenario_a, False), _load(scenario_b, False)]
     names = [sc.name for sc in scenarios]
     if names[0] == names[1]:
@@ -320,7 +407,7 @@ def compare(
         (results[0].plan, results[0].summary), (results[1].plan, results[1].summary)
     )
     write_json_atomic(output / "compare.json", as_json(lines, *names))
-    table = Table(title=f"{names[0]} vs {names[1]} (plans in {output})")
+    table = Table(title=Text(f"{names[0]} vs {names[1]} (plans in {output})"))
     table.add_column("")
     for col in (names[0], names[1], "difference", "%"):
         table.add_column(col, justify="right")
@@ -384,7 +471,8 @@ def bench(
             seed=seed,
             results=results,
             references=references,
-            console=out,
+            # The runner styles its lines with markup and escapes the files' text.
+            console=Console(width=out.width if sys.stdout.isatty() else 180, emoji=False),
         )
     except PlannerError as exc:
         raise _fail(exc) from None

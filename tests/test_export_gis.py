@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import shapely
 from planner._errors import PlanError
 from planner.export import PlanBundle, read_bundle
 from planner.export.gis import LAYERS, all_leg_lines, run_trips, write_gis
+from planner.plan.model import Plan
 
 TOL = 1e-6  # degrees; place positions make a round trip through UTM
 
@@ -55,10 +55,11 @@ def test_routes_are_one_feature_per_run_and_trip(gis: Path, bundle: PlanBundle) 
     routes = _layer(gis, "routes")
     # A trip ends at every unload and at the end of the run.
     expected = sum(
-        sum(1 for st in run["steps"][1:] if st["type"] in ("unload", "end")) for run in bundle.runs
+        sum(1 for st in run["steps"][1:] if st["type"] in ("unload", "end"))
+        for run in bundle.plan.to_json_dict()["runs"]
     )
     assert len(routes) == expected
-    for run in bundle.runs:
+    for run in bundle.plan.to_json_dict()["runs"]:
         mine = routes[routes["run_id"] == run["id"]].sort_values("trip")
         assert list(mine["trip"]) == list(range(1, len(mine) + 1))
         assert set(mine["date"]) == {run["date"]}
@@ -72,11 +73,11 @@ def test_routes_are_one_feature_per_run_and_trip(gis: Path, bundle: PlanBundle) 
 
 def test_every_stop_lies_on_its_trip_line(gis: Path, bundle: PlanBundle) -> None:
     routes = _layer(gis, "routes")
-    places = bundle.places
-    for run in bundle.runs:
+    places = {p["id"]: p for p in bundle.plan.to_json_dict()["places"]}
+    for run in bundle.plan.to_json_dict()["runs"]:
         steps = run["steps"]
         mine = routes[routes["run_id"] == run["id"]].sort_values("trip")
-        for trip, line in zip(run_trips(run), mine.geometry, strict=True):
+        for trip, line in zip(run_trips(bundle.run(run["id"])), mine.geometry, strict=True):
             ends = [steps[trip.first]["place"], steps[trip.last]["place"]]
             coords = list(line.coords)
             for place, (x, y) in zip(ends, (coords[0], coords[-1]), strict=True):
@@ -91,9 +92,9 @@ def test_every_stop_lies_on_its_trip_line(gis: Path, bundle: PlanBundle) -> None
 def test_points_and_visits_match_the_plan(gis: Path, bundle: PlanBundle) -> None:
     points = _layer(gis, "points").set_index("id")
     visits = _layer(gis, "visits")
-    dates: dict[str, list[str]] = {p["id"]: [] for p in bundle.plan["points"]}
+    dates: dict[str, list[str]] = {p["id"]: [] for p in bundle.plan.to_json_dict()["points"]}
     arrivals = []
-    for run in bundle.runs:
+    for run in bundle.plan.to_json_dict()["runs"]:
         for st in run["steps"]:
             if st["type"] == "collect":
                 dates[st["place"]].append(run["date"])
@@ -139,13 +140,13 @@ def test_output_is_deterministic(bundle: PlanBundle, gis: Path, tmp_path: Path) 
 def test_leg_lines_are_computed_once_per_bundle(bundle: PlanBundle) -> None:
     first = all_leg_lines(bundle)
     assert all_leg_lines(bundle) is first
-    run = bundle.runs[0]
+    run = bundle.plan.to_json_dict()["runs"][0]
     assert len(first[run["id"]]) == len(run["steps"]) - 1
 
 
 def test_unknown_place_is_a_plan_error(bundle: PlanBundle, tmp_path: Path) -> None:
-    plan = copy.deepcopy(bundle.plan)
+    plan = bundle.plan.to_json_dict()
     plan["runs"][0]["steps"][1]["place"] = "NOWHERE"
-    bad = PlanBundle(tmp_path, plan, bundle.scenario, [], None)
+    bad = PlanBundle(tmp_path, Plan.from_json_dict(plan), bundle.scenario, [], None)
     with pytest.raises(PlanError, match="NOWHERE"):
         write_gis(bad, tmp_path)

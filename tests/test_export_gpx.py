@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import itertools
 import xml.etree.ElementTree as ET
@@ -16,6 +15,7 @@ import shapely
 from planner._errors import PlanError
 from planner.export.bundle import PlanBundle, read_bundle
 from planner.export.gpx import run_gpx, write_gpx
+from planner.plan.model import Plan
 
 GPX11 = "{http://www.topografix.com/GPX/1/1}"
 
@@ -41,7 +41,9 @@ def _parse(path: Path) -> gpxpy.gpx.GPX:
 
 
 def test_one_gpx_1_1_file_per_run(bundle: PlanBundle, written: list[Path]) -> None:
-    assert [p.name for p in written] == [f"{r['id']}.gpx" for r in bundle.plan["runs"]]
+    assert [p.name for p in written] == [
+        f"{r['id']}.gpx" for r in bundle.plan.to_json_dict()["runs"]
+    ]
     for path in written:
         root = ET.parse(path).getroot()
         assert root.tag == f"{GPX11}gpx"
@@ -52,16 +54,22 @@ def test_one_gpx_1_1_file_per_run(bundle: PlanBundle, written: list[Path]) -> No
 def test_every_step_is_a_waypoint_in_order_at_its_arrival(
     bundle: PlanBundle, written: list[Path]
 ) -> None:
-    plan = bundle.plan
+    plan = bundle.plan.to_json_dict()
     tz = plan["period"]["timezone"]
     places = {p["id"]: p for p in plan["places"]}
     for run, path in zip(plan["runs"], written, strict=True):
         wpts = _parse(path).waypoints
         assert len(wpts) == len(run["steps"])
-        for k, (step, w) in enumerate(zip(run["steps"], wpts, strict=True)):
+        numbered = 0
+        for step, w in zip(run["steps"], wpts, strict=True):
             place = places[step["place"]]
             assert w.name is not None
-            assert w.name.startswith(f"{k} ")
+            # Stop numbers as on the run sheet: points and stations only, never the break.
+            if step["type"] in ("collect", "unload"):
+                numbered += 1
+                assert w.name.startswith(f"{numbered} ")
+            else:
+                assert not w.name[0].isdigit()
             assert place["name"] in w.name
             assert (w.latitude, w.longitude) == pytest.approx((place["lat"], place["lon"]))
             assert w.time is not None
@@ -77,7 +85,7 @@ def test_every_step_is_a_waypoint_in_order_at_its_arrival(
 def test_track_has_one_segment_per_leg_along_the_roads(
     bundle: PlanBundle, written: list[Path]
 ) -> None:
-    plan = bundle.plan
+    plan = bundle.plan.to_json_dict()
     places = {p["id"]: p for p in plan["places"]}
     roads = shapely.union_all(bundle.scenario.roads.geometry.values)
     for run, path in zip(plan["runs"], written, strict=True):
@@ -113,8 +121,8 @@ def test_same_plan_gives_identical_bytes(bundle: PlanBundle, tmp_path: Path) -> 
 
 
 def test_unknown_place_is_a_plan_error(bundle: PlanBundle) -> None:
-    plan = copy.deepcopy(bundle.plan)
+    plan = bundle.plan.to_json_dict()
     plan["runs"][0]["steps"][1]["place"] = "NOPE"
-    bad = PlanBundle(bundle.out_dir, plan, bundle.scenario, [], None)
+    bad = PlanBundle(bundle.out_dir, Plan.from_json_dict(plan), bundle.scenario, [], None)
     with pytest.raises(PlanError, match="NOPE"):
         run_gpx(bad, bad.runs[0])

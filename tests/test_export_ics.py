@@ -31,7 +31,7 @@ def _read(path: Path) -> Calendar:
 
 
 def _local(stamp: str, bundle: PlanBundle) -> dt.datetime:
-    tz = ZoneInfo(bundle.plan["period"]["timezone"])
+    tz = ZoneInfo(bundle.plan.to_json_dict()["period"]["timezone"])
     return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M").replace(tzinfo=tz)
 
 
@@ -40,13 +40,13 @@ def _events(cal: Calendar) -> list[Event]:
 
 
 def _check_tz(event: Event, bundle: PlanBundle) -> None:
-    zone = bundle.plan["period"]["timezone"]
+    zone = bundle.plan.to_json_dict()["period"]["timezone"]
     for prop in ("DTSTART", "DTEND"):
         assert event[prop].params["TZID"] == zone
 
 
 def test_truck_calendar_has_one_event_per_run_at_plan_times(bundle: PlanBundle, out: Path) -> None:
-    plan = bundle.plan
+    plan = bundle.plan.to_json_dict()
     places = {p["id"]: p for p in plan["places"]}
     for vehicle in plan["vehicles"]:
         cal = _read(out / f"truck-{vehicle['id']}.ics")
@@ -76,7 +76,7 @@ def test_truck_calendar_has_one_event_per_run_at_plan_times(bundle: PlanBundle, 
 
 
 def test_one_gacha_calendar_per_gacha_with_its_visits(bundle: PlanBundle, out: Path) -> None:
-    plan = bundle.plan
+    plan = bundle.plan.to_json_dict()
     places = {p["id"]: p for p in plan["places"]}
     windows = {p["id"]: p["window"] for p in plan["points"]}
     codes = {p.gacha_code for p in bundle.scenario.points}
@@ -100,7 +100,8 @@ def test_one_gacha_calendar_per_gacha_with_its_visits(bundle: PlanBundle, out: P
         assert sorted(by_visit) == expected
         assert len(events) == len(expected)
         for (day, pid), ev in by_visit.items():
-            w = windows[pid]
+            bounds = bundle.scenario.settings.windows
+            w = [max(windows[pid][0], bounds.earliest), min(windows[pid][1], bounds.latest)]
             assert ev.decoded("DTSTART") == _local(f"{day}T{w[0]}", bundle)
             assert ev.decoded("DTEND") == _local(f"{day}T{w[1]}", bundle)
             assert str(ev["SUMMARY"]) == f"流动回收车 · {places[pid]['name']}"
@@ -115,7 +116,7 @@ def test_stamps_come_from_the_plan_and_files_repeat_byte_for_byte(
     one = write_calendars(bundle, tmp_path / "a")
     two = write_calendars(bundle, tmp_path / "b")
     assert [p.read_bytes() for p in one] == [p.read_bytes() for p in two]
-    start = dt.date.fromisoformat(bundle.plan["period"]["start"])
+    start = dt.date.fromisoformat(bundle.plan.to_json_dict()["period"]["start"])
     for path in one:
         for ev in _events(_read(path)):
             assert ev.decoded("DTSTAMP") == dt.datetime.combine(start, dt.time(0), tzinfo=dt.UTC)

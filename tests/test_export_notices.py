@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from planner.export.notices import (
     notice_text,
     write_notices,
 )
+from planner.plan.model import Plan
 from planner.scenario.model import CollectionPoint
 
 WEEKDAYS = "一二三四五六日"
@@ -28,14 +28,20 @@ def bundle(planned_tiny: Path) -> PlanBundle:
 
 
 def _with_plan(bundle: PlanBundle, plan: dict) -> PlanBundle:
-    return PlanBundle(bundle.out_dir, plan, bundle.scenario, [], None)
+    return PlanBundle(bundle.out_dir, Plan.from_json_dict(plan), bundle.scenario, [], None)
+
+
+def _clamped(bundle: PlanBundle, window: list[str]) -> list[str]:
+    """The plan's window kept inside the scenario's windows.earliest..latest (HH:MM compare)."""
+    bounds = bundle.scenario.settings.windows
+    return [max(window[0], bounds.earliest), min(window[1], bounds.latest)]
 
 
 def _visits(bundle: PlanBundle, members: set[str]) -> list[tuple[dt.date, str, list[str]]]:
-    windows = {p["id"]: p["window"] for p in bundle.plan["points"]}
+    windows = {p["id"]: _clamped(bundle, p["window"]) for p in bundle.plan.to_json_dict()["points"]}
     return [
         (dt.date.fromisoformat(step["arrival"][:10]), step["place"], windows[step["place"]])
-        for run in bundle.plan["runs"]
+        for run in bundle.plan.to_json_dict()["runs"]
         for step in run["steps"]
         if step["type"] == "collect" and step["place"] in members
     ]
@@ -45,7 +51,7 @@ def test_one_notice_per_gacha_with_every_visit(bundle: PlanBundle, tmp_path: Pat
     paths = write_notices(bundle, tmp_path)
     codes = list(dict.fromkeys(p.gacha_code for p in bundle.scenario.points))
     assert [p.name for p in paths] == [f"{c}.txt" for c in codes]
-    names = {p["id"]: p["name"] for p in bundle.plan["places"]}
+    names = {p["id"]: p["name"] for p in bundle.plan.to_json_dict()["places"]}
     for code, path in zip(codes, paths, strict=True):
         text = path.read_text(encoding="utf-8")
         members = {p.id for p in bundle.scenario.points if p.gacha_code == code}
@@ -56,7 +62,7 @@ def test_one_notice_per_gacha_with_every_visit(bundle: PlanBundle, tmp_path: Pat
         assert visits
         for day, pid, window in visits:
             # The sentence naming the point carries each of its dates and the window.
-            line = next(ln for ln in text.splitlines() if ln.endswith(f"到达{names[pid]}。"))
+            line = next(ln for ln in text.splitlines() if f"到达{names[pid]}" in ln)
             assert line.startswith("本月流动回收车将于")
             assert f"{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）" in line
             assert f"{window[0]}—{window[1]}" in line
@@ -81,7 +87,7 @@ def test_notice_names_prices_points_goods_and_sorting(bundle: PlanBundle) -> Non
 
 
 def test_unserved_visits_are_said_not_dropped(bundle: PlanBundle) -> None:
-    plan = copy.deepcopy(bundle.plan)
+    plan = bundle.plan.to_json_dict()
     plan["unserved"] = [
         {"point": "P2", "date": "2026-12-18", "reason": "no truck works on 2026-12-18"},
         {"point": "P2", "date": None, "reason": "the trucks' hours are taken"},
@@ -96,7 +102,7 @@ def test_unserved_visits_are_said_not_dropped(bundle: PlanBundle) -> None:
 
 
 def test_point_without_visits_is_mentioned(bundle: PlanBundle) -> None:
-    plan = copy.deepcopy(bundle.plan)
+    plan = bundle.plan.to_json_dict()
     for run in plan["runs"]:
         run["steps"] = [s for s in run["steps"] if s["place"] != "P4"]
     text = notice_text(_with_plan(bundle, plan), bundle.points["P4"].gacha_code)

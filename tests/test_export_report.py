@@ -119,8 +119,10 @@ def fake_summary(bundle: PlanBundle) -> dict[str, Any]:
     totals = _money(0) | {"reward_fund_cny": 2_000_000.0, "reward_fund_months": 812.5}
     return {
         "format": "rural-waste-summary/1",
-        "scenario": bundle.plan["scenario"],
-        "period": {k: bundle.plan["period"][k] for k in ("start", "end", "timezone")},
+        "scenario": bundle.plan.to_json_dict()["scenario"],
+        "period": {
+            k: bundle.plan.to_json_dict()["period"][k] for k in ("start", "end", "timezone")
+        },
         "assumptions": ["第一条假设：价格按 2018 年市场价。", "Second assumption <kept as text>."],
         "totals": totals,
         "townships": [
@@ -144,7 +146,7 @@ def fake_summary(bundle: PlanBundle) -> dict[str, Any]:
                 "box_m3": 8.0,
                 "goods_fit": True,
             }
-            for r in bundle.plan["runs"]
+            for r in bundle.plan.to_json_dict()["runs"]
         ],
         "goods": [
             {"item": "soap", "name": "肥皂", "unit": "块", "handed_out": 3, "value_cny": 9.0}
@@ -208,7 +210,7 @@ def test_rendered_dom_matches_plan_and_summary(
     chromium: str, report: Path, bundle: PlanBundle, tmp_path: Path
 ) -> None:
     dom = parse(dump_dom(chromium, report, tmp_path / "profile"))
-    plan, summary = bundle.plan, bundle.summary
+    plan, summary = bundle.plan.to_json_dict(), bundle.summary
     assert summary is not None
 
     # Money tables: one row per township / gacha, every figure as in summary.json.

@@ -48,11 +48,11 @@ def _text(path: Path) -> str:
 
 
 def test_every_run_gets_html_and_pdf_on_a4(bundle: PlanBundle, sheets: dict[str, Path]) -> None:
-    assert bundle.runs
+    assert bundle.plan.to_json_dict()["runs"]
     assert sorted(sheets) == sorted(
-        f"{r['id']}.{ext}" for r in bundle.runs for ext in ("html", "pdf")
+        f"{r['id']}.{ext}" for r in bundle.plan.to_json_dict()["runs"] for ext in ("html", "pdf")
     )
-    for run in bundle.runs:
+    for run in bundle.plan.to_json_dict()["runs"]:
         reader = PdfReader(sheets[f"{run['id']}.pdf"])
         for page in reader.pages:
             size = sorted((float(page.mediabox.width), float(page.mediabox.height)))
@@ -66,7 +66,7 @@ def test_every_run_gets_html_and_pdf_on_a4(bundle: PlanBundle, sheets: dict[str,
 
 def test_progress_counts_html_then_pdf(bundle: PlanBundle, sheets: dict[str, Path]) -> None:
     calls = PROGRESS
-    n = 2 * len(bundle.runs)
+    n = 2 * len(bundle.plan.to_json_dict()["runs"])
     assert calls[-1] == (n, n)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
     assert {t for _, t in calls} == {n}
@@ -76,15 +76,15 @@ def test_pdf_lists_every_stop_in_order_with_arrival(
     bundle: PlanBundle, sheets: dict[str, Path]
 ) -> None:
     L = labels("zh")
-    for run in bundle.runs:
+    for run in bundle.plan.to_json_dict()["runs"]:
         text = _text(sheets[f"{run['id']}.pdf"])
         pos = text.index(L["stops"])
-        for stop in bundle.stops(run):
+        for stop in bundle.stops(bundle.run(run["id"])):
             arrival = stop.arrival.strftime("%H:%M")
             pos = text.index(arrival, pos)
             pos = text.index(stop.name, pos) + len(stop.name)
         # The tally forms come after the route, one per collect stop, in stop order.
-        for stop in bundle.stops(run):
+        for stop in bundle.stops(bundle.run(run["id"])):
             if stop.type == "collect":
                 pos = text.index(L["form"], pos)
                 pos = text.index(stop.name, pos)
@@ -92,17 +92,17 @@ def test_pdf_lists_every_stop_in_order_with_arrival(
 
 def test_pdf_has_chinese_labels_as_text(bundle: PlanBundle, sheets: dict[str, Path]) -> None:
     L = labels("zh")
-    text = _text(sheets[f"{bundle.runs[0]['id']}.pdf"])
+    text = _text(sheets[f"{bundle.plan.to_json_dict()['runs'][0]['id']}.pdf"])
     for key in ("title", "stops", "carry", "map", "form", "household", "signature"):
         assert L[key] in text, key
     assert "\ufffd" not in text
 
 
 def test_tally_forms_list_every_household(bundle: PlanBundle, sheets: dict[str, Path]) -> None:
-    for run in bundle.runs:
+    for run in bundle.plan.to_json_dict()["runs"]:
         text = _text(sheets[f"{run['id']}.pdf"])
         forms = text[text.index(labels("zh")["form"]) :]
-        for stop in bundle.stops(run):
+        for stop in bundle.stops(bundle.run(run["id"])):
             if stop.type == "collect":
                 for h in bundle.households[stop.place]:
                     assert re.search(rf"\b{re.escape(h.id)}\b", forms), (run["id"], h.id)
@@ -111,9 +111,9 @@ def test_tally_forms_list_every_household(bundle: PlanBundle, sheets: dict[str, 
 def test_tally_forms_show_expected_values_from_tallies(bundle: PlanBundle) -> None:
     if not bundle.tallies:
         pytest.skip("the plan folder has no tallies.csv")
-    run = bundle.runs[0]
+    run = bundle.plan.to_json_dict()["runs"][0]
     rows = bundle.tallies_of(run["id"])
-    html = run_sheet_html(bundle, run)
+    html = run_sheet_html(bundle, bundle.run(run["id"]))
     for household in sorted({t.household for t in rows}):
         sell = [t for t in rows if t.household == household and t.stream == "sell"]
         kg = sum(t.quantity for t in sell if t.unit == "kg")
@@ -132,7 +132,7 @@ def test_tally_forms_show_expected_values_from_tallies(bundle: PlanBundle) -> No
 def test_embedded_font_is_the_cjk_font_and_maps_chinese(
     bundle: PlanBundle, sheets: dict[str, Path]
 ) -> None:
-    reader = PdfReader(sheets[f"{bundle.runs[0]['id']}.pdf"])
+    reader = PdfReader(sheets[f"{bundle.plan.to_json_dict()['runs'][0]['id']}.pdf"])
     resources: Any = reader.pages[0]["/Resources"]
     fonts = resources["/Font"]
     assert len(fonts) == 1  # one weight: the CJK font, embedded once
@@ -168,7 +168,7 @@ def test_rendered_chinese_title_has_distinct_glyphs(
 ) -> None:
     # Missing glyphs would all be drawn as the same empty box: every character of the
     # title must leave ink, and no two of its five different characters look alike.
-    pdf = pdfium.PdfDocument(sheets[f"{bundle.runs[0]['id']}.pdf"])
+    pdf = pdfium.PdfDocument(sheets[f"{bundle.plan.to_json_dict()['runs'][0]['id']}.pdf"])
     page = pdf[0]
     textpage = page.get_textpage()
     start = textpage.get_text_range().index(TITLE)
@@ -199,10 +199,10 @@ def test_carry_from_summary_or_not_computed(
     bundle: PlanBundle, planned_tiny: Path, tmp_path: Path
 ) -> None:
     L = labels("zh")
-    run = bundle.runs[0]
+    run = bundle.plan.to_json_dict()["runs"][0]
     carry = bundle.run_carry(run["id"])
     if carry is not None:
-        html = run_sheet_html(bundle, run)
+        html = run_sheet_html(bundle, bundle.run(run["id"]))
         assert f"{carry['cash_float_cny']:.2f}" in html
         assert L["not_computed"] not in html
     # Without summary.json: say so, and give purchases from the tallies if there are any.
@@ -210,7 +210,7 @@ def test_carry_from_summary_or_not_computed(
     shutil.copytree(planned_tiny, folder)
     (folder / "summary.json").unlink(missing_ok=True)
     bare = read_bundle(folder, bundle.scenario)
-    html = run_sheet_html(bare, run)
+    html = run_sheet_html(bare, bare.run(run["id"]))
     assert L["not_computed"] in html
     sell = sum(t.value_cny for t in bare.tallies_of(run["id"]) if t.stream == "sell")
     if bare.tallies:
@@ -218,8 +218,8 @@ def test_carry_from_summary_or_not_computed(
 
 
 def test_map_draws_every_leg_and_stop(bundle: PlanBundle) -> None:
-    run = bundle.runs[0]
-    html = run_sheet_html(bundle, run)
+    run = bundle.plan.to_json_dict()["runs"][0]
+    html = run_sheet_html(bundle, bundle.run(run["id"]))
     found = re.search(r'<svg class="map".*?</svg>', html, re.S)
     assert found is not None
     svg = ET.fromstring(found.group(0))
@@ -241,8 +241,12 @@ def test_english_sheet(bundle: PlanBundle, tmp_path: Path) -> None:
     settings = bundle.scenario.settings.model_copy(update={"categories": cats})
     scenario = dataclasses.replace(bundle.scenario, settings=settings)
     english = PlanBundle(bundle.out_dir, bundle.plan, scenario, bundle.tallies, bundle.summary)
-    run = next(r for r in english.runs if any(s["type"] == "collect" for s in r["steps"]))
-    html = run_sheet_html(english, run, lang="en")
+    run = next(
+        r
+        for r in english.plan.to_json_dict()["runs"]
+        if any(s["type"] == "collect" for s in r["steps"])
+    )
+    html = run_sheet_html(english, english.run(run["id"]), lang="en")
     L = labels("en")
     for key in ("title", "stops", "carry", "form", "signature", "cash_paid"):
         assert L[key] in html, key
@@ -269,7 +273,7 @@ def test_workers_and_plain_weasyprint_give_the_same_pdf(
 ) -> None:
     import weasyprint
 
-    names = [f"{r['id']}" for r in bundle.runs]
+    names = [f"{r['id']}" for r in bundle.plan.to_json_dict()["runs"]]
     htmls = [sheets[f"{n}.html"].read_text(encoding="utf-8") for n in names]
     paths = [tmp_path / f"{n}.pdf" for n in names]
     render_pdfs(htmls, paths, jobs=2)
@@ -294,7 +298,11 @@ def _with_households(
 
 def test_tally_form_names_and_missing_household_list(bundle: PlanBundle) -> None:
     L = labels("zh")
-    run = next(r for r in bundle.runs if any(s["type"] == "collect" for s in r["steps"]))
+    run = next(
+        r
+        for r in bundle.plan.to_json_dict()["runs"]
+        if any(s["type"] == "collect" for s in r["steps"])
+    )
     # Names get their own column; one too long for it is shortened, not spilled.
     first = next(s["place"] for s in run["steps"] if s["type"] == "collect")
     long_name = bundle.households[first][0].id
@@ -302,11 +310,11 @@ def test_tally_form_names_and_missing_household_list(bundle: PlanBundle) -> None
         h.model_copy(update={"name": "巴特尔阿拉坦仓乌力吉巴雅尔" if h.id == long_name else "张三"})
         for h in bundle.scenario.households
     )
-    html = run_sheet_html(_with_households(bundle, named, bundle.tallies), run)
+    html = run_sheet_html(_with_households(bundle, named, bundle.tallies), bundle.run(run["id"]))
     assert f">{L['name']}<" in html
     assert "\t张三\t" in html
     assert "巴特尔阿拉坦…" in html and "巴特尔阿拉坦仓乌力吉巴雅尔" not in html
     # Without a household list or tallies: blank rows and a note to write households in.
-    html = run_sheet_html(_with_households(bundle, (), []), run)
+    html = run_sheet_html(_with_households(bundle, (), []), bundle.run(run["id"]))
     assert L["no_households"] in html
     assert f">{L['name']}<" not in html

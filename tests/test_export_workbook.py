@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import shutil
@@ -54,18 +55,27 @@ def test_sheets_have_frozen_filtered_headers(book: Path) -> None:
     assert "¥" in runs.cell(2, header.index("燃油 fuel") + 1).number_format
 
 
+def _numbers(run: dict) -> list[int | None]:
+    """Stop numbers as the run sheet prints them: points and stations 1, 2, …; no break."""
+    out, n = [], 0
+    for st in run["steps"]:
+        n += st["type"] in ("collect", "unload")
+        out.append(n if st["type"] in ("collect", "unload") else None)
+    return out
+
+
 def test_stops_sheet_has_every_step_in_order_with_its_times(book: Path, bundle: PlanBundle) -> None:
     _, rows = _rows(book, "stops")
     expected = [
-        (run["id"], run["date"], k, st["type"], st["place"], st["arrival"], st["departure"])
-        for run in bundle.runs
-        for k, st in enumerate(run["steps"])
+        (run["id"], run["date"], n, st["type"], st["place"], st["arrival"], st["departure"])
+        for run in bundle.plan.to_json_dict()["runs"]
+        for st, n in zip(run["steps"], _numbers(run), strict=True)
     ]
     got = [
         (
             r["车次 run"],
             _day(r["日期 date"]),
-            r["序号 seq"],
+            r["序号 stop no."],
             r["类型 type"],
             r["地点 place"],
             f"{_day(r['日期 date'])}T{r['到达 arrival']:%H:%M}",
@@ -74,7 +84,7 @@ def test_stops_sheet_has_every_step_in_order_with_its_times(book: Path, bundle: 
         for r in rows
     ]
     assert got == expected
-    steps = [st for run in bundle.runs for st in run["steps"]]
+    steps = [st for run in bundle.plan.to_json_dict()["runs"] for st in run["steps"]]
     for r, st in zip(rows, steps, strict=True):
         assert r["路段 leg km"] == pytest.approx(st["leg_km"])
         for cid, kg in st.get("collected", {}).items():
@@ -85,8 +95,10 @@ def test_stops_sheet_has_every_step_in_order_with_its_times(book: Path, bundle: 
 def test_runs_sheet_matches_plan_and_fleet_rates(book: Path, bundle: PlanBundle) -> None:
     _, rows = _rows(book, "runs")
     fleet = {v.id: v for v in bundle.scenario.fleet}
-    assert [r["车次 run"] for r in rows] == [run["id"] for run in bundle.runs]
-    for r, run in zip(rows, bundle.runs, strict=True):
+    assert [r["车次 run"] for r in rows] == [
+        run["id"] for run in bundle.plan.to_json_dict()["runs"]
+    ]
+    for r, run in zip(rows, bundle.plan.to_json_dict()["runs"], strict=True):
         assert r["里程 km"] == pytest.approx(run["distance_km"])
         assert r["时长 minutes"] == pytest.approx(run["duration_min"])
         assert f"{r['出发 start']:%H:%M}" == run["steps"][0]["departure"][11:16]
@@ -98,13 +110,22 @@ def test_runs_sheet_matches_plan_and_fleet_rates(book: Path, bundle: PlanBundle)
 
 def test_area_sheets_add_up_to_the_scenario(book: Path, bundle: PlanBundle) -> None:
     households = sum(p.households for p in bundle.scenario.points)
-    visits = sum(1 for run in bundle.runs for s in run["steps"] if s["type"] == "collect")
+    visits = sum(
+        1
+        for run in bundle.plan.to_json_dict()["runs"]
+        for s in run["steps"]
+        if s["type"] == "collect"
+    )
     for sheet in ("gachas", "townships"):
         _, rows = _rows(book, sheet)
-        assert sum(r["户数 households"] for r in rows) == households
-        assert sum(r["收运次数 visits"] for r in rows) == visits
+        # The last row is the totals row: the sum of the areas above it.
+        *areas, total = rows
+        first = "嘎查 gacha" if sheet == "gachas" else "苏木镇 township"
+        assert total[first] == "合计 total"
+        assert sum(r["户数 households"] for r in areas) == households == total["户数 households"]
+        assert sum(r["收运次数 visits"] for r in areas) == visits == total["收运次数 visits"]
     _, rows = _rows(book, "unserved")
-    assert len(rows) == len(bundle.plan["unserved"])
+    assert len(rows) == len(bundle.plan.to_json_dict()["unserved"])
 
 
 def test_tallies_sheet_sums_each_household_visit(book: Path, bundle: PlanBundle) -> None:
@@ -172,6 +193,73 @@ def test_workbook_is_deterministic(bundle: PlanBundle, book: Path, tmp_path: Pat
     again = write_workbook(bundle, tmp_path)
     assert again.read_bytes() == book.read_bytes()
     props = openpyxl.load_workbook(again).properties
-    start = dt.datetime.fromisoformat(bundle.plan["period"]["start"])
+    start = dt.datetime.fromisoformat(bundle.plan.to_json_dict()["period"]["start"])
     assert props.created == start
     assert props.modified == start
+
+
+# -- formula injection: text from the scenario stays text --------------------------------
+
+EVIL = '=HYPERLINK("http://evil.invalid","click")'
+
+
+@pytest.fixture(scope="module")
+def evil_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny month with a place name and household ids that look like formulas."""
+    from planner.app.pipeline import plan_month
+    from planner.scenario.load import load_scenario
+
+    root = tmp_path_factory.mktemp("evil")
+    data = Path(__file__).parent / "data"
+    shutil.copytree(data / "tiny", root / "tiny")
+    shutil.copy(data / "tiny.toml", root / "tiny.toml")
+    points = root / "tiny" / "points.csv"
+    with points.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    rows[1][1] = EVIL  # P1's name
+    with points.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    hh = root / "tiny" / "households.csv"
+    text = hh.read_text(encoding="utf-8")
+    for old, new in (("H1,", "=1+1,"), ("H2,", "-2,"), ("H3,", "@SUM(A1),"), ("H4,", "+3,")):
+        text = text.replace(f"\n{old}", f"\n{new}", 1)
+    hh.write_text(text, encoding="utf-8")
+    out = root / "out"
+    plan_month(load_scenario(root / "tiny.toml"), out, time_limit=2, seed=1)
+    return out
+
+
+def test_formula_like_text_is_written_as_text_cells(evil_plan: Path) -> None:
+    import zipfile
+
+    book = write_workbook(read_bundle(evil_plan), evil_plan)
+    with zipfile.ZipFile(book) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/")]
+        assert not any("<f>" in z.read(n).decode("utf-8") for n in sheets)
+    wb = openpyxl.load_workbook(book)
+    texts = [
+        c
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.value[:1] in "=+-@"
+    ]
+    found = {c.value for c in texts}
+    assert EVIL in found and {"=1+1", "-2", "@SUM(A1)", "+3"} <= found
+    assert all(c.data_type == "s" for c in texts)
+    # Numbers stay numbers.
+    numeric = [c for ws in wb.worksheets for row in ws.iter_rows(min_row=2) for c in row]
+    assert any(c.data_type == "n" and isinstance(c.value, float) for c in numeric)
+
+
+def test_formula_like_ids_are_escaped_in_the_csvs_and_read_back(evil_plan: Path) -> None:
+    from planner.money.files import read_tallies
+
+    with (evil_plan / "tallies.csv").open(encoding="utf-8", newline="") as fh:
+        cells = [c for row in csv.reader(fh) for c in row]
+    assert not any(c[:1] in ("=", "+", "-", "@") for c in cells)
+    assert {"'=1+1", "'-2", "'@SUM(A1)", "'+3"} <= set(cells)
+    households = {t.household for t in read_tallies(evil_plan / "tallies.csv")}
+    assert {"=1+1", "-2", "@SUM(A1)", "+3"} <= households
+    with (evil_plan / "goods.csv").open(encoding="utf-8", newline="") as fh:
+        assert not any(c[:1] in ("=", "+", "-", "@") for row in csv.reader(fh) for c in row)

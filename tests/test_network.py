@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -269,6 +270,36 @@ def test_snap_warns_about_far_places_without_warnings_module():
         "point P123 (Bayan well) is 3.4 km from the nearest road; "
         "the off-road connector is counted at 15 km/h"
     )
+
+
+def test_a_far_station_is_not_called_a_point() -> None:
+    G = build_graph(utm_roads([[(0, 0), (1000, 0)]]), crs=UTM)
+    places = places_at({"S01": (500, 7700), "P1": (500, 3000)}, {"S01": "中转站"})
+    places["kind"] = ["station", "point"]
+    station, point = (w.message for w in snap(G, places).warnings)
+    assert station.startswith("transfer station S01 (中转站) is 7.7 km from the nearest road")
+    assert "add its access road" in station and "point" not in station
+    assert point.startswith("point P1 is 3.0 km from the nearest road")
+
+
+def test_a_far_station_of_a_scenario_is_named_a_station(tmp_path: Path) -> None:
+    from planner.network.travel import build_travel
+    from planner.scenario.load import load_scenario
+
+    data = Path(__file__).parent / "data"
+    shutil.copytree(data / "tiny", tmp_path / "tiny")
+    shutil.copy(data / "tiny.toml", tmp_path / "tiny.toml")
+    (tmp_path / "tiny.toml").write_text(
+        (data / "tiny.toml")
+        .read_text(encoding="utf-8")
+        .replace("[region.road_speeds_kmh]", "snap_warn_km = 0.05\n\n[region.road_speeds_kmh]"),
+        encoding="utf-8",
+    )
+    sc = load_scenario(tmp_path / "tiny.toml")
+    msgs = [w.message for w in build_travel(sc, cache_dir=tmp_path / "cache").warnings]
+    ours = [m for m in msgs if "S1" in m]
+    assert ours and all(m.startswith("transfer station S1 (测试中转站)") for m in ours), msgs
+    assert not any(m.startswith("point S1") or m.startswith("point D1") for m in msgs), msgs
 
 
 @pytest.mark.parametrize(

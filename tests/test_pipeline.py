@@ -150,3 +150,53 @@ def test_random_regions_plan_cleanly(tmp_path_factory, seed, points):
     assert balance_violations(plan, read_tallies(folder / "out" / "tallies.csv")) == []
     made = sum(len(r.collects) for r in plan.runs)
     assert made + len(plan.unserved) == sum(scenario.visits.values())
+    _assert_windows_inside(result.plan.to_json_dict(), "08:30", "17:00")
+
+
+def _assert_windows_inside(plan: dict, earliest: str, latest: str) -> None:
+    for p in plan["points"]:
+        if p["window"] is not None:
+            assert earliest <= p["window"][0] < p["window"][1] <= latest, (p["id"], p["window"])
+
+
+def test_windows_are_announced_inside_the_scenario_bounds(tmp_path):
+    # 08:40 is off the quarter-hour grid the windows are rounded to; 16:20 is early.
+    path = _copy_tiny(
+        tmp_path,
+        lambda t: t.replace('earliest = "08:30"', 'earliest = "08:40"').replace(
+            'latest = "17:00"', 'latest = "16:20"'
+        ),
+    )
+    result = plan_month(load_scenario(path), tmp_path / "out", time_limit=3, seed=1)
+    assert result.check_violations == ()
+    _assert_windows_inside(result.plan.to_json_dict(), "08:40", "16:20")
+    text, ok = check_written_plan(tmp_path / "out", None)
+    assert ok, text
+
+
+def test_check_fails_on_a_missing_tallies_csv_and_says_what_it_did_not_check(tiny_plan, tmp_path):
+    _, out = tiny_plan
+    folder = tmp_path / "killed"
+    shutil.copytree(out, folder)
+    (folder / "tallies.csv").unlink()  # what a kill during the writes leaves
+    text, ok = check_written_plan(folder, None)
+    assert not ok
+    assert "FAILED: tallies.csv is missing" in text and "were not checked" in text
+    assert "not checked:" in text and "kg each visit collects" in text
+
+
+def test_a_shift_with_no_room_at_all_says_why(tmp_path):
+    # 07:30-09:00 with windows opening 08:30: a truck waits, serves and is back too late.
+    # No run at all that day, so "hours taken by other visits" would be false.
+    def edit(t: str) -> str:
+        return t.replace(
+            "cost_per_km = 2.0",
+            'shift_start = "07:30"\nshift_end = "09:00"\nlunch_min = 0\ncost_per_km = 2.0',
+        )
+
+    result = plan_month(load_scenario(_copy_tiny(tmp_path, edit)), tmp_path / "o", time_limit=2)
+    assert not result.plan.runs and result.plan.unserved
+    for u in result.plan.unserved:
+        assert "taken by other visits" not in u.reason, u.reason
+        assert "waits for its window to open at 08:30" in u.reason, u.reason
+        assert "after its shift ends at 09:00" in u.reason, u.reason

@@ -34,7 +34,10 @@ from planner.scenario.settings import (
     MonthSettings,
     RegionSettings,
     ScenarioSettings,
+    StationSettings,
     VehicleSpec,
+    VisitSettings,
+    WindowSettings,
 )
 
 PLANS = Path(__file__).parent / "data" / "plans"
@@ -61,9 +64,14 @@ TRUCK = {"id": "T01", "depot": "D1", "payload_kg": 2500.0, "box_m3": 10.0, "haza
 
 
 def scenario(
-    *, truck: dict[str, Any] | None = None, month: dict[str, Any] | None = None, **visits: int
+    *,
+    truck: dict[str, Any] | None = None,
+    month: dict[str, Any] | None = None,
+    settings: dict[str, Any] | None = None,
+    **visits: int,
 ) -> Scenario:
-    """The tiny scenario of valid.json; keywords change the truck, the month or visits."""
+    """The tiny scenario of valid.json; keywords change the truck, the month, other
+    settings (``windows``, ``visits``, ``stations_settings`` as models) or visits."""
     cats = (
         Category(id="pet_bottles", name="塑料瓶", stream="sell", density_kg_m3=25,
                  kg_per_person_day=0.05),
@@ -85,6 +93,7 @@ def scenario(
         month=MonthSettings(month="2026-12", **(month or {})),
         fleet=(VehicleSpec(**{**TRUCK, **(truck or {})}),),
         categories=cats,
+        **(settings or {}),
     )
     places = {p["id"]: p for p in _VALID["places"]}
 
@@ -128,9 +137,10 @@ class PlanLegs:
 # -- the schema copy ----------------------------------------------------------------------
 
 
-# Optional top-level fields added to the package's copy (planner replan writes them)
-# until the shared contract carries them too; nothing else may differ.
-ADDED_OPTIONAL = ("version", "predecessor", "replan")
+# Optional top-level fields added to the package's copy (planner replan writes the
+# first three, a --wall-limit plan the last two) until the shared contract carries
+# them too; nothing else may differ.
+ADDED_OPTIONAL = ("version", "predecessor", "replan", "reproducible", "reproducible_reason")
 
 
 def test_packaged_schema_is_the_contract() -> None:
@@ -218,7 +228,10 @@ def test_valid_plan_passes() -> None:
     assert report.violations == ()
     assert (report.stats.runs, report.stats.visits, report.stats.unserved) == (2, 5, 1)
     assert report.stats.distance_km == pytest.approx(262.9)
-    assert format_report(report).startswith("OK: the plan passes every check (2 runs")
+    text = format_report(report)
+    assert text.splitlines()[-1].startswith("OK: the plan passes every check (2 runs")
+    # Without the scenario and roads, the report says what it could not check.
+    assert "not checked:" in text and "no scenario" in text and "no road data" in text
 
 
 def test_valid_plan_passes_with_its_scenario_and_roads() -> None:
@@ -393,6 +406,24 @@ SCENARIO_FAULTS: list[tuple[str, Mutation, dict[str, Any], set[str]]] = [
     ("gap_relaxed", lambda p: p["points"][0].update(min_gap_days=10), {}, {"gap"}),
     # another scenario's plan
     ("scenario_name", lambda p: p.update(scenario="other"), {}, {"scenario"}),
+    # docs/scenario.md [windows]: "no window opens before" earliest (08:30)
+    ("window_before_earliest", lambda p: p["points"][0].update(window=["08:00", "09:30"]), {},
+     {"window"}),
+    # ... "no window closes after" latest: 10:30 here; P3 is announced 10:00-11:00 and
+    # P4 (no window) is met at 12:55
+    ("window_after_latest", lambda p: None,
+     {"settings": {"windows": WindowSettings(earliest="08:30", latest="10:30")}}, {"window"}),
+    # ... width_min 60: P3's window cut to 30 minutes
+    ("window_too_narrow", lambda p: p["points"][2].update(window=["10:00", "10:30"]), {},
+     {"window"}),
+    # [visits]: 12 + 1 per household = 17 min at a stop; P2, P3, P4 get 15
+    ("stop_too_short", lambda p: None,
+     {"settings": {"visits": VisitSettings(service_min_base=12.0)}}, {"service"}),
+    # [stations_settings]: unloading takes 25 min; two unloadings take 20
+    ("unload_too_short", lambda p: None,
+     {"settings": {"stations_settings": StationSettings(unload_min=25.0)}}, {"service"}),
+    # [[fleet]] costs: 2 CNY/km on 262.9 km is not the plan's 0
+    ("cost_wrong", lambda p: None, {"truck": {"cost_per_km": 2.0}}, {"summary"}),
 ]  # fmt: skip
 
 

@@ -53,3 +53,31 @@ def test_announced_window_holds_every_arrival():
     assert lo <= 9 * 60 + 10 and hi >= 13 * 60 + 10
     # B's two arrivals fit one hour around their median (09:20): 08:45-09:45.
     assert windows["B"] == (8 * 60 + 45, 9 * 60 + 45)
+
+
+EARLY = [_run("2026-12-01", {"A": "08:35", "B": "16:50"}), _run("2026-12-15", {"A": "08:40"})]
+BOUNDS = (8 * 60 + 30, 17 * 60)  # windows.earliest 08:30, windows.latest 17:00
+
+
+def test_without_bounds_a_window_centred_on_an_early_arrival_opens_too_early():
+    # What plans announced before: A met at 08:35 was told 08:00-09:00.
+    assert announced_windows(EARLY, 60, cover=False)["A"] == (8 * 60, 9 * 60)
+    assert announced_windows(EARLY, 60, cover=True)["A"][0] == 8 * 60
+
+
+def test_targets_are_moved_inside_the_bounds_keeping_their_width():
+    targets = announced_windows(EARLY, 60, cover=False, bounds=BOUNDS)
+    assert targets == {"A": (8 * 60 + 30, 9 * 60 + 30), "B": (16 * 60, 17 * 60)}
+
+
+def test_announced_windows_stay_inside_the_bounds_and_hold_every_arrival():
+    for runs in (EARLY, RUNS):
+        for point, (lo, hi) in announced_windows(runs, 60, bounds=BOUNDS).items():
+            times = [s.arrival_min for r in runs for s in r.collects if s.place == point]
+            assert BOUNDS[0] <= lo <= min(times) <= max(times) <= hi <= BOUNDS[1], point
+            assert hi - lo >= 60, point
+
+
+def test_bounds_narrower_than_the_width_give_the_whole_span():
+    targets = announced_windows(EARLY, 60, cover=False, bounds=(8 * 60 + 30, 9 * 60))
+    assert targets["A"] == (8 * 60 + 30, 9 * 60)

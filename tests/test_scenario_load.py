@@ -81,6 +81,8 @@ def test_scenario_is_immutable():
         ("goods_zero_points", "goods[0].points", "> 0"),
         # shift from evening to morning
         ("shift_ends_before_start", "fleet[0]", "shift_start before shift_end"),
+        # a 07:30-09:00 shift with the default 11:30-13:30 lunch: a break that never fits
+        ("lunch_outside_shift", "fleet[0]", "fits in the shift 07:30..09:00"),
         # the roads use class 'dirt' but the scenario gives it no speed
         ("road_class_without_speed", "region.road_speeds_kmh", "missing dirt"),
         # not an IANA zone

@@ -6,8 +6,9 @@ from collections import Counter, defaultdict
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from planner.network.travel import build_travel, describe
+from planner.network.travel import Travel, build_travel, describe
 from planner.scenario.model import Scenario
 from planner.scenario.waste import daily_kg_per_person, point_people
 
@@ -16,7 +17,8 @@ def region_info(scenario: Scenario, console: Console) -> None:
     """Print counts, fleet, month, weekly waste by stream, network size and reachability."""
     s = scenario.settings
     people = point_people(scenario)
-    console.print(f"[bold]{s.name}[/] — {s.description}", highlight=False)
+    # Names and descriptions are input: printed as Text, never read as markup.
+    console.print(Text.assemble((s.name, "bold"), f" — {s.description}"), highlight=False)
 
     towns: dict[str, list[str]] = defaultdict(list)
     for p in scenario.points:
@@ -34,7 +36,7 @@ def region_info(scenario: Scenario, console: Console) -> None:
             else sum(p.households for p in scenario.points if p.id in set(ids))
         )
         t.add_row(
-            town,
+            Text(town),
             str(len(g)),
             str(len(ids)),
             f"{households:,}",
@@ -43,7 +45,7 @@ def region_info(scenario: Scenario, console: Console) -> None:
         )
     n_households = len(scenario.households) or sum(p.households for p in scenario.points)
     t.add_row(
-        "[bold]total",
+        Text("total", style="bold"),
         str(len(gacha)),
         str(len(scenario.points)),
         f"{n_households:,}",
@@ -62,8 +64,8 @@ def region_info(scenario: Scenario, console: Console) -> None:
         f.add_column(col)
     for v in s.fleet:
         f.add_row(
-            v.id,
-            v.depot,
+            Text(v.id),
+            Text(v.depot),
             f"{v.payload_kg:,.0f}",
             f"{v.box_m3:g}",
             f"{v.hazard_kg:g}",
@@ -90,7 +92,7 @@ def region_info(scenario: Scenario, console: Console) -> None:
     for stream in ("sell", "exchange", "compost"):
         cats = [c for c in s.categories if c.stream == stream]
         kg = sum(rates[c.id] for c in cats) * total_people * 7
-        w.add_row(stream, f"{kg:,.0f}", ", ".join(c.id for c in cats))
+        w.add_row(stream, f"{kg:,.0f}", Text(", ".join(c.id for c in cats)))
     console.print(w)
 
     with console.status("Building the road graph and travel matrix…"):
@@ -102,4 +104,26 @@ def region_info(scenario: Scenario, console: Console) -> None:
         highlight=False,
     )
     for warning in (*scenario.warnings, *travel.warnings)[:10]:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        console.print(Text.assemble(("warning:", "yellow"), f" {warning}"), highlight=False)
+
+    fleet_report(scenario, travel, console)
+
+
+def fleet_report(scenario: Scenario, travel: Travel, console: Console) -> None:
+    """The smallest fleet per depot that the month needs, and what binds it."""
+    from planner.solve.fleet import fleet_needs
+    from planner.solve.from_scenario import build_problem
+
+    sp = build_problem(scenario, travel)
+    t = Table(title="Smallest fleet the month needs (estimate; points at their nearest depot)")
+    for col in ("depot", "trucks needed", "trucks", "binding"):
+        t.add_column(col, justify="left" if col in ("depot", "binding") else "right")
+    for need in fleet_needs(sp.problem):
+        short = need.trucks > need.have or need.unreachable
+        t.add_row(
+            Text(sp.node_ids[need.depot]),
+            Text(str(need.trucks), style="bold red" if short else ""),
+            str(need.have),
+            Text(need.reason),
+        )
+    console.print(t)

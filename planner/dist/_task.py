@@ -164,7 +164,7 @@ def _export(sc: Any, result: Any, out_dir: Path) -> None:
 
     bundle = PlanBundle(
         out_dir=out_dir,
-        plan=result.plan.to_json_dict(),
+        plan=result.plan,
         scenario=sc,
         tallies=list(result.tallies),
         summary=result.summary,

@@ -463,19 +463,20 @@ def calendar_grid(bundle: PlanBundle, lang: str) -> str:
     whose title gives the reason. Unserved visits without a date get a last column.
     """
     plan = bundle.plan
-    dates = sorted(set(plan["period"]["service_dates"]) | {r["date"] for r in plan["runs"]})
+    dates = sorted(
+        {d.isoformat() for d in plan.period.service_dates} | {r.date.isoformat() for r in plan.runs}
+    )
     visits: dict[tuple[str, str], list[tuple[str, str, str]]] = defaultdict(list)
-    for r in plan["runs"]:
-        for st in r["steps"]:
-            if st["type"] == "collect":
-                visits[st["place"], r["date"]].append((r["vehicle"], st["arrival"][11:16], r["id"]))
+    for r in plan.runs:
+        for st in r.collects:
+            visits[st.place, r.date.isoformat()].append((r.vehicle, f"{st.arrival:%H:%M}", r.id))
     missed: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for u in plan["unserved"]:
-        missed[u["point"], u.get("date") or ""].append(str(u["reason"]))
+    for u in plan.unserved:
+        missed[u.point, u.date.isoformat() if u.date else ""].append(u.reason)
     columns = dates + ([""] if any(d == "" for _, d in missed) else [])
     grid = _Grid(
         lang=lang,
-        colour={v["id"]: k for k, v in enumerate(plan["vehicles"])},
+        colour={v.id: k for k, v in enumerate(plan.vehicles)},
         trucks={v.id: truck_label(v) for v in bundle.scenario.fleet},
         visits=visits,
         missed=missed,
@@ -506,7 +507,8 @@ def calendar_grid(bundle: PlanBundle, lang: str) -> str:
                 f'<tr class="grp"><th colspan="{len(columns) + 1}">{label}'
                 f"<span>{word(lang, 'n_points', sizes[grp])}</span></th></tr>"
             )
-        name = bundle.places.get(pid, {}).get("name") or pid
+        place = bundle.places.get(pid)
+        name = (place.name if place is not None else "") or pid
         win = bundle.windows.get(pid)
         win_text = f"{win[0]}–{win[1]}" if win else ""
         used = sorted({v for d in dates for v, _, _ in visits.get((pid, d), [])})
@@ -522,9 +524,9 @@ def calendar_grid(bundle: PlanBundle, lang: str) -> str:
         )
 
     legend = "".join(
-        f'<span><i class="c{grid.colour[v["id"]]}"></i>{escape(v["id"])} '
-        f"{escape(grid.trucks.get(v['id'], ''))}</span>"
-        for v in plan["vehicles"]
+        f'<span><i class="c{grid.colour[v.id]}"></i>{escape(v.id)} '
+        f"{escape(grid.trucks.get(v.id, ''))}</span>"
+        for v in plan.vehicles
     )
     return (
         f'<p class="note">{word(lang, "cal_note")}</p>'
@@ -576,10 +578,10 @@ def point_groups(bundle: PlanBundle) -> list[tuple[tuple[str, str], str]]:
     """Plan points as ((township, gacha), id), by township and gacha code, then file order."""
     order = {p.id: k for k, p in enumerate(bundle.scenario.points)}
     keyed = []
-    for k, rec in enumerate(bundle.plan["points"]):
-        p = bundle.points.get(rec["id"])
+    for k, rec in enumerate(bundle.plan.points):
+        p = bundle.points.get(rec.id)
         names = (p.township_code, p.township, p.gacha_code, p.gacha) if p else ("", "", "", "")
-        keyed.append(((*names, order.get(rec["id"], len(order) + k)), rec["id"]))
+        keyed.append(((*names, order.get(rec.id, len(order) + k)), rec.id))
     keyed.sort()
     return [((key[1], key[3]), pid) for key, pid in keyed]
 

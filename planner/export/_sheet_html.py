@@ -21,6 +21,7 @@ import shapely
 
 from planner.export.bundle import PlanBundle, Stop, TallyRow
 from planner.export.labels import category_name, fmt_cny, fmt_kg, goods_name, labels, long_date
+from planner.plan.model import Run
 
 ROWS_PER_FORM_PAGE = 26
 BLANK_FORM_ROWS = 15
@@ -117,7 +118,7 @@ def _run_css(footer: str, cols: _Cols) -> str:
 
 def sheet_html(
     bundle: PlanBundle,
-    run: dict[str, Any],
+    run: Run,
     lang: str,
     legs: Sequence[shapely.LineString],
     tallies: Sequence[TallyRow],
@@ -128,15 +129,15 @@ def sheet_html(
     stops = bundle.stops(run)
     numbers = _stop_numbers(stops)
     cols = _form_columns(bundle, bool(tallies), stops, lang, L)
-    title = f"{L['title']} {run['id']}"
-    footer = f"{L['run']} {run['id']}"
+    title = f"{L['title']} {run.id}"
+    footer = f"{L['run']} {run.id}"
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
         f"<title>{escape(title)}</title>",
         f"<style>{base_css(font_url)}</style>",
         f"<style>{_run_css(footer, cols)}</style></head><body>",
-        f'<h1 id="run-{escape(run["id"])}">{escape(L["title"])} · {escape(run["id"])}</h1>',
+        f'<h1 id="run-{escape(run.id)}">{escape(L["title"])} · {escape(run.id)}</h1>',
         '<table class="layout"><colgroup><col style="width:52%"><col style="width:48%">'
         "</colgroup><tbody><tr><td>",
         _info(bundle, run, stops, L, lang),
@@ -197,15 +198,13 @@ def _vehicle(bundle: PlanBundle, vehicle_id: str) -> Any:
     return None
 
 
-def _info(
-    bundle: PlanBundle, run: dict[str, Any], stops: Sequence[Stop], L: dict[str, str], lang: str
-) -> str:
-    v = _vehicle(bundle, run["vehicle"])
-    truck = escape(run["vehicle"]) + (f" · {escape(v.name)}" if v is not None and v.name else "")
+def _info(bundle: PlanBundle, run: Run, stops: Sequence[Stop], L: dict[str, str], lang: str) -> str:
+    v = _vehicle(bundle, run.vehicle)
+    truck = escape(run.vehicle) + (f" · {escape(v.name)}" if v is not None and v.name else "")
     driver = escape(v.driver) if v is not None and v.driver else L["none"]
     depot_id = stops[0].place if stops else ""
-    depot = escape(bundle.places[depot_id]["name"]) if depot_id in bundle.places else L["none"]
-    day = dt.date.fromisoformat(run["date"])
+    depot = escape(bundle.places[depot_id].name) if depot_id in bundle.places else L["none"]
+    day = run.date
     first, last = stops[0], stops[-1]
     pairs = [
         (L["date"], escape(long_date(day, lang))),
@@ -214,14 +213,14 @@ def _info(
         (L["depot"], depot),
         (L["departure"], f'<span class="em">{_hm(first.departure)}</span>'),
         (L["return"], _hm(last.arrival)),
-        (L["distance"], f"{float(run['distance_km']):.1f} {L['km']}"),
-        (L["duration"], _dur(float(run["duration_min"]), L)),
+        (L["distance"], f"{float(run.distance_km):.1f} {L['km']}"),
+        (L["duration"], _dur(float(run.duration_min), L)),
     ]
-    demand = bundle.plan.get("demand")
-    if demand:  # figures from the ledger's history (planner run --demand ledger)
-        points = [s.place for s in stops if s.place in demand.get("points", {})]
-        k = sum(demand["points"][p] == "history" for p in points)
-        p_out = demand.get("runout_probability", 0.05)
+    demand = bundle.plan.demand
+    if demand is not None:  # figures from the ledger's history (planner run --demand ledger)
+        points = [s.place for s in stops if s.place in demand.points]
+        k = sum(demand.points[p] == "history" for p in points)
+        p_out = demand.runout_probability if demand.runout_probability is not None else 0.05
         pairs += [
             (L["demand"], escape(L["demand_ledger"].format(k=k, n=len(points)))),
             (L["carry_basis"], escape(L["carry_ledger"].format(p=f"{p_out:.0%}"))),
@@ -237,13 +236,13 @@ def _info(
 
 def _carry(
     bundle: PlanBundle,
-    run: dict[str, Any],
+    run: Run,
     tallies: Sequence[TallyRow],
     L: dict[str, str],
     lang: str,
 ) -> str:
     out = [f'<h2>{escape(L["carry"])}</h2><table class="carry"><tbody>']
-    carry = bundle.run_carry(run["id"])
+    carry = bundle.run_carry(run.id)
     if carry is not None:
         out.append(
             f'<tr><th>{L["cash_float"]}</th><td class="num"><span class="em">'
@@ -520,7 +519,7 @@ def _expectations(
 
 def _tally_forms(
     bundle: PlanBundle,
-    run: dict[str, Any],
+    run: Run,
     tallies: Sequence[TallyRow],
     stops: Sequence[Stop],
     numbers: dict[int, int],
@@ -545,7 +544,7 @@ def _tally_forms(
             + (f" ({where})" if where else "")
             + f" · {L['arrive']} {_hm(s.arrival)}"
             + (f" ({window[0]}–{window[1]})" if window else "")
-            + f" · {escape(run['id'])}"
+            + f" · {escape(run.id)}"
         )
         for k, chunk in enumerate(chunks or [[]]):
             page_no = f" · {k + 1}/{len(chunks)}" if len(chunks) > 1 else ""

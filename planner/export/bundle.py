@@ -8,6 +8,7 @@ gachas and townships, households, the banner outline and the roads.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import itertools
 import json
@@ -21,11 +22,13 @@ from zoneinfo import ZoneInfo
 import shapely
 
 from planner._errors import PlanError
-from planner.money.files import read_tallies
+from planner.money.exchange import Handout
+from planner.money.files import GOODS_HEADER, read_tallies
 from planner.money.tallies import Tally
 from planner.network.travel import Travel
-from planner.plan.io import read_plan
+from planner.plan.model import Place, Plan, Run
 from planner.scenario.model import CollectionPoint, Household, Scenario
+from planner.scenario.settings import VehicleSpec
 
 # One row of tallies.csv (PLAN_FORMAT.md): run_id, date, point, household, stream,
 # category, quantity, unit, value_cny.
@@ -34,10 +37,17 @@ TallyRow = Tally
 
 @dataclass(frozen=True)
 class Stop:
-    """One step of a run, with the names a person reads."""
+    """One step of a run, with the names a person reads.
+
+    ``number`` is the stop number every output prints (run sheet, map, GPX, ICS,
+    workbook, GeoPackage): collection points and stations are numbered 1, 2, … in
+    the order the truck reaches them; the start, the lunch break and the return take
+    no number (None). ``index`` is the step's position in ``run.steps``.
+    """
 
     run_id: str
     index: int
+    number: int | None
     type: str
     place: str
     name: str
@@ -54,27 +64,49 @@ class Stop:
     load_after: dict[str, float] = field(default_factory=dict)
 
 
+NUMBERED = ("collect", "unload")
+
+
+def stop_numbers(run: Run) -> list[int | None]:
+    """Per step of ``run``, its stop number (see :class:`Stop`), None for unnumbered steps."""
+    out: list[int | None] = []
+    n = 0
+    for st in run.steps:
+        if st.type in NUMBERED:
+            n += 1
+            out.append(n)
+        else:
+            out.append(None)
+    return out
+
+
 @dataclass
 class PlanBundle:
-    """A plan folder's files plus the scenario they were planned from."""
+    """A plan folder's files plus the scenario they were planned from.
+
+    ``handouts`` are goods.csv's rows (the goods each household is expected to take
+    at each visit); when not given they are read from ``out_dir/goods.csv`` on first
+    use (none without the file).
+    """
 
     out_dir: Path
-    plan: dict[str, Any]
+    plan: Plan
     scenario: Scenario
     tallies: list[TallyRow]
     summary: dict[str, Any] | None
+    handouts: list[Handout] | None = None
     _lines: dict[str, list[shapely.LineString]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.plan["period"]["timezone"])
+        return ZoneInfo(self.plan.period.timezone)
 
     @cached_property
-    def places(self) -> dict[str, dict[str, Any]]:
-        """Plan places by id (``{id, name, kind, lon, lat}``)."""
-        return {p["id"]: p for p in self.plan["places"]}
+    def places(self) -> dict[str, Place]:
+        """Plan places by id."""
+        return self.plan.places_by_id
 
     @cached_property
     def points(self) -> dict[str, CollectionPoint]:
@@ -92,43 +124,59 @@ class PlanBundle:
     @cached_property
     def windows(self) -> dict[str, tuple[str, str] | None]:
         """Announced window per point (``("HH:MM", "HH:MM")``) or None."""
-        return {p["id"]: (tuple(p["window"]) if p["window"] else None) for p in self.plan["points"]}
+        return {p.id: p.window for p in self.plan.points}
 
     @property
-    def runs(self) -> list[dict[str, Any]]:
-        return list(self.plan["runs"])
+    def runs(self) -> tuple[Run, ...]:
+        return self.plan.runs
 
-    def run(self, run_id: str) -> dict[str, Any]:
-        for r in self.plan["runs"]:
-            if r["id"] == run_id:
-                return dict(r)
-        raise KeyError(run_id)
+    def run(self, run_id: str) -> Run:
+        found = self.plan.run(run_id)
+        if found is None:
+            raise KeyError(run_id)
+        return found
 
-    def stops(self, run: dict[str, Any]) -> list[Stop]:
-        """The run's steps as :class:`Stop` records, with names and local times."""
+    def vehicle(self, vehicle_id: str) -> VehicleSpec | None:
+        """The scenario's truck of that id (None when the scenario has no such truck)."""
+        return next((v for v in self.scenario.fleet if v.id == vehicle_id), None)
+
+    def stops(self, run: Run) -> list[Stop]:
+        """The run's steps as :class:`Stop` records, with names, numbers and local times.
+
+        Raises
+        ------
+        PlanError
+            A step names a place the plan does not list.
+        """
         tz = self.tz
         out = []
-        for k, st in enumerate(run["steps"]):
-            place = self.places[st["place"]]
-            point = self.points.get(st["place"])
+        for k, (st, number) in enumerate(zip(run.steps, stop_numbers(run), strict=True)):
+            place = self.places.get(st.place)
+            if place is None:
+                raise PlanError(
+                    f"{self.out_dir / 'plan.json'}: run {run.id}: expected places listed in "
+                    f"places, found {st.place!r}"
+                )
+            point = self.points.get(st.place)
             out.append(
                 Stop(
-                    run_id=run["id"],
+                    run_id=run.id,
                     index=k,
-                    type=st["type"],
-                    place=st["place"],
-                    name=place["name"],
+                    number=number,
+                    type=st.type,
+                    place=st.place,
+                    name=place.name,
                     gacha=point.gacha if point else "",
                     township=point.township if point else "",
-                    lon=float(place["lon"]),
-                    lat=float(place["lat"]),
-                    arrival=_local(st["arrival"], tz),
-                    departure=_local(st["departure"], tz),
-                    leg_km=float(st["leg_km"]),
-                    leg_min=float(st["leg_min"]),
-                    collected=dict(st.get("collected", {})),
-                    unloaded=dict(st.get("unloaded", {})),
-                    load_after=dict(st.get("load_after", {})),
+                    lon=float(place.lon),
+                    lat=float(place.lat),
+                    arrival=st.arrival.replace(tzinfo=tz),
+                    departure=st.departure.replace(tzinfo=tz),
+                    leg_km=float(st.leg_km),
+                    leg_min=float(st.leg_min),
+                    collected={k2: float(v) for k2, v in (st.collected or {}).items()},
+                    unloaded={k2: float(v) for k2, v in (st.unloaded or {}).items()},
+                    load_after={k2: float(v) for k2, v in st.load_after.items()},
                 )
             )
         return out
@@ -138,6 +186,15 @@ class PlanBundle:
         return [
             t for t in self.tallies if t.run_id == run_id and (point is None or t.point == point)
         ]
+
+    @cached_property
+    def goods_due(self) -> dict[tuple[str, str], dict[str, list[Handout]]]:
+        """``(run id, point)`` -> household -> the goods it is expected to take there."""
+        rows = self.handouts if self.handouts is not None else read_handouts(self.out_dir)
+        out: dict[tuple[str, str], dict[str, list[Handout]]] = defaultdict(dict)
+        for h in rows:
+            out[h.run_id, h.point].setdefault(h.household, []).append(h)
+        return dict(out)
 
     def run_carry(self, run_id: str) -> dict[str, Any] | None:
         """The run's cash float and goods from ``summary.json`` (None without one)."""
@@ -172,13 +229,13 @@ class PlanBundle:
 
         ix = self.travel.index()
         pairs: list[tuple[int, int]] = []
-        for run in self.plan["runs"]:
-            places = [st["place"] for st in run["steps"]]
+        for run in self.plan.runs:
+            places = [st.place for st in run.steps]
             for a, b in itertools.pairwise(places):
                 if a not in ix or b not in ix:
                     missing = a if a not in ix else b
                     raise PlanError(
-                        f"plan.json: run {run['id']}: expected a place of the scenario, "
+                        f"plan.json: run {run.id}: expected a place of the scenario, "
                         f"found {missing!r}"
                     )
                 pairs.append((ix[a], ix[b]))
@@ -187,18 +244,18 @@ class PlanBundle:
         drawn = dict(zip(unique, lines, strict=True))
         out: dict[str, list[shapely.LineString]] = {}
         at = 0
-        for run in self.plan["runs"]:
-            n = max(len(run["steps"]) - 1, 0)
-            out[run["id"]] = [drawn[p] for p in pairs[at : at + n]]
+        for run in self.plan.runs:
+            n = max(len(run.steps) - 1, 0)
+            out[run.id] = [drawn[p] for p in pairs[at : at + n]]
             at += n
         self._lines = out
         return out
 
-    def leg_lines(self, run: dict[str, Any]) -> list[shapely.LineString]:
+    def leg_lines(self, run: Run) -> list[shapely.LineString]:
         """Per step after ``start``, the road line (WGS84) from the previous step's place."""
-        return self.all_leg_lines()[run["id"]]
+        return self.all_leg_lines()[run.id]
 
-    def run_line(self, run: dict[str, Any]) -> shapely.LineString:
+    def run_line(self, run: Run) -> shapely.LineString:
         """The whole run as one line along the roads (WGS84)."""
         coords: list[tuple[float, float]] = []
         for line in self.leg_lines(run):
@@ -211,8 +268,48 @@ class PlanBundle:
         return shapely.LineString(coords)
 
 
-def _local(stamp: str, tz: ZoneInfo) -> dt.datetime:
-    return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M").replace(tzinfo=tz)
+def _text(cell: str) -> str:
+    # The money files put ' before formula-like text (CSV injection); one is taken off.
+    return cell[1:] if cell.startswith("'") else cell
+
+
+def read_handouts(out_dir: Path) -> list[Handout]:
+    """The rows of ``out_dir/goods.csv`` (none without the file).
+
+    Raises
+    ------
+    PlanError
+        The file's header or a row is malformed (names the row).
+    """
+    path = Path(out_dir) / "goods.csv"
+    if not path.is_file():
+        return []
+    rows = []
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in GOODS_HEADER if c not in (reader.fieldnames or [])]
+        if missing:
+            raise PlanError(f"{path}: expected the columns {','.join(GOODS_HEADER)}")
+        for n, rec in enumerate(reader, start=2):
+            try:
+                rows.append(
+                    Handout(
+                        run_id=_text(rec["run_id"]),
+                        date=_text(rec["date"]),
+                        point=_text(rec["point"]),
+                        household=_text(rec["household"]),
+                        item=_text(rec["item"]),
+                        count=int(rec["count"]),
+                        points=float(rec["points"]),
+                        value_cny=float(rec["value_cny"]),
+                    )
+                )
+            except (TypeError, ValueError):
+                raise PlanError(
+                    f"{path}: row {n}: expected a whole count and numbers for points "
+                    f"and value_cny, found {rec!r}"
+                ) from None
+    return rows
 
 
 def read_bundle(out_dir: Path, scenario: Scenario | None = None) -> PlanBundle:
@@ -226,7 +323,7 @@ def read_bundle(out_dir: Path, scenario: Scenario | None = None) -> PlanBundle:
     from planner.scenario.load import load_scenario
 
     out_dir = Path(out_dir)
-    plan = read_plan(out_dir / "plan.json")
+    plan = Plan.read(out_dir / "plan.json")
     if scenario is None:
         meta_path = out_dir / "run.json"
         try:
@@ -265,9 +362,8 @@ def refresh_money(bundle: PlanBundle) -> tuple[PlanBundle, bool]:
     from planner.money import month_money
     from planner.money.balance import balance_violations
     from planner.money.files import write_money
-    from planner.plan.model import Plan
 
-    plan = Plan.from_json_dict(bundle.plan)
+    plan = bundle.plan
     fresh = (
         bundle.summary is not None
         and bool(bundle.tallies or not plan.runs)
@@ -284,6 +380,7 @@ def refresh_money(bundle: PlanBundle) -> tuple[PlanBundle, bool]:
             scenario=bundle.scenario,
             tallies=list(money.tallies.rows),
             summary=money.summary,
+            handouts=list(money.tallies.handouts),
         ),
         True,
     )

@@ -28,13 +28,12 @@ from shapely.geometry import mapping
 
 from planner._atomic import atomic_writer
 from planner._errors import PlanError
-from planner.export.bundle import PlanBundle
+from planner.export.bundle import PlanBundle, stop_numbers
+from planner.plan.model import Run, Step
 
 CRS = "EPSG:4326"
 Features = list[tuple[dict[str, Any], Any]]  # (properties, shapely geometry) per feature
 LAYERS = ("points", "visits", "stations", "depots", "facilities", "routes", "boundary")
-
-# One cache entry per live bundle: id(bundle) -> (weak reference, lines per run id).
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ class Trip:
     last: int
 
 
-def run_trips(run: dict[str, Any]) -> list[Trip]:
+def run_trips(run: Run) -> list[Trip]:
     """Split a run's steps into trips at every ``unload`` and at ``end``.
 
     The leg into step ``k`` belongs to the trip whose ``first < k <= last``, so the
@@ -54,12 +53,12 @@ def run_trips(run: dict[str, Any]) -> list[Trip]:
     """
     trips: list[Trip] = []
     first = 0
-    for k, st in enumerate(run["steps"]):
-        if k > 0 and st["type"] in ("unload", "end"):
+    for k, st in enumerate(run.steps):
+        if k > 0 and st.type in ("unload", "end"):
             trips.append(Trip(len(trips) + 1, first, k))
             first = k
-    if first < len(run["steps"]) - 1:  # a run that does not close with end
-        trips.append(Trip(len(trips) + 1, first, len(run["steps"]) - 1))
+    if first < len(run.steps) - 1:  # a run that does not close with end
+        trips.append(Trip(len(trips) + 1, first, len(run.steps) - 1))
     return trips
 
 
@@ -84,13 +83,16 @@ def join_lines(lines: Iterable[shapely.LineString]) -> shapely.LineString:
     return shapely.LineString(coords)
 
 
-def _hhmm(stamp: str) -> str:
-    return stamp[11:16]
+def _hhmm(t: dt.datetime) -> str:
+    return t.strftime("%H:%M")
 
 
-def _minutes_between(a: str, b: str) -> float:
-    fmt = "%Y-%m-%dT%H:%M"
-    return (dt.datetime.strptime(b, fmt) - dt.datetime.strptime(a, fmt)).total_seconds() / 60.0
+def _minutes_between(a: dt.datetime, b: dt.datetime) -> float:
+    return (b - a).total_seconds() / 60.0
+
+
+def _kg(steps: Iterable[Step]) -> float:
+    return round(sum(st.collected_kg for st in steps), 3)
 
 
 def _vehicles(bundle: PlanBundle) -> dict[str, Any]:
@@ -103,34 +105,33 @@ def route_features(bundle: PlanBundle) -> list[tuple[dict[str, Any], shapely.Lin
     fleet = _vehicles(bundle)
     out = []
     for run in bundle.runs:
-        steps = run["steps"]
+        steps = run.steps
         trips = run_trips(run)
-        v = fleet.get(run["vehicle"])
+        v = fleet.get(run.vehicle)
         for trip in trips:
             legs = steps[trip.first + 1 : trip.last + 1]
             props = {
-                "run_id": run["id"],
+                "run_id": run.id,
                 "trip": trip.number,
                 "trips": len(trips),
-                "date": run["date"],
-                "vehicle": run["vehicle"],
+                "date": run.date.isoformat(),
+                "vehicle": run.vehicle,
                 "vehicle_name": v.name if v else "",
                 "driver": v.driver if v else "",
-                "from_place": steps[trip.first]["place"],
-                "to_place": steps[trip.last]["place"],
-                "leave": _hhmm(steps[trip.first]["departure"]),
-                "arrive": _hhmm(steps[trip.last]["arrival"]),
-                "km": round(sum(float(s["leg_km"]) for s in legs), 3),
-                "drive_min": round(sum(float(s["leg_min"]) for s in legs), 1),
+                "from_place": steps[trip.first].place,
+                "to_place": steps[trip.last].place,
+                "leave": _hhmm(steps[trip.first].departure),
+                "arrive": _hhmm(steps[trip.last].arrival),
+                "km": round(sum(float(s.leg_km) for s in legs), 3),
+                "drive_min": round(sum(float(s.leg_min) for s in legs), 1),
                 # departure to departure, so a run's trips add up to its duration
                 "minutes": round(
-                    _minutes_between(steps[trip.first]["departure"], steps[trip.last]["departure"]),
-                    1,
+                    _minutes_between(steps[trip.first].departure, steps[trip.last].departure), 1
                 ),
-                "load_kg": round(sum(sum(s.get("collected", {}).values()) for s in legs), 3),
-                "stops": sum(1 for s in legs if s["type"] == "collect"),
+                "load_kg": _kg(legs),
+                "stops": sum(1 for s in legs if s.type == "collect"),
             }
-            out.append((props, join_lines(lines[run["id"]][trip.first : trip.last])))
+            out.append((props, join_lines(lines[run.id][trip.first : trip.last])))
     return out
 
 
@@ -139,52 +140,53 @@ def point_features(
 ) -> tuple[list[tuple[dict[str, Any], shapely.Point]], list[tuple[dict[str, Any], shapely.Point]]]:
     """Collection points (one feature each) and their visits (one per collect step)."""
     fleet = _vehicles(bundle)
-    visits_at: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = defaultdict(list)
+    # (run, step, stop number) per point; the number is the one the run sheet prints.
+    visits_at: dict[str, list[tuple[Run, Step, int | None]]] = defaultdict(list)
     for run in bundle.runs:
-        for st in run["steps"]:
-            if st["type"] == "collect":
-                visits_at[st["place"]].append((run, st))
+        for st, number in zip(run.steps, stop_numbers(run), strict=True):
+            if st.type == "collect":
+                visits_at[st.place].append((run, st, number))
     unserved: dict[str, int] = defaultdict(int)
-    for u in bundle.plan.get("unserved", []):
-        unserved[u["point"]] += 1
-    plan_points = {p["id"]: p for p in bundle.plan["points"]}
+    for u in bundle.plan.unserved:
+        unserved[u.point] += 1
     points, visits = [], []
-    for pid, pp in plan_points.items():
+    for pp in bundle.plan.points:
+        pid = pp.id
         place = bundle.places.get(pid)
         sp = bundle.points.get(pid)
         if place is None:
             raise PlanError(f"plan.json: points: expected {pid!r} among places, found none")
-        geom = shapely.Point(float(place["lon"]), float(place["lat"]))
-        made = sorted(visits_at.get(pid, []), key=lambda rs: rs[1]["arrival"])
-        win = pp.get("window")
-        required = int(pp["required_visits"])
+        geom = shapely.Point(float(place.lon), float(place.lat))
+        made = sorted(visits_at.get(pid, []), key=lambda rs: rs[1].arrival)
+        win = pp.window
+        required = pp.required_visits
         status = "full" if len(made) >= required else ("partial" if made else "none")
         calendar = []
-        for run, st in made:
-            v = fleet.get(run["vehicle"])
-            label = f"{run['vehicle']} {v.name}".strip() if v else run["vehicle"]
-            calendar.append(f"{run['date']} {_hhmm(st['arrival'])} {label}")
+        for run, st, number in made:
+            v = fleet.get(run.vehicle)
+            label = f"{run.vehicle} {v.name}".strip() if v else run.vehicle
+            calendar.append(f"{run.date.isoformat()} {_hhmm(st.arrival)} {label}")
             visits.append(
                 (
                     {
                         "point": pid,
-                        "name": place["name"],
+                        "name": place.name,
                         "gacha": sp.gacha if sp else "",
                         "township": sp.township if sp else "",
-                        "date": run["date"],
-                        "run_id": run["id"],
-                        "vehicle": run["vehicle"],
-                        "seq": run["steps"].index(st),
-                        "arrival": _hhmm(st["arrival"]),
-                        "departure": _hhmm(st["departure"]),
-                        "collected_kg": round(sum(st.get("collected", {}).values()), 3),
+                        "date": run.date.isoformat(),
+                        "run_id": run.id,
+                        "vehicle": run.vehicle,
+                        "seq": number,
+                        "arrival": _hhmm(st.arrival),
+                        "departure": _hhmm(st.departure),
+                        "collected_kg": round(st.collected_kg, 3),
                     },
                     geom,
                 )
             )
         props = {
             "id": pid,
-            "name": place["name"],
+            "name": place.name,
             "gacha": sp.gacha if sp else "",
             "gacha_code": sp.gacha_code if sp else "",
             "township": sp.township if sp else "",
@@ -192,14 +194,14 @@ def point_features(
             "households": sp.households if sp else 0,
             "people": sp.people if sp else 0,
             "required_visits": required,
-            "min_gap_days": pp.get("min_gap_days"),
+            "min_gap_days": pp.min_gap_days,
             "window": f"{win[0]}-{win[1]}" if win else None,
-            "visit_dates": ",".join(run["date"] for run, _ in made),
+            "visit_dates": ",".join(run.date.isoformat() for run, _, _ in made),
             "visits_made": len(made),
             "unserved": unserved.get(pid, 0),
             "status": status,
             "calendar": "; ".join(calendar),
-            "collected_kg": round(sum(sum(st.get("collected", {}).values()) for _, st in made), 3),
+            "collected_kg": _kg(st for _, st, _ in made),
             "synthetic": bool(sp.synthetic) if sp else False,
         }
         points.append((props, geom))
@@ -214,17 +216,17 @@ def place_features(bundle: PlanBundle) -> dict[str, list[tuple[dict[str, Any], s
     runs_from: dict[str, int] = defaultdict(int)
     fleet = _vehicles(bundle)
     for run in bundle.runs:
-        v = fleet.get(run["vehicle"])
+        v = fleet.get(run.vehicle)
         if v is not None:
             runs_from[v.depot] += 1
-        for st in run["steps"]:
-            if st["type"] == "unload":
-                unloads[st["place"]] += 1
-                unloaded[st["place"]] += sum(st.get("unloaded", {}).values())
+        for st in run.steps:
+            if st.type == "unload":
+                unloads[st.place] += 1
+                unloaded[st.place] += sum((st.unloaded or {}).values())
 
     def at(rec: Any) -> shapely.Point:
         place = bundle.places.get(rec.id)
-        lon, lat = (place["lon"], place["lat"]) if place else (rec.lon, rec.lat)
+        lon, lat = (place.lon, place.lat) if place else (rec.lon, rec.lat)
         return shapely.Point(float(lon), float(lat))
 
     stations = [
@@ -295,7 +297,7 @@ def layer_features(bundle: PlanBundle) -> dict[str, Features]:
     }
     boundary = _boundary(bundle)
     if boundary is not None:
-        layers["boundary"] = [({"name": bundle.plan["scenario"]}, boundary)]
+        layers["boundary"] = [({"name": bundle.plan.scenario}, boundary)]
     return layers
 
 
@@ -318,7 +320,7 @@ def write_gpkg(bundle: PlanBundle, path: Path, layers: dict[str, Features] | Non
     if layers is None:
         layers = layer_features(bundle)
     # The GeoPackage's last_change stamps: the plan's first day, not the clock.
-    stamp = f"{bundle.plan['period']['start']}T00:00:00Z"
+    stamp = f"{bundle.plan.period.start.isoformat()}T00:00:00Z"
     tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         tmp = tmpdir / path.name

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from pathlib import Path
-from typing import Any
 
 import gpxpy.gpx as gpx
 
@@ -19,6 +18,7 @@ from planner._atomic import atomic_writer
 from planner._errors import PlanError
 from planner.export.bundle import PlanBundle, Stop
 from planner.export.notices import file_key, span_zh, stops_of
+from planner.plan.model import Run
 
 STEP_ZH = {"start": "出发", "collect": "收集", "unload": "卸货", "break": "午休", "end": "返回"}
 # OsmAnd and Organic Maps group waypoints by <type>.
@@ -48,10 +48,12 @@ def _kg_text(amounts: dict[str, float], names: dict[str, str]) -> str:
 
 
 def waypoint_name(stop: Stop) -> str:
-    """``3 一组 · 甲嘎查`` for a collection stop, ``0 出发 车库名`` for the others."""
+    """``3 一组 · 甲嘎查`` for a collection stop, ``4 卸货 站名`` for a station, ``出发 车库名``
+    for the steps without a stop number (start, lunch break, return)."""
     if stop.type == "collect":
-        return f"{stop.index} {stop.name}" + (f" · {stop.gacha}" if stop.gacha else "")
-    return f"{stop.index} {STEP_ZH.get(stop.type, stop.type)} {stop.name}"
+        return f"{stop.number} {stop.name}" + (f" · {stop.gacha}" if stop.gacha else "")
+    step = f"{STEP_ZH.get(stop.type, stop.type)} {stop.name}"
+    return f"{stop.number} {step}" if stop.number is not None else step
 
 
 def _description(bundle: PlanBundle, stop: Stop, names: dict[str, str]) -> str:
@@ -72,20 +74,18 @@ def _description(bundle: PlanBundle, stop: Stop, names: dict[str, str]) -> str:
     return " · ".join(parts)
 
 
-def _legs(
-    bundle: PlanBundle, run: dict[str, Any], stops: list[Stop]
-) -> list[list[tuple[float, float]]]:
+def _legs(bundle: PlanBundle, run: Run, stops: list[Stop]) -> list[list[tuple[float, float]]]:
     """Per leg, ``(lon, lat)`` along the road, starting and ending exactly at the places."""
     try:
         lines = bundle.leg_lines(run)
     except KeyError as exc:
         raise PlanError(
-            f"{bundle.out_dir / 'plan.json'}: run {run['id']!r}: expected places of "
+            f"{bundle.out_dir / 'plan.json'}: run {run.id!r}: expected places of "
             f"scenario {bundle.scenario.name!r}, found {exc} which it does not have"
         ) from None
     if len(lines) != len(stops) - 1:
         raise PlanError(
-            f"{bundle.out_dir / 'plan.json'}: run {run['id']!r}: expected {len(stops) - 1} "
+            f"{bundle.out_dir / 'plan.json'}: run {run.id!r}: expected {len(stops) - 1} "
             f"road legs, found {len(lines)}"
         )
     legs = []
@@ -102,7 +102,7 @@ def _synthetic(bundle: PlanBundle, stops: list[Stop]) -> bool:
     return any(p.synthetic for p in bundle.scenario.places() if p.id in ids)
 
 
-def run_gpx(bundle: PlanBundle, run: dict[str, Any]) -> gpx.GPX:
+def run_gpx(bundle: PlanBundle, run: Run) -> gpx.GPX:
     """The GPX document of one run.
 
     Parameters
@@ -115,8 +115,9 @@ def run_gpx(bundle: PlanBundle, run: dict[str, Any]) -> gpx.GPX:
     Returns
     -------
     gpxpy.gpx.GPX
-        Waypoints: every step in order (named by its position in the run, 0 being
-        the departure), timed at its arrival in UTC. One track, one segment per leg.
+        Waypoints: every step in order (collection points and stations named by
+        their stop number, as on the run sheet), timed at its arrival in UTC. One
+        track, one segment per leg.
 
     Raises
     ------
@@ -126,25 +127,25 @@ def run_gpx(bundle: PlanBundle, run: dict[str, Any]) -> gpx.GPX:
     stops = stops_of(bundle, run)
     if len(stops) < 2:
         raise PlanError(
-            f"{bundle.out_dir / 'plan.json'}: run {run.get('id', '?')!r}: expected at least "
+            f"{bundle.out_dir / 'plan.json'}: run {run.id!r}: expected at least "
             f"a start and an end step, found {len(stops)} step(s)"
         )
     names = {c.id: c.name for c in bundle.scenario.settings.categories}
-    vehicle = str(run.get("vehicle", ""))
-    spec = next((v for v in bundle.scenario.fleet if v.id == vehicle), None)
+    vehicle = run.vehicle
+    spec = bundle.vehicle(vehicle)
     truck = f"{spec.name}（{vehicle}）" if spec and spec.name else vehicle
     collects = sum(1 for s in stops if s.type == "collect")
     about = (
         f"{truck} · {stops[0].departure:%Y-%m-%d} · {collects}个收集点 · "
-        f"{_num(float(run.get('distance_km', 0.0)))} km · "
-        f"{float(run.get('duration_min', 0.0)):.0f} 分钟"
+        f"{_num(float(run.distance_km))} km · "
+        f"{float(run.duration_min):.0f} 分钟"
     )
     if _synthetic(bundle, stops):
         about += " · 位置和道路为合成数据（synthetic），不可用于实地导航"
 
     doc = gpx.GPX()
     doc.creator = CREATOR
-    doc.name = f"{run['id']} {spec.name}" if spec and spec.name else str(run["id"])
+    doc.name = f"{run.id} {spec.name}" if spec and spec.name else run.id
     doc.description = about
     doc.time = _utc(stops[0].departure)
     for s in stops:
@@ -189,11 +190,7 @@ def write_gpx(bundle: PlanBundle, out_dir: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for run in bundle.runs:
-        if not isinstance(run, dict) or "id" not in run:
-            raise PlanError(
-                f"{bundle.out_dir / 'plan.json'}: runs: expected objects with an id, found {run!r}"
-            )
-        path = folder / f"{file_key(str(run['id']))}.gpx"
+        path = folder / f"{file_key(run.id)}.gpx"
         xml = run_gpx(bundle, run).to_xml(version="1.1")
         with atomic_writer(path, "w") as fh:
             fh.write(xml)

@@ -14,7 +14,6 @@ import datetime as dt
 import functools
 from collections import Counter
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone
@@ -32,6 +31,7 @@ from planner.export.notices import (
     span_zh,
     stops_of,
 )
+from planner.plan.model import Run
 
 # Not a real domain on purpose (RFC 2606): UIDs only need to be unique.
 UID_DOMAIN = "rural-waste-planner.invalid"
@@ -40,14 +40,7 @@ STEP_ZH = {"start": "出发", "unload": "卸货", "break": "午休", "end": "返
 
 
 def _period(bundle: PlanBundle) -> tuple[dt.date, dt.date]:
-    period = bundle.plan.get("period", {})
-    try:
-        return dt.date.fromisoformat(period["start"]), dt.date.fromisoformat(period["end"])
-    except (KeyError, TypeError, ValueError):
-        raise PlanError(
-            f"{bundle.out_dir / 'plan.json'}: period: expected start and end as YYYY-MM-DD, "
-            f"found {period!r}"
-        ) from None
+    return bundle.plan.period.start, bundle.plan.period.end
 
 
 def _stamp(bundle: PlanBundle) -> dt.datetime:
@@ -91,15 +84,17 @@ def _truck_label(bundle: PlanBundle, vehicle: str) -> str:
 
 
 def _stop_line(stop: Stop) -> str:
+    """``3. 09:10—09:40 一组（甲嘎查）``; steps without a stop number have none."""
     if stop.type == "collect":
         where = f"{stop.name}（{stop.gacha}）" if stop.gacha else stop.name
-        return f"{stop.index}. {span_zh(stop.arrival, stop.departure)} {where}"
+        return f"{stop.number}. {span_zh(stop.arrival, stop.departure)} {where}"
     when = (
         f"{stop.arrival:%H:%M}"
         if stop.type in ("start", "end")
         else span_zh(stop.arrival, stop.departure)
     )
-    return f"{stop.index}. {when} {STEP_ZH.get(stop.type, stop.type)} {stop.name}"
+    line = f"{when} {STEP_ZH.get(stop.type, stop.type)} {stop.name}"
+    return f"{stop.number}. {line}" if stop.number is not None else line
 
 
 def _carry_lines(bundle: PlanBundle, run_id: str) -> list[str]:
@@ -126,24 +121,21 @@ def _carry_lines(bundle: PlanBundle, run_id: str) -> list[str]:
     return lines
 
 
-def run_event(bundle: PlanBundle, run: dict[str, Any]) -> Event:
+def run_event(bundle: PlanBundle, run: Run) -> Event:
     """One run as an event: departure to return, stops in order in the description."""
     stops = stops_of(bundle, run)
     if len(stops) < 2:
         raise PlanError(
-            f"{bundle.out_dir / 'plan.json'}: run {run.get('id', '?')!r}: expected at least "
+            f"{bundle.out_dir / 'plan.json'}: run {run.id!r}: expected at least "
             f"a start and an end step, found {len(stops)} step(s)"
         )
     collects = sum(1 for s in stops if s.type == "collect")
-    truck = _truck_label(bundle, str(run.get("vehicle", "")))
+    truck = _truck_label(bundle, run.vehicle)
     lines = [_stop_line(s) for s in stops]
-    lines.append(
-        f"共 {float(run.get('distance_km', 0.0)):.1f} km，"
-        f"{float(run.get('duration_min', 0.0)):.0f} 分钟"
-    )
-    lines += _carry_lines(bundle, str(run["id"]))
+    lines.append(f"共 {float(run.distance_km):.1f} km，{float(run.duration_min):.0f} 分钟")
+    lines += _carry_lines(bundle, run.id)
     event = Event.new(
-        uid=_uid("run", str(run["id"]), bundle),
+        uid=_uid("run", run.id, bundle),
         stamp=_stamp(bundle),
         start=stops[0].departure,
         end=stops[-1].arrival,
@@ -157,8 +149,8 @@ def run_event(bundle: PlanBundle, run: dict[str, Any]) -> Event:
 def truck_calendar(bundle: PlanBundle, vehicle: str) -> Calendar:
     """The calendar of one truck: one event per run, in date order."""
     runs = sorted(
-        (r for r in bundle.runs if str(r.get("vehicle")) == vehicle),
-        key=lambda r: (str(r.get("date", "")), str(r["id"])),
+        (r for r in bundle.runs if r.vehicle == vehicle),
+        key=lambda r: (r.date, r.id),
     )
     name = f"流动回收车 {_truck_label(bundle, vehicle)}"
     return _calendar(
@@ -211,8 +203,8 @@ def gacha_calendar(bundle: PlanBundle, gacha_key: str) -> Calendar:
 
 
 def _vehicles(bundle: PlanBundle) -> list[str]:
-    ids = [str(v.get("id")) for v in bundle.plan.get("vehicles", []) if isinstance(v, dict)]
-    ids += [str(r.get("vehicle")) for r in bundle.runs]
+    ids = [v.id for v in bundle.plan.vehicles]
+    ids += [r.vehicle for r in bundle.runs]
     return list(dict.fromkeys(ids))
 
 

@@ -51,7 +51,8 @@ LAND = "#f6f4ee"
 EDGE = "#5b5b5b"
 ROAD = "#c9c4b8"
 FORMATS = ("png", "svg")
-LABEL_MAX = 60  # township maps name their points up to this many
+LABEL_MAX = 90  # township maps name their points up to this many
+OFFSET_PT = 1.4  # side-by-side spacing of trucks' routes on a shared road, in points
 
 
 @dataclass(frozen=True)
@@ -91,10 +92,10 @@ def _extent(lons: list[float], lats: list[float], pad: float, min_km: float) -> 
 
 def _view(bundle: PlanBundle, township: str | None) -> _View:
     plan = bundle.plan
-    period = f"{plan['period']['start']} – {plan['period']['end']}"
+    period = f"{plan.period.start.isoformat()} – {plan.period.end.isoformat()}"
     if township is None:
-        lons = [float(p["lon"]) for p in plan["places"]]
-        lats = [float(p["lat"]) for p in plan["places"]]
+        lons = [float(p.lon) for p in plan.places]
+        lats = [float(p.lat) for p in plan.places]
         boundary = bundle.scenario.boundary
         if boundary is not None and not boundary.is_empty:
             x0, y0, x1, y1 = boundary.bounds
@@ -102,32 +103,30 @@ def _view(bundle: PlanBundle, township: str | None) -> _View:
             lats += [y0, y1]
         w, e, s, n = _extent(lons, lats, 0.03, 1.0)
         runs = bundle.runs
-        visits = sum(1 for r in runs for st in r["steps"] if st["type"] == "collect")
-        km = sum(float(r["distance_km"]) for r in runs)
+        visits = sum(len(r.collects) for r in runs)
+        km = sum(float(r.distance_km) for r in runs)
         return _View(
-            title=f"{plan['scenario']} 收运路线 collection routes  {period}",
+            title=f"{plan.scenario} 收运路线 collection routes  {period}",
             subtitle=(
                 f"{len(runs)} 车次 runs · {visits} 次收运 visits · {km:,.0f} km · "
-                f"{len(plan.get('unserved', []))} 次未收运 visits not made"
+                f"{len(plan.unserved)} 次未收运 visits not made"
             ),
             west=w,
             east=e,
             south=s,
             north=n,
-            run_ids=frozenset(r["id"] for r in bundle.runs),
+            run_ids=frozenset(r.id for r in bundle.runs),
             focus_points=frozenset(bundle.points),
             zoomed=False,
         )
     name, code, ids = _township_of(bundle, township)
     mine = set(ids)
-    runs = [r for r in bundle.runs if any(st["place"] in mine for st in r["steps"])]
-    visits = sum(
-        1 for r in runs for st in r["steps"] if st["type"] == "collect" and st["place"] in mine
-    )
-    missed = sum(1 for u in plan.get("unserved", []) if u["point"] in mine)
+    runs = tuple(r for r in bundle.runs if any(st.place in mine for st in r.steps))
+    visits = sum(1 for r in runs for st in r.collects if st.place in mine)
+    missed = sum(1 for u in plan.unserved if u.point in mine)
     places = bundle.places
-    lons = [float(places[i]["lon"]) for i in ids if i in places]
-    lats = [float(places[i]["lat"]) for i in ids if i in places]
+    lons = [float(places[i].lon) for i in ids if i in places]
+    lats = [float(places[i].lat) for i in ids if i in places]
     w, e, s, n = _extent(lons, lats, 0.06, 3.0)
     label = f"{name} {code}" if code else name
     return _View(
@@ -140,7 +139,7 @@ def _view(bundle: PlanBundle, township: str | None) -> _View:
         east=e,
         south=s,
         north=n,
-        run_ids=frozenset(r["id"] for r in runs),
+        run_ids=frozenset(r.id for r in runs),
         focus_points=frozenset(ids),
         zoomed=True,
     )
@@ -148,7 +147,7 @@ def _view(bundle: PlanBundle, township: str | None) -> _View:
 
 def _colours(bundle: PlanBundle) -> dict[str, str]:
     ids = [v.id for v in bundle.scenario.fleet]
-    ids += sorted({r["vehicle"] for r in bundle.runs} - set(ids))
+    ids += sorted({r.vehicle for r in bundle.runs} - set(ids))
     return {vid: PALETTE[k % len(PALETTE)] for k, vid in enumerate(ids)}
 
 
@@ -237,6 +236,7 @@ def _draw(bundle: PlanBundle, view: _View, fmt: str) -> bytes:
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.ticker import FuncFormatter, MaxNLocator
+    from matplotlib.transforms import offset_copy
 
     from planner.export.fonts import register_with_matplotlib
 
@@ -271,28 +271,31 @@ def _draw(bundle: PlanBundle, view: _View, fmt: str) -> bytes:
         lines = all_leg_lines(bundle)
         by_vehicle: dict[str, list[Any]] = defaultdict(list)
         for run in bundle.runs:
-            if run["id"] in view.run_ids:
-                by_vehicle[run["vehicle"]].extend(
-                    _xy(line) for line in lines[run["id"]] if line.length > 0
+            if run.id in view.run_ids:
+                by_vehicle[run.vehicle].extend(
+                    _xy(line) for line in lines[run.id] if line.length > 0
                 )
         fleet = {v.id: v for v in bundle.scenario.fleet}
         handles = []
-        for vid in colours:
-            segs = by_vehicle.get(vid)
-            if not segs:
-                continue
+        drawn = [vid for vid in colours if by_vehicle.get(vid)]
+        for k, vid in enumerate(drawn):
+            segs = by_vehicle[vid]
+            # Trucks sharing a road are drawn side by side: each truck's lines are
+            # shifted by its own small offset (points, so the same at every zoom).
+            shift = (k - (len(drawn) - 1) / 2.0) * OFFSET_PT
             ax.add_collection(
                 LineCollection(
                     segs,
                     colors=colours[vid],
-                    linewidths=1.6,
-                    alpha=0.85,
+                    linewidths=1.3,
+                    alpha=0.9,
                     capstyle="round",
                     joinstyle="round",
                     zorder=5,
+                    transform=offset_copy(ax.transData, fig=fig, x=shift, y=-shift, units="points"),
                 )
             )
-            runs_n = sum(1 for r in bundle.runs if r["vehicle"] == vid and r["id"] in view.run_ids)
+            runs_n = sum(1 for r in bundle.runs if r.vehicle == vid and r.id in view.run_ids)
             name = fleet[vid].name if vid in fleet else ""
             handles.append(
                 Line2D(
@@ -362,6 +365,11 @@ def _draw(bundle: PlanBundle, view: _View, fmt: str) -> bytes:
     return buf.getvalue()
 
 
+def _lonlat(bundle: PlanBundle, rec: Any) -> tuple[float, float]:
+    place = bundle.places.get(rec.id)
+    return (float(place.lon), float(place.lat)) if place else (float(rec.lon), float(rec.lat))
+
+
 def _xy(line: shapely.LineString) -> Any:
     return shapely.get_coordinates(line)
 
@@ -392,6 +400,7 @@ def _background(ax: Any, bundle: PlanBundle, view: _View) -> None:
                     MplPath(verts, codes), facecolor="none", edgecolor=EDGE, linewidth=1.3, zorder=4
                 )
             )
+    _zones(ax, bundle, view)
     roads = bundle.scenario.roads
     if roads is not None and len(roads):
         box = shapely.box(view.west, view.south, view.east, view.north)
@@ -403,6 +412,44 @@ def _background(ax: Any, bundle: PlanBundle, view: _View) -> None:
         ax.add_collection(LineCollection(segs, colors=ROAD, linewidths=0.5, zorder=2))
 
 
+def _zones(ax: Any, bundle: PlanBundle, view: _View) -> None:
+    """Township outlines (and, zoomed in, the gachas') from the scenario's ``zones``."""
+    from matplotlib.collections import LineCollection
+
+    box = shapely.box(view.west, view.south, view.east, view.north)
+    for level, width, style, colour in (
+        ("gacha", 0.5, (0, (1, 2)), "#9a8f7a"),
+        ("township", 1.0, (0, (5, 3)), "#6b5f4b"),
+    ):
+        if level == "gacha" and not view.zoomed:
+            continue
+        segs = []
+        for z in bundle.scenario.zones:
+            if z.level != level or not z.geometry.intersects(box):
+                continue
+            for poly in getattr(z.geometry, "geoms", [z.geometry]):
+                segs += [_xy(ring) for ring in (poly.exterior, *poly.interiors)]
+        if segs:
+            ax.add_collection(
+                LineCollection(segs, colors=colour, linewidths=width, linestyles=[style], zorder=4)
+            )
+    if not view.zoomed:
+        for z in bundle.scenario.zones:
+            if z.level == "township":
+                at = z.geometry.representative_point()
+                ax.text(
+                    at.x,
+                    at.y,
+                    z.name,
+                    fontsize=10,
+                    color="#6b5f4b",
+                    alpha=0.85,
+                    ha="center",
+                    va="center",
+                    zorder=3,
+                )
+
+
 def _places(ax: Any, bundle: PlanBundle, view: _View, font: str) -> list[Any]:
     """Draw points, stations, depots and facilities; return legend handles."""
     from matplotlib.lines import Line2D
@@ -412,21 +459,13 @@ def _places(ax: Any, bundle: PlanBundle, view: _View, font: str) -> list[Any]:
     groups: dict[str, tuple[list[float], list[float]]] = {
         k: ([], []) for k in ("full", "partial", "none", "other")
     }
+    names: list[tuple[str, float, float]] = []
     for props, geom in points:
         key = props["status"] if props["id"] in view.focus_points else "other"
         groups[key][0].append(geom.x)
         groups[key][1].append(geom.y)
         if label and props["id"] in view.focus_points:
-            ax.annotate(
-                props["name"],
-                (geom.x, geom.y),
-                xytext=(3, 3),
-                textcoords="offset points",
-                fontsize=6,
-                color="#333333",
-                zorder=12,
-                path_effects=_halo(),
-            )
+            names.append((props["name"], geom.x, geom.y))
     size = 26 if view.zoomed else 14
     style = {
         "other": {"marker": "o", "s": size * 0.6, "c": "#bdbdbd", "edgecolors": "none"},
@@ -457,31 +496,29 @@ def _places(ax: Any, bundle: PlanBundle, view: _View, font: str) -> list[Any]:
         if xs:
             ax.scatter(xs, ys, zorder=10 if key != "other" else 3, **style[key])
     sc = bundle.scenario
+    styles: dict[tuple[str, float, float], tuple[float, str]] = {}
     marks = (
         ("station", sc.stations, "s", "#111111", 42),
         ("depot", sc.depots, "^", "#0b3d91", 70),
         ("facility", sc.facilities, "D", "#7b2d8b", 38),
     )
     for kind, recs, marker, colour, s in marks:
-        xs = [float(bundle.places.get(r.id, {"lon": r.lon})["lon"]) for r in recs]
-        ys = [float(bundle.places.get(r.id, {"lat": r.lat})["lat"]) for r in recs]
+        xs = [float(_lonlat(bundle, r)[0]) for r in recs]
+        ys = [float(_lonlat(bundle, r)[1]) for r in recs]
         if xs:
             ax.scatter(
                 xs, ys, marker=marker, s=s, c=colour, edgecolors="white", linewidths=0.9, zorder=14
             )
-        if kind == "depot":
-            for r, x, y in zip(recs, xs, ys, strict=True):
-                if view.west <= x <= view.east and view.south <= y <= view.north:
-                    ax.annotate(
-                        r.name,
-                        (x, y),
-                        xytext=(5, -9),
-                        textcoords="offset points",
-                        fontsize=7,
-                        color="#0b3d91",
-                        zorder=15,
-                        path_effects=_halo(),
-                    )
+        if kind in ("depot", "station"):
+            inside = [
+                (r.name, x, y)
+                for r, x, y in zip(recs, xs, ys, strict=True)
+                if r.name and view.west <= x <= view.east and view.south <= y <= view.north
+            ]
+            # Depots and stations are named first: a point's name gives way to them.
+            names[:0] = [(f"{n}", x, y) for n, x, y in inside]
+            styles.update({(n, x, y): _LABEL_STYLE[kind] for n, x, y in inside})
+    place_labels(ax, names, styles)
 
     def mark(marker: str, colour: str, edge: str, size: float, label: str) -> Any:
         return Line2D(
@@ -506,6 +543,76 @@ def _places(ax: Any, bundle: PlanBundle, view: _View, font: str) -> list[Any]:
     if groups["other"][0]:
         handles.append(mark("o", "#bdbdbd", "none", 4, "其他苏木镇 other townships"))
     return handles
+
+
+_LABEL_STYLE = {"depot": (7.0, "#0b3d91"), "station": (6.5, "#111111"), "point": (6.0, "#333333")}
+_SPOTS = (
+    (4, 3, "left", "bottom"),
+    (4, -3, "left", "top"),
+    (-4, 3, "right", "bottom"),
+    (-4, -3, "right", "top"),
+    (0, 6, "center", "bottom"),
+    (0, -6, "center", "top"),
+)
+
+
+def _text_width_pt(text: str, size: float) -> float:
+    return sum(size * (1.0 if ord(ch) > 0x2E7F else 0.56) for ch in text)
+
+
+def place_labels(
+    ax: Any,
+    items: list[tuple[str, float, float]],
+    styles: dict[tuple[str, float, float], tuple[float, str]],
+) -> list[tuple[str, float, float, float, float]]:
+    """Name places without overlap: each label goes to the first of six spots around its
+    mark that touches no label placed before it and no other mark; a label with no free
+    spot is left out. Returns the labels drawn as (text, x0, y0, x1, y1) in pixels.
+    """
+    if not items:
+        return []
+    ax.apply_aspect()
+    to_px = ax.transData.transform
+    pt = ax.figure.dpi / 72.0
+    xy = [tuple(to_px((x, y))) for _, x, y in items]
+    marks = [(px - 2.5 * pt, py - 2.5 * pt, px + 2.5 * pt, py + 2.5 * pt) for px, py in xy]
+    x_lim = ax.bbox.x0, ax.bbox.x1
+    y_lim = ax.bbox.y0, ax.bbox.y1
+    placed: list[tuple[float, float, float, float]] = []
+    drawn = []
+    for k, (item, (px, py)) in enumerate(zip(items, xy, strict=True)):
+        text, x, y = item
+        size, colour = styles.get(item, _LABEL_STYLE["point"])
+        w, h = _text_width_pt(text, size) * pt, size * 1.2 * pt
+        for dx, dy, ha, va in _SPOTS:
+            x0 = px + dx * pt - {"left": 0.0, "center": w / 2, "right": w}[ha]
+            y0 = py + dy * pt - (0.0 if va == "bottom" else h)
+            box = (x0, y0, x0 + w, y0 + h)
+            if box[0] < x_lim[0] or box[2] > x_lim[1] or box[1] < y_lim[0] or box[3] > y_lim[1]:
+                continue
+            others = (m for j, m in enumerate(marks) if j != k)
+            if any(_overlap(box, b) for b in placed) or any(_overlap(box, m) for m in others):
+                continue
+            placed.append(box)
+            drawn.append((text, *box))
+            ax.annotate(
+                text,
+                (x, y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                fontsize=size,
+                color=colour,
+                zorder=15,
+                path_effects=_halo(),
+            )
+            break
+    return drawn
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def render_map(bundle: PlanBundle, *, township: str | None = None, fmt: str = "png") -> bytes:

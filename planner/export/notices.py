@@ -17,12 +17,13 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from planner._atomic import atomic_writer
 from planner._errors import PlanError
 from planner.export.bundle import PlanBundle, Stop
+from planner.plan.model import Run
 from planner.scenario.model import CollectionPoint
+from planner.scenario.settings import GoodsItem
 
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 NO_GACHA_KEY = "no-gacha"
@@ -94,21 +95,9 @@ def gacha_of(point: CollectionPoint) -> tuple[str, str]:
     return NO_GACHA_KEY, "未划入嘎查的收集点"
 
 
-def stops_of(bundle: PlanBundle, run: dict[str, Any]) -> list[Stop]:
-    """:meth:`PlanBundle.stops` with malformed steps reported as :class:`PlanError`."""
-    try:
-        return bundle.stops(run)
-    except KeyError as exc:
-        raise PlanError(
-            f"{bundle.out_dir / 'plan.json'}: run {run.get('id', '?')!r}: expected steps with "
-            f"type, place, arrival, departure and leg figures naming places of the plan, "
-            f"found no {exc}"
-        ) from None
-    except (TypeError, ValueError) as exc:
-        raise PlanError(
-            f"{bundle.out_dir / 'plan.json'}: run {run.get('id', '?')!r}: expected local "
-            f"times as YYYY-MM-DDTHH:MM and numbers for leg_km/leg_min, found {exc}"
-        ) from None
+def stops_of(bundle: PlanBundle, run: Run) -> list[Stop]:
+    """:meth:`PlanBundle.stops` (a step naming an unknown place is a :class:`PlanError`)."""
+    return bundle.stops(run)
 
 
 def gachas(bundle: PlanBundle) -> dict[str, Gacha]:
@@ -119,7 +108,7 @@ def gachas(bundle: PlanBundle) -> dict[str, Gacha]:
     PlanError
         The plan names a point the scenario does not have.
     """
-    planned = {p["id"] for p in bundle.plan.get("points", [])}
+    planned = {p.id for p in bundle.plan.points}
     unknown = sorted(planned - set(bundle.points))
     if unknown:
         raise PlanError(
@@ -145,7 +134,9 @@ def _announced(bundle: PlanBundle, stop: Stop) -> tuple[dt.datetime, dt.datetime
     """The announced window on the stop's date; arrival..departure when there is none.
 
     A window the arrival falls outside of (a hand-edited plan) is widened to
-    cover the stay, so that nobody is told to come after the truck has left.
+    cover the stay, so that nobody is told to come after the truck has left; then
+    it is kept inside the scenario's ``windows.earliest``..``windows.latest``, as far
+    as it still starts before the truck leaves and ends after it comes.
     """
     window = bundle.windows.get(stop.place)
     if not window:
@@ -162,6 +153,12 @@ def _announced(bundle: PlanBundle, stop: Stop) -> tuple[dt.datetime, dt.datetime
         ) from None
     if not start <= stop.arrival <= end:
         start, end = min(start, stop.arrival), max(end, stop.departure)
+    bounds = bundle.scenario.settings.windows
+    earliest = dt.datetime.combine(day, dt.time.fromisoformat(bounds.earliest), tzinfo=bundle.tz)
+    latest = dt.datetime.combine(day, dt.time.fromisoformat(bounds.latest), tzinfo=bundle.tz)
+    # Nobody is told to come after the truck has left, nor to leave before it came.
+    start = min(max(start, earliest), stop.departure)
+    end = max(min(end, latest), stop.arrival)
     return start, end
 
 
@@ -188,7 +185,7 @@ def gacha_visits(bundle: PlanBundle) -> dict[str, list[Visit]]:
                     arrival=stop.arrival,
                     departure=stop.departure,
                     run_id=stop.run_id,
-                    vehicle=str(run.get("vehicle", "")),
+                    vehicle=run.vehicle,
                     lon=stop.lon,
                     lat=stop.lat,
                 )
@@ -213,21 +210,20 @@ def _num(x: float) -> str:
 
 
 def _period_zh(bundle: PlanBundle) -> str:
-    period = bundle.plan.get("period", {})
-    try:
-        first = dt.date.fromisoformat(period["start"])
-        last = dt.date.fromisoformat(period["end"])
-    except (KeyError, TypeError, ValueError):
-        raise PlanError(
-            f"{bundle.out_dir / 'plan.json'}: period: expected start and end as YYYY-MM-DD, "
-            f"found {period!r}"
-        ) from None
+    first, last = bundle.plan.period.start, bundle.plan.period.end
     if (first.year, first.month) == (last.year, last.month):
         return f"{first.year}年{first.month}月"
     return f"{first.year}年{first.month}月{first.day}日至{last.year}年{last.month}月{last.day}日"
 
 
-def _visit_sentences(visits: list[Visit]) -> list[str]:
+def landmark(bundle: PlanBundle, point_id: str) -> str:
+    """Where the truck stops at a point: its ``landmark``, else the scenario's default."""
+    point = bundle.points.get(point_id)
+    own = point.landmark if point is not None else ""
+    return own or bundle.scenario.settings.notices.default_landmark
+
+
+def _visit_sentences(bundle: PlanBundle, visits: list[Visit]) -> list[str]:
     """One sentence per point, points in order of their first visit."""
     per_point: dict[str, list[Visit]] = {}
     for v in visits:
@@ -239,26 +235,68 @@ def _visit_sentences(visits: list[Visit]) -> list[str]:
             when = "、".join(day_zh(v.date) for v in group) + f"的{spans.pop()}"
         else:
             when = "、".join(f"{day_zh(v.date)}{span_zh(v.start, v.end)}" for v in group)
-        lines.append(f"本月流动回收车将于{when}到达{group[0].name}。")
+        where = landmark(bundle, group[0].point)
+        at = f"{group[0].name}（停靠地点：{where}）" if where else group[0].name
+        lines.append(f"本月流动回收车将于{when}到达{at}。")
+    return lines
+
+
+def _place_name(bundle: PlanBundle, pid: str) -> str:
+    place = bundle.places.get(pid)
+    return (place.name if place is not None else "") or pid
+
+
+def stocked_goods(bundle: PlanBundle) -> list[GoodsItem]:
+    """The catalogue's goods the trucks actually hand out this month, in catalogue order.
+
+    From summary.json's goods (``handed_out`` > 0), else goods.csv; with neither, the
+    whole catalogue (nothing says which are stocked).
+    """
+    catalogue = bundle.scenario.settings.goods
+    given: set[str] | None = None
+    if bundle.summary and bundle.summary.get("goods"):
+        given = {str(g.get("item")) for g in bundle.summary["goods"] if g.get("handed_out")}
+    elif any(bundle.goods_due.values()):
+        given = {h.item for per in bundle.goods_due.values() for hs in per.values() for h in hs}
+    return [g for g in catalogue if given is None or g.id in given]
+
+
+def issue_date(bundle: PlanBundle) -> dt.date:
+    """The date printed on the notices: ``[notices] lead_days`` before the first run."""
+    dates = [r.date for r in bundle.runs] or list(bundle.plan.period.service_dates)
+    first = min(dates) if dates else bundle.plan.period.start
+    return first - dt.timedelta(days=bundle.scenario.settings.notices.lead_days)
+
+
+BAD_WEATHER_ZH = (
+    "遇暴雪、沙尘暴等恶劣天气不能出车时，当天的收集取消，改期会提前在嘎查群里通知，"
+    "请把废品继续存放在家"
+)
+
+
+def closing_lines(bundle: PlanBundle) -> list[str]:
+    """Bad weather, contact and the date of issue."""
+    ns = bundle.scenario.settings.notices
+    lines = [f"恶劣天气：{(ns.bad_weather or BAD_WEATHER_ZH).rstrip('。')}。"]
+    contact = "，".join(x for x in (ns.contact, ns.phone) if x)
+    if contact:
+        lines.append(f"联系电话：{contact}。")
+    day = issue_date(bundle)
+    lines.append(f"发布日期：{day.year}年{day.month}月{day.day}日")
     return lines
 
 
 def _unserved_sentences(bundle: PlanBundle, gacha: Gacha, visited: set[str]) -> list[str]:
     """What the plan could not do at the gacha's points, in words for the herders."""
-    names = {pid: bundle.places.get(pid, {}).get("name") or pid for pid in gacha.points}
-    missing: dict[str, list[str | None]] = defaultdict(list)
-    for u in bundle.plan.get("unserved", []):
-        if isinstance(u, dict) and u.get("point") in names:
-            missing[str(u["point"])].append(u.get("date"))
+    names = {pid: _place_name(bundle, pid) for pid in gacha.points}
+    missing: dict[str, list[dt.date | None]] = defaultdict(list)
+    for u in bundle.plan.unserved:
+        if u.point in names:
+            missing[u.point].append(u.date)
     lines = []
     for pid in gacha.points:
         dates = missing.get(pid, [])
-        known = []
-        for d in dates:
-            try:
-                known.append(day_zh(dt.date.fromisoformat(str(d))))
-            except ValueError:
-                continue
+        known = [day_zh(d) for d in dates if d is not None]
         if known:
             lines.append(
                 f"请注意：原定{'、'.join(known)}到{names[pid]}的收集本月未能安排，"
@@ -294,10 +332,13 @@ def offer_lines(bundle: PlanBundle) -> list[str]:
                 rate += f"（每件约{_num(c.exchange_points_per_kg * c.kg_per_item)}分）"
             rates.append(rate)
         lines.append(f"一换：有害垃圾可换积分：{'、'.join(rates)}。")
-        goods = bundle.scenario.settings.goods
+        goods = stocked_goods(bundle)
         if goods:
             offer = "、".join(f"{g.name}{_num(g.points)}分/{g.unit}" for g in goods)
-            lines.append(f"积分可当场兑换生活用品：{offer}。")
+            lines.append(
+                f"积分可当场兑换生活用品：{offer}。"
+                "不够换一件的积分记在本户名下，下次收集时累计使用，不会清零。"
+            )
     compost = [c for c in cats if c.stream == "compost"]
     if compost:
         lines.append(
@@ -346,11 +387,13 @@ def notice_text(bundle: PlanBundle, gacha_key: str) -> str:
 def _notice(bundle: PlanBundle, gacha: Gacha, visits: list[Visit]) -> str:
     lines = [f"【{gacha.title}】{_period_zh(bundle)}流动回收车收集通知", "", "各位牧民朋友："]
     if visits:
-        lines += _visit_sentences(visits)
+        lines += _visit_sentences(bundle, visits)
         lines.append("流动回收车定期、定点、定时收集，请在约定时间内把分好类的废品带到收集点。")
     lines += _unserved_sentences(bundle, gacha, {v.point for v in visits})
     lines.append("")
     lines += offer_lines(bundle)
+    lines.append("")
+    lines += closing_lines(bundle)
     return "\n".join(lines) + "\n"
 
 

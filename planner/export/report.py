@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from urllib.parse import quote
 from planner._atomic import atomic_writer
 from planner._errors import PlanError
 from planner.export import _report_parts as parts
-from planner.export._report_parts import calendar_grid, card, nd, num, parse_date, short_date, word
+from planner.export._report_parts import calendar_grid, card, nd, num, short_date, word
 from planner.export.bundle import PlanBundle
 from planner.export.maps import render_map
 
@@ -62,7 +61,7 @@ def render_report(bundle: PlanBundle, *, lang: str = "zh") -> str:
             f"report language: expected one of {', '.join(parts.LANGS)}, found {lang!r}"
         )
     plan = bundle.plan
-    title = f"{parts.WORDS['title'][lang]} · {plan['scenario']}"
+    title = f"{parts.WORDS['title'][lang]} · {plan.scenario}"
     sections = [
         ("summary", _summary(bundle, lang)),
         ("money", _money(bundle, lang)),
@@ -77,7 +76,7 @@ def render_report(bundle: PlanBundle, *, lang: str = "zh") -> str:
         f'<section id="{k}"><h2>{word(lang, "nav_" + k)}</h2>{html}</section>'
         for k, html in sections
     )
-    colours = parts.truck_css(len(plan["vehicles"]))
+    colours = parts.truck_css(len(plan.vehicles))
     return (
         f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}">\n<head>\n'
         '<meta charset="utf-8">\n'
@@ -85,7 +84,7 @@ def render_report(bundle: PlanBundle, *, lang: str = "zh") -> str:
         f"<title>{escape(title)}</title>\n"
         f"<style>{parts.CSS}{colours}</style>\n</head>\n<body>\n"
         f"{_header(bundle, lang)}\n<nav>{nav}</nav>\n<main>\n{body}\n</main>\n"
-        f"<footer>{word(lang, 'footer')} · {escape(plan['format'])}</footer>\n"
+        f"<footer>{word(lang, 'footer')} · {escape(plan.format)}</footer>\n"
         f"<script>{parts.SCRIPT}</script>\n</body>\n</html>\n"
     )
 
@@ -95,30 +94,27 @@ def render_report(bundle: PlanBundle, *, lang: str = "zh") -> str:
 
 def _header(bundle: PlanBundle, lang: str) -> str:
     plan = bundle.plan
-    period = plan["period"]
-    start, end = (
-        parse_date(period["start"], "period.start"),
-        parse_date(period["end"], "period.end"),
-    )
+    period = plan.period
+    start, end = period.start, period.end
     sc = bundle.scenario
     households = sum(p.households for p in sc.points if p.id in bundle.windows)
     scope = word(
         lang,
         "scope",
-        len(plan["points"]),
+        len(plan.points),
         households,
-        len(plan["vehicles"]),
-        len(period["service_dates"]),
+        len(plan.vehicles),
+        len(period.service_dates),
     )
     subs = [
         escape(parts.month_label(lang, start, end)),
         f"{word(lang, 'period')} {start.isoformat()} – {end.isoformat()}",
-        f"{word(lang, 'timezone')} {escape(period['timezone'])}",
+        f"{word(lang, 'timezone')} {escape(period.timezone)}",
         scope,
     ]
     desc = sc.settings.description
     return (
-        f'<header class="top"><h1>{word(lang, "title")} · {escape(plan["scenario"])}</h1>'
+        f'<header class="top"><h1>{word(lang, "title")} · {escape(plan.scenario)}</h1>'
         f'<div class="sub">{"".join(f"<span>{s}</span>" for s in subs)}</div>'
         f'<div class="sub">{escape(desc)}{" · " if desc else ""}'
         f"{word(lang, 'source', _plan_hash(bundle))}</div></header>"
@@ -127,12 +123,12 @@ def _header(bundle: PlanBundle, lang: str) -> str:
 
 def _summary(bundle: PlanBundle, lang: str) -> str:
     plan = bundle.plan
-    runs = plan["runs"]
+    runs = plan.runs
     by_stream = _collected_by_stream(bundle)
-    visits = sum(1 for r in runs for st in r["steps"] if st["type"] == "collect")
-    unserved = len(plan["unserved"])
-    km = sum(float(r["distance_km"]) for r in runs)
-    hours = sum(float(r["duration_min"]) for r in runs) / 60
+    visits = sum(len(r.collects) for r in runs)
+    unserved = len(plan.unserved)
+    km = sum(float(r.distance_km) for r in runs)
+    hours = sum(float(r.duration_min) for r in runs) / 60
     cards = [
         card(word(lang, "runs"), num(len(runs))),
         card(word(lang, "visits"), num(visits), word(lang, "visits_of", visits + unserved)),
@@ -152,7 +148,7 @@ def _summary(bundle: PlanBundle, lang: str) -> str:
         cards.append(
             card(word(lang, "stream_compost"), num(compost, 1), word(lang, "compost_note"))
         )
-    cost = plan.get("summary", {}).get("cost_cny")
+    cost = plan.summary.cost_cny
     if isinstance(cost, int | float):
         cards.append(card(word(lang, "cost"), num(float(cost))))
     if totals is not None:
@@ -256,60 +252,54 @@ def _runs(bundle: PlanBundle, lang: str) -> str:
     heads = [(word(lang, k), k in numeric) for k in shown]
     sep = "、" if lang == "zh" else ", "
     rows = []
-    for r in sorted(bundle.plan["runs"], key=lambda r: (r["date"], r["vehicle"], r["id"])):
-        steps = r["steps"]
-        spec = fleet.get(r["vehicle"])
-        collects = [st for st in steps if st["type"] == "collect"]
-        unloads = dict.fromkeys(
-            bundle.places.get(st["place"], {}).get("name") or st["place"]
-            for st in steps
-            if st["type"] == "unload"
-        )
-        day = parse_date(r["date"], f"runs[{r['id']}].date")
-        stem = "sheets/" + quote(r["id"], safe="")
+    for r in sorted(bundle.plan.runs, key=lambda r: (r.date, r.vehicle, r.id)):
+        steps = r.steps
+        spec = fleet.get(r.vehicle)
+        collects = r.collects
+        unloads = dict.fromkeys(_name(bundle, st.place) for st in steps if st.type == "unload")
+        day = r.date
+        stem = "sheets/" + quote(r.id, safe="")
         cell = {
-            "date": f'<td data-v="{r["date"]}">{escape(short_date(lang, day))}</td>',
-            "truck": f"<td>{escape(r['vehicle'])} {escape(spec.name if spec else '')}</td>",
+            "date": f'<td data-v="{day.isoformat()}">{escape(short_date(lang, day))}</td>',
+            "truck": f"<td>{escape(r.vehicle)} {escape(spec.name if spec else '')}</td>",
             "driver": f"<td>{escape(spec.driver if spec else '')}</td>",
-            "times": f"<td>{steps[0]['departure'][11:16]}–{steps[-1]['arrival'][11:16]}</td>",
+            "times": f"<td>{steps[0].departure:%H:%M}–{steps[-1].arrival:%H:%M}</td>",
             "stops": nd(len(collects)),
-            "run_km": nd(float(r["distance_km"]), 1),
-            "run_h": nd(float(r["duration_min"]) / 60, 1),
-            "run_kg": nd(sum(float(v) for st in collects for v in st["collected"].values()), 1),
+            "run_km": nd(float(r.distance_km), 1),
+            "run_h": nd(float(r.duration_min) / 60, 1),
+            "run_kg": nd(sum(st.collected_kg for st in collects), 1),
             "unload_at": f"<td>{escape(sep.join(unloads))}</td>",
             "sheet": f'<td><a class="sheet" href="{stem}.pdf">PDF</a>'
             f'<a class="sheet" href="{stem}.html">{word(lang, "sheet_web")}</a></td>',
         }
-        carry = bundle.run_carry(r["id"]) if with_cash else None
+        carry = bundle.run_carry(r.id) if with_cash else None
         cell["cash_float"] = (
-            nd(parts.figure(SUMMARY, f"runs[{r['id']}]", carry, "cash_float_cny"))
+            nd(parts.figure(SUMMARY, f"runs[{r.id}]", carry, "cash_float_cny"))
             if carry
             else '<td class="n">—</td>'
         )
-        rows.append(f'<tr data-run="{escape(r["id"])}">{"".join(cell[k] for k in shown)}</tr>')
+        rows.append(f'<tr data-run="{escape(r.id)}">{"".join(cell[k] for k in shown)}</tr>')
     return parts.simple_table("runs-table", heads, rows)
 
 
 def _unserved(bundle: PlanBundle, lang: str) -> str:
-    missed = bundle.plan["unserved"]
+    missed = bundle.plan.unserved
     if not missed:
         return f'<p class="note">{word(lang, "none_unserved")}</p>'
     heads = [(word(lang, k), False) for k in ("point", "township", "gacha", "date", "reason")]
     rows = []
-    for u in sorted(missed, key=lambda u: (u["point"], u.get("date") or "")):
-        pid = u["point"]
+    for u in sorted(missed, key=lambda u: (u.point, u.date.isoformat() if u.date else "")):
+        pid = u.point
         point = bundle.points.get(pid)
-        name = bundle.places.get(pid, {}).get("name") or pid
-        date = u.get("date")
-        when = (
-            short_date(lang, parse_date(date, "unserved.date")) if date else word(lang, "undated")
-        )
+        name = _name(bundle, pid)
+        date = u.date.isoformat() if u.date else ""
+        when = short_date(lang, u.date) if u.date else word(lang, "undated")
         rows.append(
             f'<tr data-point="{escape(pid)}"><td>{escape(name)} <small>{escape(pid)}</small></td>'
             f"<td>{escape(point.township if point else '')}</td>"
             f"<td>{escape(point.gacha if point else '')}</td>"
-            f'<td data-v="{escape(date or "")}">{escape(when)}</td>'
-            f"<td>{escape(str(u['reason']))}</td></tr>"
+            f'<td data-v="{escape(date)}">{escape(when)}</td>'
+            f"<td>{escape(u.reason)}</td></tr>"
         )
     return parts.simple_table("unserved-table", heads, rows)
 
@@ -329,13 +319,18 @@ def _assumptions(bundle: PlanBundle, lang: str) -> str:
 # --- helpers ------------------------------------------------------------------------
 
 
+def _name(bundle: PlanBundle, place_id: str) -> str:
+    place = bundle.places.get(place_id)
+    return (place.name if place is not None else "") or place_id
+
+
 def _plan_hash(bundle: PlanBundle) -> str:
     """First 12 hex digits of plan.json's SHA-256 (of the plan as read, if the file is gone)."""
     path = bundle.out_dir / "plan.json"
     try:
         data = path.read_bytes()
     except OSError:
-        data = json.dumps(bundle.plan, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        data = bundle.plan.to_json().encode("utf-8")
     return hashlib.sha256(data).hexdigest()[:12]
 
 
@@ -351,13 +346,12 @@ def _totals(bundle: PlanBundle) -> dict[str, Any] | None:
 def _collected_by_stream(bundle: PlanBundle) -> dict[str, float]:
     stream = {c.id: c.stream for c in bundle.scenario.settings.categories}
     out = {"sell": 0.0, "exchange": 0.0, "compost": 0.0}
-    for r in bundle.plan["runs"]:
-        for st in r["steps"]:
-            for cat, kg in st.get("collected", {}).items():
+    for r in bundle.plan.runs:
+        for st in r.steps:
+            for cat, kg in (st.collected or {}).items():
                 if cat not in stream:
                     raise PlanError(
-                        f"plan.json: run {r['id']}: expected a category of the scenario, "
-                        f"found {cat!r}"
+                        f"plan.json: run {r.id}: expected a category of the scenario, found {cat!r}"
                     )
                 out[stream[cat]] += float(kg)
     return out

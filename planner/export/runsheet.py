@@ -14,12 +14,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
+import time
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any
 
 from planner._atomic import atomic_writer
 from planner._errors import PlanError
@@ -27,6 +28,7 @@ from planner.export._sheet_html import base_css, sheet_html
 from planner.export.bundle import PlanBundle, TallyRow
 from planner.export.fonts import cjk_font_path
 from planner.export.labels import check_lang
+from planner.plan.model import Run
 
 __all__ = ["render_pdfs", "run_sheet_html", "write_run_sheets"]
 
@@ -39,7 +41,7 @@ def _font_url() -> str:
     return cjk_font_path().resolve().as_uri()
 
 
-def run_sheet_html(bundle: PlanBundle, run: dict[str, Any], *, lang: str = "zh") -> str:
+def run_sheet_html(bundle: PlanBundle, run: Run, *, lang: str = "zh") -> str:
     """The run sheet of ``run`` as a complete HTML document.
 
     Parameters
@@ -57,14 +59,14 @@ def run_sheet_html(bundle: PlanBundle, run: dict[str, Any], *, lang: str = "zh")
         ``lang`` is unknown, or the run names a place the plan does not list.
     """
     check_lang(lang)
-    return _html(bundle, run, lang, bundle.tallies_of(run["id"]))
+    return _html(bundle, run, lang, bundle.tallies_of(run.id))
 
 
-def _html(bundle: PlanBundle, run: dict[str, Any], lang: str, tallies: Sequence[TallyRow]) -> str:
-    unknown = [st["place"] for st in run["steps"] if st["place"] not in bundle.places]
+def _html(bundle: PlanBundle, run: Run, lang: str, tallies: Sequence[TallyRow]) -> str:
+    unknown = [st.place for st in run.steps if st.place not in bundle.places]
     if unknown:
         raise PlanError(
-            f"plan.json: run {run['id']}: expected places listed in places, found {unknown[0]!r}"
+            f"plan.json: run {run.id}: expected places listed in places, found {unknown[0]!r}"
         )
     return sheet_html(bundle, run, lang, bundle.leg_lines(run), tallies, _font_url())
 
@@ -115,8 +117,8 @@ def write_run_sheets(
     htmls: list[str] = []
     written: list[Path] = []
     for k, run in enumerate(runs):
-        text = _html(bundle, run, lang, tallies.get(run["id"], []))
-        path = folder / f"{_safe(run['id'])}.html"
+        text = _html(bundle, run, lang, tallies.get(run.id, []))
+        path = folder / f"{_safe(run.id)}.html"
         with atomic_writer(path, "w") as fh:
             fh.write(text)
         htmls.append(text)
@@ -125,7 +127,7 @@ def write_run_sheets(
             progress(k + 1, total)
     if not pdf:
         return written
-    pdf_paths = [folder / f"{_safe(run['id'])}.pdf" for run in runs]
+    pdf_paths = [folder / f"{_safe(run.id)}.pdf" for run in runs]
 
     def step(done: int) -> None:
         if progress is not None:
@@ -180,12 +182,45 @@ def render_pdfs(
         # Python 3.12+ warns on forking a threaded process; the workers only run
         # WeasyPrint and never touch the threads (numpy's) the parent started.
         warnings.filterwarnings("ignore", message=".*fork", category=DeprecationWarning)
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=context,
+            initializer=_die_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
             futures = [pool.submit(_render_chunk, chunk) for chunk in chunks]
             for future in as_completed(futures):
                 done += future.result()
                 if progress is not None:
                     progress(done)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker start-up: end this worker when the planner that started it dies.
+
+    A ``kill -9`` of the planner gives its workers no chance to hear of it: they
+    would wait on their task pipe forever, some 500 MB each. On Linux the kernel
+    sends SIGKILL when the parent goes (``prctl(PR_SET_PDEATHSIG)``); everywhere, a
+    watchdog thread ends the worker once its parent is no longer the one it had.
+    """
+    if sys.platform == "linux":
+        import ctypes
+        import signal
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass  # the watchdog below still ends the worker
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    threading.Thread(target=watch, name="planner-parent-watch", daemon=True).start()
 
 
 class _Renderer:

@@ -55,10 +55,6 @@ class Col:
     fmt: str | None = None
 
 
-def _time(stamp: str) -> dt.time:
-    return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M").time()
-
-
 def _date(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
 
@@ -94,33 +90,33 @@ def _runs(bundle: PlanBundle) -> tuple[list[Col], list[list[Any]]]:
         ]
     rows = []
     for run in bundle.runs:
-        steps = run["steps"]
-        v = fleet.get(run["vehicle"])
-        km = float(run["distance_km"])
-        minutes = float(run["duration_min"])
+        steps = run.steps
+        v = fleet.get(run.vehicle)
+        km = float(run.distance_km)
+        minutes = float(run.duration_min)
         # Same rates the plan's cost_cny uses: per km, and per hour of the run.
         fuel = round(km * v.cost_per_km, 2) if v else None
         driver = round(minutes / 60.0 * v.cost_per_hour, 2) if v else None
         row: list[Any] = [
-            run["id"],
-            _date(run["date"]),
-            run["vehicle"],
+            run.id,
+            run.date,
+            run.vehicle,
             v.name if v else "",
             v.driver if v else "",
             v.depot if v else "",
-            _time(steps[0]["departure"]),
-            _time(steps[-1]["arrival"]),
+            steps[0].departure.time(),
+            steps[-1].arrival.time(),
             km,
             minutes,
-            sum(1 for s in steps if s["type"] == "collect"),
-            sum(1 for s in steps if s["type"] == "unload"),
-            round(sum(sum(s.get("collected", {}).values()) for s in steps), 3),
+            sum(1 for s in steps if s.type == "collect"),
+            sum(1 for s in steps if s.type == "unload"),
+            round(sum(s.collected_kg for s in steps), 3),
             fuel,
             driver,
             round(fuel + driver, 2) if fuel is not None and driver is not None else None,
         ]
         if has_summary:
-            carry = bundle.run_carry(run["id"]) or {}
+            carry = bundle.run_carry(run.id) or {}
             fit = carry.get("goods_fit")
             row += [
                 carry.get("purchases_cny"),
@@ -137,9 +133,7 @@ def _categories(bundle: PlanBundle) -> list[tuple[str, str]]:
     """Collected categories (id, header name) in scenario order, then any others in the plan."""
     known = [(c.id, c.name) for c in bundle.scenario.settings.categories if c.stream != "compost"]
     seen = {cid for cid, _ in known}
-    extra = sorted(
-        {k for r in bundle.runs for s in r["steps"] for k in s.get("collected", {})} - seen
-    )
+    extra = sorted({k for r in bundle.runs for s in r.steps for k in (s.collected or {})} - seen)
     return known + [(k, k) for k in extra]
 
 
@@ -149,7 +143,8 @@ def _stops(bundle: PlanBundle) -> tuple[list[Col], list[list[Any]]]:
         Col("车次 run"),
         Col("日期 date", DATE),
         Col("车辆 truck"),
-        Col("序号 seq", INT),
+        Col("司机 driver"),
+        Col("序号 stop no.", INT),
         Col("类型 type"),
         Col("步骤 step"),
         Col("地点 place"),
@@ -166,29 +161,32 @@ def _stops(bundle: PlanBundle) -> tuple[list[Col], list[list[Any]]]:
         Col("车载 load kg", KG),
     ]
     rows = []
+    fleet = {v.id: v for v in bundle.scenario.fleet}
     for run in bundle.runs:
-        for stop, st in zip(bundle.stops(run), run["steps"], strict=True):
-            collected = st.get("collected", {})
+        v = fleet.get(run.vehicle)
+        for stop, st in zip(bundle.stops(run), run.steps, strict=True):
+            collected = st.collected or {}
             rows.append(
                 [
-                    run["id"],
-                    _date(run["date"]),
-                    run["vehicle"],
-                    stop.index,
+                    run.id,
+                    run.date,
+                    run.vehicle,
+                    v.driver if v else "",
+                    stop.number,
                     stop.type,
                     STEP_ZH.get(stop.type, stop.type),
                     stop.place,
                     stop.name,
                     stop.gacha,
                     stop.township,
-                    _time(st["arrival"]),
-                    _time(st["departure"]),
+                    st.arrival.time(),
+                    st.departure.time(),
                     stop.leg_km,
                     stop.leg_min,
                     *[collected.get(cid) for cid, _ in cats],
                     round(sum(collected.values()), 3) if collected else None,
-                    round(sum(st["unloaded"].values()), 3) if st.get("unloaded") else None,
-                    st.get("load_after", {}).get("kg"),
+                    round(sum(st.unloaded.values()), 3) if st.unloaded else None,
+                    st.load_after.get("kg"),
                 ]
             )
     return cols, rows
@@ -226,7 +224,7 @@ def _tallies(bundle: PlanBundle) -> tuple[list[Col], list[list[Any]]]:
                 t.run_id,
                 _date(t.date),
                 t.point,
-                place["name"] if place else "",
+                place.name if place else "",
                 point.gacha if point else "",
                 t.household,
                 0.0,
@@ -283,14 +281,14 @@ def _area_base(bundle: PlanBundle, key: str) -> dict[str, dict[str, Any]]:
         for p in bundle.scenario.points
     }
     for run in bundle.runs:
-        for st in run["steps"]:
-            if st["type"] == "collect" and st["place"] in area_of:
-                rec = out[area_of[st["place"]]]
+        for st in run.steps:
+            if st.type == "collect" and st.place in area_of:
+                rec = out[area_of[st.place]]
                 rec["visits"] += 1
-                rec["collected"] += sum(st.get("collected", {}).values())
-    for u in bundle.plan.get("unserved", []):
-        if u["point"] in area_of:
-            out[area_of[u["point"]]]["unserved"] += 1
+                rec["collected"] += st.collected_kg
+    for u in bundle.plan.unserved:
+        if u.point in area_of:
+            out[area_of[u.point]]["unserved"] += 1
     return out
 
 
@@ -333,7 +331,22 @@ def _areas(bundle: PlanBundle, key: str) -> tuple[list[Col], list[list[Any]]]:
             m = money.get(code) or money.get(rec["name"]) or {}
             row += [m.get(field) for field, _, _ in MONEY]
         rows.append(row)
+    if rows:
+        rows.append(_totals_row(rows, 3 if key == "gacha" else 2))
     return cols, rows
+
+
+TOTAL = "合计 total"
+
+
+def _totals_row(rows: list[list[Any]], first_number: int) -> list[Any]:
+    """The sum of every number column of ``rows``; the first cell says it is the total."""
+    out: list[Any] = [TOTAL] + [""] * (first_number - 1)
+    for j in range(first_number, len(rows[0])):
+        values = [r[j] for r in rows if isinstance(r[j], int | float)]
+        total = sum(values) if values else None
+        out.append(round(total, 3) if isinstance(total, float) else total)
+    return out
 
 
 def _unserved(bundle: PlanBundle) -> tuple[list[Col], list[list[Any]]]:
@@ -346,17 +359,17 @@ def _unserved(bundle: PlanBundle) -> tuple[list[Col], list[list[Any]]]:
         Col("原因 reason"),
     ]
     rows = []
-    for u in bundle.plan.get("unserved", []):
-        place = bundle.places.get(u["point"])
-        point = bundle.points.get(u["point"])
+    for u in bundle.plan.unserved:
+        place = bundle.places.get(u.point)
+        point = bundle.points.get(u.point)
         rows.append(
             [
-                u["point"],
-                place["name"] if place else "",
+                u.point,
+                place.name if place else "",
                 point.gacha if point else "",
                 point.township if point else "",
-                _date(u.get("date")),
-                u.get("reason", ""),
+                u.date,
+                u.reason,
             ]
         )
     return cols, rows
@@ -402,6 +415,13 @@ def _sheet(wb: Any, title: str, cols: Sequence[Col], rows: list[list[Any]]) -> N
                 cell = WriteOnlyCell(ws, value=out[j])
                 cell.number_format = fmt
                 out[j] = cell
+        for j, value in enumerate(out):
+            if isinstance(value, str) and value.startswith("="):
+                # openpyxl makes a formula of any text starting with "=": a place named
+                # =HYPERLINK(...) would become a live link. Text stays text.
+                cell = WriteOnlyCell(ws, value=value)
+                cell.data_type = "s"
+                out[j] = cell
         ws.append(out)
 
 
@@ -433,11 +453,12 @@ def workbook_bytes(bundle: PlanBundle) -> bytes:
     _sheet(wb, "gachas", *_areas(bundle, "gacha"))
     _sheet(wb, "townships", *_areas(bundle, "township"))
     _sheet(wb, "unserved", *_unserved(bundle))
-    stamp = dt.datetime.fromisoformat(bundle.plan["period"]["start"])
+    start = bundle.plan.period.start
+    stamp = dt.datetime.combine(start, dt.time(0))
     props = wb.properties
     props.creator = "planner"
     props.lastModifiedBy = "planner"
-    props.title = f"{bundle.plan['scenario']} {bundle.plan['period']['start']}"
+    props.title = f"{bundle.plan.scenario} {start.isoformat()}"
     props.created = stamp
     props.modified = stamp
     buf = io.BytesIO()

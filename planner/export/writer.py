@@ -4,6 +4,7 @@ All products are written into a hidden staging folder first; only when every one
 has been made do they replace the previous ones (a folder at a time, then the
 single files). An interrupted or failed export leaves the old outputs as they
 were, and folders of a previous plan never keep files of runs that no longer exist.
+A killed export's staging folder is removed by the next export into the folder.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from planner._errors import PlanError
+from planner._folder import claim_folder
 from planner.export.bundle import PlanBundle
 
 LANGS = ("zh", "en")
@@ -66,13 +68,15 @@ def export_plan(
         raise PlanError(
             f"expected products among {', '.join(PRODUCTS)}, found {', '.join(unknown)}"
         )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".export-", dir=out_dir))
-    try:
-        made = _make(bundle, stage, opts, progress)
-        return _publish(stage, out_dir, made)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+    # The folder's lock: one export at a time, and staging folders and temporary
+    # files that killed runs left behind are removed first (planner._folder).
+    with claim_folder(out_dir):
+        stage = Path(tempfile.mkdtemp(prefix=".export-", dir=out_dir))
+        try:
+            made = _make(bundle, stage, opts, progress)
+            return _publish(stage, out_dir, made)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
 
 
 def _make(

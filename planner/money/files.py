@@ -26,6 +26,28 @@ TALLY_HEADER = (
 # The columns both files start with (after them each has its own).
 _KEYS = attrgetter("run_id", "date", "point", "household")
 GOODS_HEADER = ("run_id", "date", "point", "household", "item", "count", "points", "value_cny")
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: str) -> str:
+    """A text cell a spreadsheet shows as text: ``'`` before a formula-like start.
+
+    OWASP's CSV-injection advice: a cell starting with ``= + - @``, a tab or a carriage
+    return gets a leading apostrophe; so does one already starting with ``'``, so that
+    :func:`csv_text_read` gives back exactly what was written. Numbers are not text
+    cells and never pass through here.
+    """
+    return "'" + value if value.startswith((*_FORMULA_START, "'")) else value
+
+
+def csv_text_read(cell: str) -> str:
+    """The text :func:`csv_text` was given."""
+    return cell[1:] if cell.startswith("'") else cell
+
+
+def _keys(row: object) -> tuple[str, ...]:
+    return tuple(csv_text(str(k)) for k in _KEYS(row))
 
 
 def _num(x: float, nd: int) -> str:
@@ -40,7 +62,14 @@ def write_money(out_dir: Path, money: MonthMoney) -> list[Path]:
         tallies,
         TALLY_HEADER,
         (
-            (*_KEYS(t), t.stream, t.category, _num(t.quantity, 3), t.unit, _num(t.value_cny, 2))
+            (
+                *_keys(t),
+                t.stream,
+                csv_text(t.category),
+                _num(t.quantity, 3),
+                csv_text(t.unit),
+                _num(t.value_cny, 2),
+            )
             for t in money.tallies.rows
         ),
     )
@@ -49,7 +78,7 @@ def write_money(out_dir: Path, money: MonthMoney) -> list[Path]:
         goods,
         GOODS_HEADER,
         (
-            (*_KEYS(h), h.item, h.count, _num(h.points, 3), _num(h.value_cny, 2))
+            (*_keys(h), csv_text(h.item), h.count, _num(h.points, 3), _num(h.value_cny, 2))
             for h in money.tallies.handouts
         ),
     )
@@ -93,6 +122,9 @@ def read_tallies(path: Path) -> list[Tally]:
                         f"{path}: row {n}: expected {len(TALLY_HEADER)} columns, found {len(rec)}"
                     )
                 run_id, date, point, household, stream, category, qty, unit, value = rec
+                run_id, date, point, household, category, unit = map(
+                    csv_text_read, (run_id, date, point, household, category, unit)
+                )
                 if stream not in streams:
                     raise PlanError(
                         f"{path}: row {n}, column stream: expected sell, exchange or compost, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
 COLUMNS = (
     ("households", "households", "{:,.0f}"),
@@ -25,12 +26,13 @@ COLUMNS = (
 def money_table(summary: dict[str, Any], *, by: str = "townships") -> Table:
     """A rich table of ``summary.json``'s ``townships`` (or ``gachas``) plus the total (CNY)."""
     name_key = "township" if by == "townships" else "gacha"
-    table = Table(title=f"{summary['scenario']}: the month's money (CNY)")
+    # Names come from the scenario: Text, so that no console reads them as markup.
+    table = Table(title=Text(f"{summary['scenario']}: the month's money (CNY)"))
     table.add_column(name_key)
     for _, label, _ in COLUMNS:
         table.add_column(label, justify="right")
     for row in summary[by]:
-        table.add_row(row[name_key] or "-", *(fmt.format(row[k]) for k, _, fmt in COLUMNS))
+        table.add_row(Text(row[name_key] or "-"), *(fmt.format(row[k]) for k, _, fmt in COLUMNS))
     t = summary["totals"]
     table.add_section()
     table.add_row("total", *(fmt.format(t[k]) for k, _, fmt in COLUMNS), style="bold")

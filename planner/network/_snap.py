@@ -92,7 +92,9 @@ def snap(
         A graph from :func:`build_graph` (integer nodes, ``x``/``y``, edge
         ``geometry`` or straight edges, ``G.graph["crs"]``).
     places
-        Columns ``id``, ``lon``, ``lat`` (WGS84 degrees) and optionally ``name``.
+        Columns ``id``, ``lon``, ``lat`` (WGS84 degrees) and optionally ``name`` and
+        ``kind`` (``point``, ``station``, ``depot``, ``buyer``, ``plant``: how a far
+        place's warning is worded).
     offroad_speed_kmh
         Speed on the connector, only quoted in the warnings here.
     warn_km
@@ -139,12 +141,16 @@ def snap(
 
     far = connector > warn_km * 1000.0
     label = [f"{i} ({n})" if n else i for i, n in zip(ids, names, strict=True)]
+    kinds = (
+        tuple("" if pd.isna(k) else str(k) for k in places["kind"])
+        if "kind" in places.columns
+        else ("",) * len(ids)
+    )
     warnings = tuple(
         issue(
             None,
             "",
-            f"point {label[i]} is {connector[i] / 1000:.1f} km from the nearest road; "
-            f"the off-road connector is counted at {offroad_speed_kmh:g} km/h",
+            _far_message(kinds[i], label[i], connector[i], offroad_speed_kmh),
             warning=True,
         )
         for i in np.flatnonzero(far)
@@ -179,6 +185,29 @@ def _integer(value: Any, what: str) -> int:
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
         return int(value)
     raise NetworkError(f"graph: expected integer {what}s (as build_graph makes), found {value!r}")
+
+
+def _far_message(kind: str, label: str, metres: float, speed_kmh: float) -> str:
+    """The warning for a place far from every road, worded for what the place is.
+
+    Every place is joined to its road by a straight off-road connector driven at
+    ``speed_kmh``. A collection point far out on the steppe is expected; a station,
+    depot, buyer or plant is a site trucks drive to every day, so a long connector
+    there means the roads file lacks its access road, and every trip pays for it.
+    """
+    km = metres / 1000.0
+    if kind in ("station", "depot", "buyer", "plant"):
+        what = "transfer station" if kind == "station" else kind
+        return (
+            f"{what} {label} is {km:.1f} km from the nearest road in the roads file; every "
+            f"truck going there is counted driving that off-road at {speed_kmh:g} km/h each "
+            f"way: add its access road (or check its position)"
+        )
+    noun = "point" if kind in ("point", "") else kind
+    return (
+        f"{noun} {label} is {km:.1f} km from the nearest road; "
+        f"the off-road connector is counted at {speed_kmh:g} km/h"
+    )
 
 
 def _read_places(places: pd.DataFrame) -> tuple[tuple[str, ...], tuple[str, ...], Any, Any]:

@@ -70,6 +70,8 @@ def build_travel(scenario: Scenario, *, cache_dir: Path | None = None) -> Travel
             "id": [p.id for p in places],
             "lon": [p.lon for p in places],
             "lat": [p.lat for p in places],
+            "name": [p.name for p in places],
+            "kind": [scenario.place_kind(p.id) for p in places],
         }
     )
     snapping = snap(graph, table, offroad_speed_kmh=reg.offroad_speed_kmh, warn_km=reg.snap_warn_km)

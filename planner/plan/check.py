@@ -14,10 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Any, Protocol
 
+from planner.plan._rules import cost_rule, stop_rules, window_rules
 from planner.plan.io import PLAN_FORMAT, validate_schema
 from planner.plan.model import Plan
 from planner.scenario.model import Scenario
@@ -53,7 +54,8 @@ class Violation:
         Short code: ``schema``, ``format``, ``depot``, ``places``, ``vehicles``,
         ``runs``, ``time``, ``legs``, ``duration``, ``shift``, ``break``,
         ``mass_balance``, ``capacity``, ``unload_before_end``, ``window``,
-        ``visits``, ``gap``, ``service_date``, ``summary`` or ``scenario``.
+        ``visits``, ``gap``, ``service_date``, ``summary``, ``service`` (minutes at a
+        stop or unloading) or ``scenario``.
     message
         A plain sentence naming the run, point or date.
     """
@@ -83,6 +85,8 @@ class CheckReport:
 
     violations: tuple[Violation, ...]
     stats: PlanStats
+    not_checked: tuple[str, ...] = ()
+    """What this check could not verify, and why (say, no scenario was given)."""
 
     @property
     def ok(self) -> bool:
@@ -142,15 +146,34 @@ def check_plan(
         schema = tuple(Violation(None, None, "schema", e) for e in errors)
         return CheckReport(schema, PlanStats())
     tol = (tolerance_min, tolerance_km, tolerance_load)
-    return _Checker(plan, scenario, tol, travel).check()
+    report = _Checker(plan, scenario, tol, travel).check()
+    return replace(report, not_checked=_not_checked(scenario, travel))
+
+
+def _not_checked(scenario: Scenario | None, travel: TravelLookup | None) -> tuple[str, ...]:
+    skipped = []
+    if scenario is None:
+        skipped.append(
+            "the scenario's rules (shifts, lunch breaks, the fleet, required visits, service "
+            "dates, windows.earliest/latest/width_min, minutes at stops, costs): no scenario"
+        )
+    if travel is None:
+        skipped.append("leg km and minutes against the road network: no road data")
+    skipped.append(
+        "the kg each visit collects against the waste rates (kg_per_person_day, seasonal); "
+        "only their loads, units and balance are checked"
+    )
+    return tuple(skipped)
 
 
 def format_report(report: CheckReport) -> str:
     """A plain-text listing of ``report``, grouped by rule, ending with a one-line verdict."""
     s = report.stats
     totals = f" ({s.runs} runs, {s.visits} visits, {s.unserved} unserved, {_n(s.distance_km)} km)"
+    skipped = "".join(f"\n  - {s}" for s in report.not_checked)
+    skipped = f"not checked:{skipped}\n" if skipped else ""
     if report.ok:
-        return f"OK: the plan passes every check{totals}."
+        return f"{skipped}OK: the plan passes every check{totals}."
     if report.rules & {"format", "schema"}:
         totals = ""  # nothing was counted
     groups: dict[str, list[Violation]] = {}
@@ -161,6 +184,8 @@ def format_report(report: CheckReport) -> str:
         lines.append(f"{rule} ({len(items)}):")
         lines.extend(f"  - {v.message}" for v in items)
     n, k = len(report.violations), len(groups)
+    if skipped:
+        lines.append(skipped.rstrip("\n"))
     lines.append(f"FAILED: {n} violation{'s' * (n != 1)} of {k} rule{'s' * (k != 1)}{totals}.")
     return "\n".join(lines)
 
@@ -537,6 +562,12 @@ class _Checker:
                 self.add("places", f"place {pid} is at ({lon}, {lat}), not ({p.lon}, {p.lat})")
         for v in plan["vehicles"]:
             self._check_vehicle(v, self.fleet.get(v["id"]))
+        for run, step, rule, message in (
+            *window_rules(plan, sc),
+            *stop_rules(plan, sc, self.tol_min),
+            *cost_rule(plan, sc),
+        ):
+            self.out.append(Violation(run, step, rule, message))
         for pid, need in sc.visits.items():
             if (p := self.points.get(pid)) is None:
                 if need > 0:

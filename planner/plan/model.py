@@ -186,6 +186,8 @@ class Plan(_Model):
     ``version``, ``predecessor`` and ``replan`` are optional: a plan made by
     ``planner run`` has none of them (it is version 1); ``planner replan`` writes
     all three (``replan`` records the disruption it worked around).
+    ``reproducible`` (``False``) and ``reproducible_reason`` are written only for a
+    plan made under an explicit wall-clock limit (``--wall-limit``).
     """
 
     format: Literal["rural-waste-plan/1"] = "rural-waste-plan/1"
@@ -200,6 +202,8 @@ class Plan(_Model):
     version: int | None = Field(default=None, ge=1)
     predecessor: Predecessor | None = None
     replan: dict[str, Any] | None = None
+    reproducible: bool | None = None
+    reproducible_reason: str | None = Field(default=None, min_length=1)
     demand: Demand | None = None
 
     # --- look-ups -------------------------------------------------------------------
@@ -281,7 +285,14 @@ class Plan(_Model):
 
 
 _STEP_OPTIONAL = ("collected", "unloaded")
-_PLAN_OPTIONAL = ("version", "predecessor", "replan", "demand")
+_PLAN_OPTIONAL = (
+    "version",
+    "predecessor",
+    "replan",
+    "reproducible",
+    "reproducible_reason",
+    "demand",
+)
 _SUMMARY_OPTIONAL = tuple(name for name, f in Summary.model_fields.items() if not f.is_required())
 
 

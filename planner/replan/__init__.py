@@ -5,16 +5,45 @@ as they were and re-plans the rest, keeping each point's dates and announced win
 wherever the remaining fleet allows (see ``docs/replan.md``).
 """
 
-from planner.replan.core import ReplanInput, ReplanResult, read_inputs, replan_month, write_replan
-from planner.replan.spec import Disruption, Outage, parse_disruption
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "Disruption",
-    "Outage",
-    "ReplanInput",
-    "ReplanResult",
-    "parse_disruption",
-    "read_inputs",
-    "replan_month",
-    "write_replan",
-]
+if TYPE_CHECKING:
+    from planner.replan.core import (
+        ReplanInput as ReplanInput,
+    )
+    from planner.replan.core import (
+        ReplanResult as ReplanResult,
+    )
+    from planner.replan.core import (
+        read_inputs as read_inputs,
+    )
+    from planner.replan.core import (
+        replan_month as replan_month,
+    )
+    from planner.replan.core import (
+        write_replan as write_replan,
+    )
+    from planner.replan.spec import Disruption as Disruption
+    from planner.replan.spec import Outage as Outage
+    from planner.replan.spec import parse_disruption as parse_disruption
+
+# Imported on first use: `planner --help` should not load the solver.
+_LAZY = {
+    "ReplanInput": "planner.replan.core",
+    "ReplanResult": "planner.replan.core",
+    "read_inputs": "planner.replan.core",
+    "replan_month": "planner.replan.core",
+    "write_replan": "planner.replan.core",
+    "Disruption": "planner.replan.spec",
+    "Outage": "planner.replan.spec",
+    "parse_disruption": "planner.replan.spec",
+}
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'planner.replan' has no attribute {name!r}")

@@ -45,7 +45,7 @@ def replan_command(
     """Re-plan a month from a date on after a truck breakdown, a closed day or a closed point."""
     import math
 
-    from planner.cli import _fail, err, out
+    from planner.cli import _fail, _say, err, out
     from planner.export.writer import LANGS
     from planner.replan.core import read_inputs, replan_month, write_replan
     from planner.solve.engines import ENGINES
@@ -69,7 +69,7 @@ def replan_command(
         raise _fail(exc) from None
     if violations:
         for line in violations[:20]:
-            err.print(f"[red]check:[/] {line}", highlight=False)
+            _say(err, "check:", "red", line)
         err.print("the re-planned month failed its check; nothing was written", highlight=False)
         raise typer.Exit(1)
     f = result.figures()
@@ -84,8 +84,9 @@ def replan_command(
     )
     out.print(f"every changed visit: {folder / 'changes.csv'}", highlight=False)
     if f["unserved"]:
-        err.print(
-            f"[yellow]warning:[/] {f['unserved']} visits could not be re-planned; "
-            "see changes.csv for the reasons",
-            highlight=False,
+        _say(
+            err,
+            "warning:",
+            "yellow",
+            f"{f['unserved']} visits could not be re-planned; see changes.csv for the reasons",
         )

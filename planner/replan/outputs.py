@@ -71,6 +71,7 @@ def export_changed(
     """Write the outputs of ``result`` into ``stage``; the files changed and removed."""
     from planner.export.bundle import PlanBundle
     from planner.export.writer import ExportOptions, export_plan
+    from planner.plan.model import Plan
 
     inputs = result.inputs
     old_dir = inputs.plan_dir
@@ -80,10 +81,11 @@ def export_changed(
     def bundle(runs: list[dict[str, Any]], where: Path) -> PlanBundle:
         return PlanBundle(
             out_dir=where,
-            plan={**doc, "runs": runs},
+            plan=Plan.from_json_dict({**doc, "runs": runs}),
             scenario=inputs.scenario,
             tallies=tallies,
             summary=result.money.summary,
+            handouts=list(result.money.tallies.handouts),
         )
 
     changed, _ = changed_runs(result)

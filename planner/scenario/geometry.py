@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -13,6 +13,9 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
 from planner._errors import Issue, issue
+
+if TYPE_CHECKING:
+    from planner.scenario.model import Zone
 
 
 def read_boundary(path: Path, issues: list[Issue]) -> BaseGeometry | None:
@@ -34,6 +37,45 @@ def read_boundary(path: Path, issues: list[Issue]) -> BaseGeometry | None:
         issues.append(issue(path, "", "expected polygon features, found none"))
         return None
     return unary_union(polys)
+
+
+def read_zones(path: Path, issues: list[Issue]) -> list[Zone]:
+    """Township and gacha polygons of ``path``, in WGS84, in file order.
+
+    Each feature needs ``level`` (``township`` or ``gacha``) and ``name``; ``code`` is
+    optional. Features of other levels are skipped; a bad row is an error naming it.
+    """
+    from planner.scenario.model import Zone
+
+    if not path.exists():
+        issues.append(issue(path, "", "zones file not found"))
+        return []
+    try:
+        import geopandas as gpd
+
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types; all mean "unreadable"
+        issues.append(issue(path, "", f"expected a readable GeoJSON/GeoPackage/Shapefile: {exc}"))
+        return []
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        gdf = gdf.to_crs("EPSG:4326")
+    missing = [c for c in ("level", "name") if c not in gdf.columns]
+    if missing:
+        issues.append(issue(path, "", f"expected the properties level and name, missing {missing}"))
+        return []
+    out = []
+    for k, row in enumerate(gdf.itertuples(index=False), start=1):
+        level = str(row.level)
+        if level not in ("township", "gacha"):
+            continue
+        geom = row.geometry
+        if geom is None or not geom.geom_type.endswith("Polygon"):
+            issues.append(issue(path, f"feature {k}", "expected a polygon"))
+            continue
+        code = getattr(row, "code", "")
+        code = "" if code is None or code != code else str(code)  # NaN: no code
+        out.append(Zone(level=level, code=code, name=str(row.name), geometry=geom))
+    return out
 
 
 def _projector(geom: BaseGeometry) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from planner._errors import Issue, NetworkError, ScenarioError, issue
-from planner.scenario.geometry import check_positions, read_boundary
+from planner.scenario.geometry import check_positions, read_boundary, read_zones
 from planner.scenario.model import CollectionPoint, Depot, Facility, Household, Scenario, Station
 from planner.scenario.settings import ScenarioSettings
 from planner.scenario.tables import plain_message, read_bytes, read_rows
@@ -66,6 +66,7 @@ def load_scenario(path: str | Path, *, strict: bool = False) -> Scenario:
     if reg.boundary is not None:
         boundary = read_boundary(at(reg.boundary), issues)
     check_positions(tables, boundary, reg.outside_tolerance_km, issues)
+    zones = read_zones(at(reg.zones), issues) if reg.zones is not None else []
 
     roads = None
     try:
@@ -112,6 +113,7 @@ def load_scenario(path: str | Path, *, strict: bool = False) -> Scenario:
         facilities=tuple(facilities),
         roads=roads,
         boundary=boundary,
+        zones=tuple(zones),
         visits=visits,
         warnings=tuple(warnings),
         content_hash=_content_hash(path, [at(p) for p in _files(settings)]),

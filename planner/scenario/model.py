@@ -43,6 +43,9 @@ class CollectionPoint(_Row):
     visits: int | None = Field(
         None, ge=1, le=6, description="Visits this month; blank: the scenario's rules."
     )
+    landmark: str = Field(
+        "", description="Where the truck stops, in words (村委会门前); optional, for notices."
+    )
 
 
 class Depot(_Row):
@@ -81,6 +84,16 @@ Place = CollectionPoint | Depot | Station | Facility
 
 
 @dataclass(frozen=True)
+class Zone:
+    """A township or gacha area from ``[region] zones`` (for the maps)."""
+
+    level: str
+    code: str
+    name: str
+    geometry: Any = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A loaded, validated scenario.
 
@@ -97,6 +110,8 @@ class Scenario:
         :func:`planner.network.read_roads`). Treat as read-only.
     boundary
         The region outline (a shapely geometry in WGS84) or ``None``.
+    zones
+        Township and gacha areas (WGS84) from ``[region] zones``; empty without one.
     visits
         Required visits in the month per point id (rules already applied).
     warnings
@@ -114,6 +129,7 @@ class Scenario:
     facilities: tuple[Facility, ...]
     roads: Any = field(repr=False)
     boundary: Any = field(default=None, repr=False)
+    zones: tuple[Zone, ...] = field(default=(), repr=False)
     visits: dict[str, int] = field(default_factory=dict)
     warnings: tuple[Issue, ...] = ()
     content_hash: str = ""

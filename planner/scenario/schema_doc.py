@@ -22,6 +22,7 @@ from planner.scenario.settings import (
     GoodsItem,
     LedgerSettings,
     MonthSettings,
+    NoticeSettings,
     RegionSettings,
     ScenarioSettings,
     StationSettings,
@@ -44,6 +45,7 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("[[goods]]", GoodsItem),
     ("[budget]", Budget),
     ("[carry]", CarrySettings),
+    ("[notices]", NoticeSettings),
     ("[ledger]", LedgerSettings),
 )
 
@@ -125,9 +127,12 @@ An example: `scenarios/otog.toml` (the Otog Banner default). A minimal one:
   separate message when lon/lat look swapped;
 - the month has at least one service day; the visits fit the month at the minimum gap;
 - sell categories have a price, exchange categories earn points, goods cost points;
+- each truck's shift starts before it ends, and its lunch break (if `lunch_min` > 0) fits
+  in the shift;
 - roads readable, with a speed for every road class; every place reachable by road
   (`planner validate` builds the network); a place farther than `snap_warn_km` from any
-  road is a warning (`--strict` makes warnings errors).
+  road is a warning (`--strict` makes warnings errors), worded for stations, depots and
+  the buyer/plant as a missing access road.
 
 ## Key reference
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -48,6 +49,11 @@ class RegionSettings(_Frozen):
     )
     roads_layer: str | None = Field(None, description="Layer of `roads` to read, if several.")
     boundary: Path | None = Field(None, description="Region outline (GeoJSON/GeoPackage).")
+    zones: Path | None = Field(
+        None,
+        description="Township and gacha areas for the maps (GeoJSON/GeoPackage polygons with "
+        "`level` = township or gacha, `code`, `name`); optional.",
+    )
     offroad_speed_kmh: float = Field(
         15.0, gt=0, description="Speed on the straight off-road link from a place to its road."
     )
@@ -177,6 +183,18 @@ class WindowSettings(_Frozen):
     width_min: int = Field(60, ge=10, le=720, description="Width of each point's window.")
     earliest: str = Field("08:30", pattern=HHMM, description="No window opens before.")
     latest: str = Field("17:00", pattern=HHMM, description="No window closes after.")
+    late_visit_cny: float = Field(
+        300.0,
+        ge=0,
+        description="What keeping one more visit inside its point's window is worth to the "
+        "window phase (CNY of route cost it may add).",
+    )
+    same_truck_cny: float = Field(
+        5.0,
+        ge=0,
+        description="What serving a visit with the point's usual truck is worth to the window "
+        "phase (CNY); handing routes between identical trucks of a depot is free.",
+    )
 
     @model_validator(mode="after")
     def _order(self) -> WindowSettings:
@@ -226,6 +244,16 @@ class VehicleSpec(_Frozen):
         if self.lunch_min and _minutes(self.lunch_end) < _minutes(self.lunch_start):
             raise ValueError(
                 f"expected lunch_start <= lunch_end, found {self.lunch_start}..{self.lunch_end}"
+            )
+        if self.lunch_min and (
+            _minutes(self.lunch_end) < _minutes(self.shift_start)
+            or _minutes(self.lunch_start) + self.lunch_min > _minutes(self.shift_end)
+        ):
+            raise ValueError(
+                f"expected a lunch break ({self.lunch_min} min starting "
+                f"{self.lunch_start}..{self.lunch_end}) that fits in the shift "
+                f"{self.shift_start}..{self.shift_end}, found it outside; move the lunch "
+                f"window or set lunch_min = 0 for no break"
             )
         return self
 
@@ -307,6 +335,37 @@ class CarrySettings(_Frozen):
     )
 
 
+PHONE = r"^[0-9+][0-9 ()+-]{3,24}$"
+
+
+class NoticeSettings(_Frozen):
+    """What the gacha notices say besides the dates: who to call, bad weather, lead time."""
+
+    contact: str = Field("", description="Who answers questions (office or dispatcher name).")
+    phone: str = Field(
+        "", description="Contact phone printed on notices and run sheets (blank: none)."
+    )
+    bad_weather: str = Field(
+        "",
+        description="What happens when a visit is called off for weather (one sentence; "
+        "blank: a default sentence).",
+    )
+    lead_days: int = Field(
+        7, ge=0, le=60, description="Notices are dated this many days before the first run."
+    )
+    default_landmark: str = Field(
+        "",
+        description="Where the truck stops, for points without a `landmark` in points.csv.",
+    )
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str) -> str:
+        if v and not re.match(PHONE, v):
+            raise ValueError(f"expected digits, spaces, +, - or brackets, found {v!r}")
+        return v
+
+
 class LedgerSettings(_Frozen):
     """Green accounts and the checks of what comes back from the runs (``planner ledger``).
 
@@ -329,9 +388,7 @@ class LedgerSettings(_Frozen):
     weigh_tolerance_pct: float = Field(
         5.0, ge=0, description="Flag household kg vs weigh tickets off by more than this %..."
     )
-    weigh_tolerance_kg: float = Field(
-        10.0, ge=0, description="... and by more than this many kg."
-    )
+    weigh_tolerance_kg: float = Field(10.0, ge=0, description="... and by more than this many kg.")
     hazard_tolerance_kg: float = Field(
         0.5, ge=0, description="Flag hazardous kg collected vs delivered to the plant off by more."
     )
@@ -391,6 +448,11 @@ class ScenarioSettings(_Frozen):
     carry: CarrySettings = Field(
         default_factory=lambda: CarrySettings(), description="Cash and goods to load: see [carry]."
     )
+    notices: NoticeSettings = Field(
+        default_factory=lambda: NoticeSettings(),
+        description="Contact, bad weather and lead time of the notices: see [notices].",
+    )
+
     ledger: LedgerSettings = Field(
         default_factory=lambda: LedgerSettings(),
         description="Green accounts and reconciliation tolerances: see [ledger].",

@@ -7,13 +7,17 @@ price counts :data:`EXACT_WEIGHT` times more), converted by :data:`WORK_PER_SECO
 an engine call counts the seconds it was given, and gets the iterations those buy
 for its day (:data:`ENGINE_WORK_PER_SECOND` iterations x visits per second). Both
 rates were measured on the development machine (2 cores, idle). The time limit
-therefore means seconds
-of that machine's work; a wall-clock cap of three times the limit still ends a
-search on a much slower machine, and marks the run as not reproducible.
+therefore means seconds of that machine's work: on a slower or busier machine the
+search takes longer and ends at the same step, with the same plan.
+
+Nothing on this default path reads the wall clock. A :class:`WallLimit` is the one
+opt-in exception (``planner run --wall-limit S``): it ends the search after ``S``
+seconds of real time as well, and a plan made with it is marked not reproducible.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -23,7 +27,39 @@ WORK_PER_SECOND = 5.5e5
 EXACT_WEIGHT = 30.0
 # PyVRP iterations x day visits per second, finishing steps included (Otog's days).
 ENGINE_WORK_PER_SECOND = 8.0e3
-WALL_FACTOR = 3.0
+# OR-Tools buys its solutions itself, by the size of its model (engines/ortools_engine.py).
+
+
+class WallLimit:
+    """An explicit wall-clock limit: the one thing that makes a plan depend on load.
+
+    Parameters
+    ----------
+    seconds
+        Real seconds from construction; must be finite and positive.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        if not math.isfinite(seconds) or seconds <= 0:
+            raise ValueError(f"Expected a wall limit > 0 s, found {seconds!r}.")
+        self.seconds = seconds
+        self._end = time.monotonic() + seconds
+        self.hit = False  # set once the limit has ended a phase early
+
+    def passed(self) -> bool:
+        """True once the limit has passed (and remembers that it bound)."""
+        if time.monotonic() >= self._end:
+            self.hit = True
+        return self.hit
+
+    def reason(self) -> str:
+        """Why a plan made under this limit is not reproducible, in one sentence."""
+        bound = (
+            "it ended the search early, so the plan depends on the machine's load"
+            if self.hit
+            else "it did not end the search this time, but could on a busier machine"
+        )
+        return f"a wall-clock limit of {self.seconds:g} s was given (--wall-limit); {bound}"
 
 
 class WorkClock:
@@ -33,23 +69,20 @@ class WorkClock:
     ----------
     work
         Returns the pricing work done so far (:attr:`RouteModel.work`).
-    time_limit
-        The search's limit; the wall-clock cap is ``WALL_FACTOR`` times it plus 5 s.
+    wall
+        An explicit wall-clock limit (``None``, the default: none, reproducible).
     """
 
-    def __init__(self, work: Callable[[], float], time_limit: float) -> None:
+    def __init__(self, work: Callable[[], float], wall: WallLimit | None = None) -> None:
         self._work = work
         self._work0 = work()
         self._granted = 0.0
-        self._wall0 = time.monotonic()
-        self._wall_cap = WALL_FACTOR * time_limit + 5.0
-        self.wall_capped = False
+        self.wall = wall
 
     def now(self) -> float:
-        """Work-seconds so far (infinite once the wall-clock cap has passed)."""
-        if time.monotonic() - self._wall0 > self._wall_cap:
-            self.wall_capped = True
-            return float("inf")
+        """Work-seconds so far (infinite once an explicit wall limit has passed)."""
+        if self.wall is not None and self.wall.passed():
+            return math.inf
         return self._granted + (self._work() - self._work0) / WORK_PER_SECOND
 
     def spend(self, seconds: float) -> None:
