@@ -260,11 +260,9 @@ def write_bundle_forms(bundle: Any, stage: Path) -> list[Path]:
     carry no balances (the ledger is not known there: ``planner ledger forms --db``
     writes them with balances, and the Excel copies).
     """
-    from planner.plan.model import Plan
-
     source = PlanSource(
         plan_dir=Path(bundle.out_dir),
-        plan=Plan.from_json_dict(bundle.plan),
+        plan=bundle.plan,
         scenario=bundle.scenario,
         plan_sha256="",
     )

@@ -197,7 +197,7 @@ class PlanStore:
                 return cached
             try:
                 bundle = read_bundle(path)
-                plan = Plan.from_json_dict(bundle.plan, source=str(path / "plan.json"))
+                plan = bundle.plan
             except PlannerError as exc:
                 self.errors[name] = str(exc)
                 return None
