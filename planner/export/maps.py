@@ -635,7 +635,22 @@ def render_map(bundle: PlanBundle, *, township: str | None = None, fmt: str = "p
     """
     if fmt not in FORMATS:
         raise PlanError(f"map format: expected one of {', '.join(FORMATS)}, found {fmt!r}")
-    return _draw(bundle, _view(bundle, township), fmt)
+    # The maps product and the report show the same images: each is drawn once.
+    key = ("map", township, fmt)
+    made = bundle.memo.get(key)
+    if made is None:
+        made = bundle.memo[key] = _draw(bundle, _view(bundle, township), fmt)
+    return made
+
+
+def townships(bundle: PlanBundle) -> dict[str, str]:
+    """Township key (code, else name) -> name, in the scenario's order."""
+    out: dict[str, str] = {}
+    for p in bundle.scenario.points:
+        key = p.township_code or p.township
+        if key:
+            out.setdefault(key, p.township or key)
+    return out
 
 
 def _safe(name: str) -> str:
@@ -656,10 +671,7 @@ def write_maps(bundle: PlanBundle, out_dir: Path) -> list[Path]:
         with atomic_writer(path, "wb") as fh:
             fh.write(data)
         written.append(path)
-    townships: dict[str, str] = {}
-    for p in bundle.scenario.points:
-        townships.setdefault(p.township_code or p.township, p.township)
-    for key in sorted(k for k in townships if k):
+    for key in sorted(townships(bundle)):
         path = folder / f"{_safe(key)}.png"
         data = render_map(bundle, township=key)
         with atomic_writer(path, "wb") as fh:
