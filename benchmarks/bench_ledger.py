@@ -197,6 +197,10 @@ def main() -> None:
         f"{time.perf_counter() - t:.1f} s ({len(files)} files)",
         flush=True,
     )
+    if args.subset_rows:
+        files = _subset(files, args.subset_rows)
+        args.history = 0
+        args.out = args.out.with_name(args.out.stem + f"-{args.subset_rows}.json")
     results = {
         "plan": str(args.plan),
         "households": len(source.scenario.households),

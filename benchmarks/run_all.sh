@@ -6,6 +6,13 @@
 #   pvrpif           60 s per instance and engine   (40 instances x 2 engines: ~80 min)
 #   cvrp_x, solomon  30 s per instance and engine,  plus plain PyVRP and VROOM
 #                    as references at the same limit (5 x 4 runs each: ~10 min each)
+#   pvrpif subset    both engines side by side at ENGINES_TIME (30 s) on the 12
+#                    horizon-4 instances matching ENGINES_SUBSET, into RESULTS/engines
+#                    (~12 min), when the main pvrpif run has one engine only
+#
+# Then `python benchmarks/make_report.py` renders docs/benchmarks.md from RESULTS (run
+# here at the end). Measure on an idle machine: the OR-Tools engine's budget is work
+# (solutions), so on a busy one it takes longer, with the same routes.
 #
 # Overrides: PVRPIF_TIME, VRP_TIME, ENGINE (pyvrp, ortools or all), SEED,
 # DATA_ROOT (the folder holding pvrpif/, cvrp_x/ and solomon/; by default the
@@ -20,6 +27,8 @@ VRP_TIME="${VRP_TIME:-30}"
 ENGINE="${ENGINE:-all}"
 SEED="${SEED:-0}"
 RESULTS="${RESULTS:-benchmarks/results}"
+ENGINES_TIME="${ENGINES_TIME:-30}"
+ENGINES_SUBSET="${ENGINES_SUBSET:-*_0[23]0_4_[0-5]}"
 
 if command -v planner >/dev/null 2>&1; then
     bench() { planner bench "$@"; }
@@ -35,9 +44,13 @@ run() {
     fi
     echo "== $set_name: $limit s per instance, engine $ENGINE, seed $SEED"
     bench "$set_name" "${data[@]}" --time-limit "$limit" --engine "$ENGINE" --seed "$SEED" \
-        --results "$RESULTS"
+        --results "$RESULTS" "${@:3}"
 }
 
 run pvrpif "$PVRPIF_TIME"
 run cvrp_x "$VRP_TIME"
 run solomon "$VRP_TIME"
+if [[ "$ENGINE" != "all" ]]; then
+    ENGINE=all RESULTS="$RESULTS/engines" run pvrpif "$ENGINES_TIME" --instances "$ENGINES_SUBSET"
+fi
+python benchmarks/make_report.py --results "$RESULTS"

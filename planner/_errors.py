@@ -74,6 +74,11 @@ class InstanceError(PlannerError, ValueError):
     """A benchmark instance or solution file is malformed; the message names it."""
 
 
+def instance_error(file: str | Path | None, where: str, expected: str, found: str) -> InstanceError:
+    """``file: where: expected EXPECTED, found FOUND.`` as an :class:`InstanceError`."""
+    return InstanceError(str(issue(file, where, f"expected {expected}, found {found}.")))
+
+
 class PlanError(PlannerError, ValueError):
     """A plan file cannot be read or does not match its scenario."""
 

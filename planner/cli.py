@@ -24,7 +24,7 @@ from planner.scenario.model import Scenario
 from planner.web.cli import register as register_web
 
 if TYPE_CHECKING:
-    from planner.app.pipeline import PlanResult
+    from planner.app.pipeline import DemandProvider, PlanResult
     from planner.export import PlanBundle
 
 app = typer.Typer(
@@ -41,6 +41,7 @@ out = Console(width=None if sys.stdout.isatty() else 180, markup=False, emoji=Fa
 err = Console(stderr=True, markup=False, emoji=False)
 LANGS = ("zh", "en")
 app.add_typer(ledger_app, name="ledger")  # planner ledger …: planner/ledger/cli.py
+app.add_typer(__import__("planner.forecast.cli", fromlist=["app"]).app, name="forecast")
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (.toml).")]
 Strict = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")]
@@ -223,6 +224,12 @@ def run(
             "marked not reproducible."
         ),
     ] = None,
+    demand: Annotated[
+        str, typer.Option(help="Demand: 'assumptions' (the scenario) or 'ledger' (forecast).")
+    ] = "assumptions",
+    db: Annotated[
+        str, typer.Option("--db", envvar="PLANNER_DB", help="Ledger for --demand ledger.")
+    ] = "sqlite:///ledger.sqlite",
 ) -> None:
     """Plan the month and write plan.json, tallies.csv, summary.json and every output."""
     _check_engine(engine)
@@ -231,7 +238,9 @@ def run(
     _check_lang(lang)
     _check_out_dir("--out", output)
     sc = _load(scenario, strict)
-    result = _plan_month(sc, output, time_limit, seed, engine, quiet, wall_limit)
+    result = _plan_month(
+        sc, output, time_limit, seed, engine, quiet, wall_limit, _demand(sc, demand, db)
+    )
     _print_warnings(result.warnings)
     if result.plan.reproducible is False:
         _say(err, "warning:", "yellow", f"not reproducible: {result.plan.reproducible_reason}")
@@ -276,6 +285,20 @@ def run(
         raise typer.Exit(1)
 
 
+def _demand(sc: Scenario, demand: str, db: str) -> DemandProvider | None:
+    """``--demand``: None for the scenario's assumptions, else the ledger's forecast."""
+    if demand == "assumptions":
+        return None
+    if demand != "ledger":
+        raise _fail(ValueError(f"--demand: expected assumptions or ledger, found {demand!r}"))
+    from planner.forecast.cli import ledger_demand
+
+    try:
+        return ledger_demand(sc, db)
+    except PlannerError as exc:
+        raise _fail(exc) from None
+
+
 def _plan_month(
     sc: Scenario,
     output: Path,
@@ -284,6 +307,7 @@ def _plan_month(
     engine: str,
     quiet: bool,
     wall_limit: float | None = None,
+    demand: DemandProvider | None = None,
 ) -> PlanResult:
     from planner.app.pipeline import plan_month
 
@@ -297,13 +321,14 @@ def _plan_month(
             progress=not quiet and sys.stderr.isatty(),
             console=err,
             wall_limit=wall_limit,
+            demand=demand,
         )
     except (NetworkError, PlanError) as exc:
         raise _fail(exc) from None
 
 
 def _export(bundle: PlanBundle, output: Path, lang: str, pdf: bool, quiet: bool) -> None:
-    from planner.app.pipeline import progress_display
+    from planner._progress import progress_display
     from planner.export.writer import ExportOptions, export_plan
 
     try:

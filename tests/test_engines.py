@@ -241,7 +241,7 @@ def test_random_days_keep_the_contract(
 
 @pytest.mark.parametrize(
     "make",
-    [lambda: PyVRPEngine(max_iterations=400), lambda: ORToolsEngine(max_solutions=200)],
+    [lambda: PyVRPEngine(max_iterations=400), lambda: ORToolsEngine(max_solutions=40)],
     ids=ENGINES,
 )
 def test_same_seed_same_solution(make: Callable[[], RoutingEngine]) -> None:
@@ -250,3 +250,34 @@ def test_same_seed_same_solution(make: Callable[[], RoutingEngine]) -> None:
     again = make().route_day(p, 0, visits, time_limit=5.0, seed=3)
     assert first == again
     check_day(p, visits, first)
+
+
+def test_ortools_default_is_bounded_by_work_and_repeats() -> None:
+    # No wall clock in the default path: the same day gives the same routes.
+    p, visits = random_day(5, 10, 2, breaks=False)
+    first = ORToolsEngine().route_day(p, 0, visits, time_limit=0.2, seed=0)
+    again = ORToolsEngine().route_day(p, 0, visits, time_limit=0.2, seed=1)
+    assert first == again
+    check_day(p, visits, first)
+
+
+def test_ortools_sizes_a_cvrp_fleet_and_drops_what_cannot_bind() -> None:
+    # A CVRP day (the depot is the facility, one truck per customer, no windows):
+    # no time dimension, no facility copies, required visits, a fleet cut to the load.
+    from planner.solve.engines.ortools_engine import _Model
+
+    xs = list(range(5, 125, 5))
+    x = np.array([0, *xs])
+    dur = np.abs(x[:, None] - x[None, :]).astype(np.int64)
+    custs = tuple(Customer(1 + i, (Pattern((0,), ((10,),)),)) for i in range(len(xs)))
+    fleet = tuple(Vehicle(f"v{k}", 0, (30,), (0, 10**6), 10**6, (0,)) for k in range(len(xs)))
+    p = PeriodicProblem(1, dur, dur, (0,), (0,), custs, fleet)
+    visits = day_visits(p, (0,) * len(xs), 0)
+    model = _Model(p, 0, visits, tuple(range(len(visits))), optional=None)
+    assert not model.timed and not model.optional
+    assert model.size == 2 + len(xs)  # a start, an end, the visits: no copies
+    assert len(model.vehicles) == 8 + 2  # 240 kg in 30 kg loads, plus a margin of two
+    sol = ORToolsEngine(max_solutions=30).route_day(p, 0, visits, time_limit=1.0, seed=0)
+    check_day(p, visits, sol)
+    assert not sol.unrouted
+    assert len(sol.routes) >= 8

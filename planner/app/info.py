@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from planner.network.travel import build_travel, describe
+from planner.network.travel import Travel, build_travel, describe
 from planner.scenario.model import Scenario
 from planner.scenario.waste import daily_kg_per_person, point_people
 
@@ -105,3 +105,25 @@ def region_info(scenario: Scenario, console: Console) -> None:
     )
     for warning in (*scenario.warnings, *travel.warnings)[:10]:
         console.print(Text.assemble(("warning:", "yellow"), f" {warning}"), highlight=False)
+
+    fleet_report(scenario, travel, console)
+
+
+def fleet_report(scenario: Scenario, travel: Travel, console: Console) -> None:
+    """The smallest fleet per depot that the month needs, and what binds it."""
+    from planner.solve.fleet import fleet_needs
+    from planner.solve.from_scenario import build_problem
+
+    sp = build_problem(scenario, travel)
+    t = Table(title="Smallest fleet the month needs (estimate; points at their nearest depot)")
+    for col in ("depot", "trucks needed", "trucks", "binding"):
+        t.add_column(col, justify="left" if col in ("depot", "binding") else "right")
+    for need in fleet_needs(sp.problem):
+        short = need.trucks > need.have or need.unreachable
+        t.add_row(
+            Text(sp.node_ids[need.depot]),
+            Text(str(need.trucks), style="bold red" if short else ""),
+            str(need.have),
+            Text(need.reason),
+        )
+    console.print(t)

@@ -39,7 +39,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from planner._errors import InstanceError, issue
+from planner._errors import instance_error
 from planner.bench.solomon import parse_solomon_text
 from planner.bench.vrplib_format import parse_vrplib_text
 
@@ -66,10 +66,6 @@ class Evaluation:
     violations: tuple[str, ...]
 
 
-def _error(path: Path | str | None, where: str, expected: str, found: str) -> InstanceError:
-    return InstanceError(str(issue(path, where, f"expected {expected}, found {found}.")))
-
-
 @dataclass(frozen=True)
 class _Route:
     day: int
@@ -84,17 +80,17 @@ class _Route:
 def _routes(solution: Mapping[str, Any], source: str | None) -> list[_Route]:
     routes = solution.get("routes")
     if not isinstance(routes, list):
-        raise _error(source, "key routes", "a list of routes", type(routes).__name__)
+        raise instance_error(source, "key routes", "a list of routes", type(routes).__name__)
     out = []
     for r, route in enumerate(routes):
         where = f"key routes[{r}]"
         if not isinstance(route, Mapping):
-            raise _error(source, where, "an object", type(route).__name__)
+            raise instance_error(source, where, "an object", type(route).__name__)
         values = []
         for key in ("day", "vehicle"):
             value = route.get(key)
             if not isinstance(value, int) or isinstance(value, bool):
-                raise _error(source, f"{where}.{key}", "a whole number", repr(value))
+                raise instance_error(source, f"{where}.{key}", "a whole number", repr(value))
             values.append(value)
         nodes = route.get("nodes")
         if (
@@ -102,7 +98,9 @@ def _routes(solution: Mapping[str, Any], source: str | None) -> list[_Route]:
             or len(nodes) < 2
             or not all(isinstance(x, int) and not isinstance(x, bool) for x in nodes)
         ):
-            raise _error(source, f"{where}.nodes", "a list of >= 2 node ids", repr(nodes)[:60])
+            raise instance_error(
+                source, f"{where}.nodes", "a list of >= 2 node ids", repr(nodes)[:60]
+            )
         out.append(_Route(values[0], values[1], tuple(nodes)))
     return out
 
@@ -115,11 +113,11 @@ def load_solution(solution: Mapping[str, Any] | str | Path) -> tuple[dict[str, A
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise _error(path, "file", "a readable text file", type(exc).__name__) from exc
+        raise instance_error(path, "file", "a readable text file", type(exc).__name__) from exc
     except json.JSONDecodeError as exc:
-        raise _error(path, f"line {exc.lineno}", "valid JSON", repr(exc.msg)) from exc
+        raise instance_error(path, f"line {exc.lineno}", "valid JSON", repr(exc.msg)) from exc
     if not isinstance(data, dict):
-        raise _error(path, "top level", "a JSON object", type(data).__name__)
+        raise instance_error(path, "top level", "a JSON object", type(data).__name__)
     return data, str(path)
 
 
@@ -146,7 +144,9 @@ def evaluate(instance_path: str | Path, solution: Mapping[str, Any] | str | Path
     suffix = Path(instance_path).suffix.lower()
     checkers = {".geojson": evaluate_pvrpif, ".vrp": evaluate_vrplib, ".txt": evaluate_solomon}
     if suffix not in checkers:
-        raise _error(instance_path, "file name", "a .geojson, .vrp or .txt instance", suffix)
+        raise instance_error(
+            instance_path, "file name", "a .geojson, .vrp or .txt instance", suffix
+        )
     return checkers[suffix](instance_path, solution)
 
 
@@ -176,19 +176,19 @@ def pvrpif_patterns(frequency: int, horizon: int) -> list[list[int]]:
 
 def _get(path: Path, obj: Any, key: str, where: str) -> Any:
     if not isinstance(obj, dict) or key not in obj:
-        raise _error(path, f"key {where}{key}", f"the key '{key}'", "none")
+        raise instance_error(path, f"key {where}{key}", f"the key '{key}'", "none")
     return obj[key]
 
 
 def _num(path: Path, value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise _error(path, f"key {where}", "a number", repr(value))
+        raise instance_error(path, f"key {where}", "a number", repr(value))
     return float(value)
 
 
 def _whole(path: Path, value: Any, where: str) -> int:
     if _num(path, value, where) != int(value):
-        raise _error(path, f"key {where}", "a whole number", repr(value))
+        raise instance_error(path, f"key {where}", "a whole number", repr(value))
     return int(value)
 
 
@@ -210,10 +210,10 @@ def _read_pvrpif(p: Path) -> _Pvrpif:
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise _error(p, "file", "a readable text file", type(exc).__name__) from exc
+        raise instance_error(p, "file", "a readable text file", type(exc).__name__) from exc
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
-        raise _error(p, where, "valid JSON", repr(exc.msg)) from exc
+        raise instance_error(p, where, "valid JSON", repr(exc.msg)) from exc
     info = _get(p, data, "info", "")
     horizon = _whole(p, _get(p, info, "planningHorizon", "info."), "info.planningHorizon")
     kind: dict[int, str] = {}
@@ -227,29 +227,31 @@ def _read_pvrpif(p: Path) -> _Pvrpif:
         kind[node] = _get(p, prop, "type", where)
         if kind[node] not in ("depot", "customer", "intermediateFacility"):
             expected = "depot, customer or intermediateFacility"
-            raise _error(p, f"key {where}type", expected, repr(kind[node]))
+            raise instance_error(p, f"key {where}type", expected, repr(kind[node]))
         demand[node] = _num(p, _get(p, prop, "demand", where), where + "demand")
         service[node] = _num(p, _get(p, prop, "service", where), where + "service")
         frequency[node] = _whole(p, _get(p, prop, "frequency", where), where + "frequency")
         if frequency[node] and horizon % frequency[node]:
             found = str(frequency[node])
-            raise _error(p, f"key {where}frequency", f"a divisor of the horizon {horizon}", found)
+            raise instance_error(
+                p, f"key {where}frequency", f"a divisor of the horizon {horizon}", found
+            )
     n = len(kind)
     if sorted(kind) != list(range(n)):
-        raise _error(p, "key features", f"feature ids 0..{n - 1}", str(sorted(kind)))
+        raise instance_error(p, "key features", f"feature ids 0..{n - 1}", str(sorted(kind)))
     matrix = _get(p, data, "duration", "")
     if not isinstance(matrix, list):
-        raise _error(p, "key duration", f"a {n} x {n} matrix", type(matrix).__name__)
+        raise instance_error(p, "key duration", f"a {n} x {n} matrix", type(matrix).__name__)
     shape = [len(row) if isinstance(row, list) else -1 for row in matrix]
     if shape != [n] * n:
         found = f"{len(shape)} rows" if len(shape) != n else f"row lengths {shape}"
-        raise _error(p, "key duration", f"a {n} x {n} matrix", found)
+        raise instance_error(p, "key duration", f"a {n} x {n} matrix", found)
     floats = [[_num(p, x, f"duration[{i}]") for x in row] for i, row in enumerate(matrix)]
     if any(x < 0 for row in floats for x in row):
-        raise _error(p, "key duration", "travel times >= 0", "a negative one")
+        raise instance_error(p, "key duration", "travel times >= 0", "a negative one")
     depots = [i for i, t in kind.items() if t == "depot"]
     if len(depots) != 1:
-        raise _error(p, "key features", "one feature of type depot", str(len(depots)))
+        raise instance_error(p, "key features", "one feature of type depot", str(len(depots)))
     return _Pvrpif(
         horizon=horizon,
         fleet=_whole(p, _get(p, info, "numVehicles", "info."), "info.numVehicles"),
@@ -341,7 +343,7 @@ def evaluate_vrplib(path: str | Path, solution: Mapping[str, Any] | str | Path) 
     if text.spec("EDGE_WEIGHT_TYPE").upper() != "EUC_2D":
         line = text.specs["EDGE_WEIGHT_TYPE"][0]
         found = repr(text.spec("EDGE_WEIGHT_TYPE"))
-        raise _error(text.path, f"line {line} (EDGE_WEIGHT_TYPE)", "EUC_2D", found)
+        raise instance_error(text.path, f"line {line} (EDGE_WEIGHT_TYPE)", "EUC_2D", found)
     dim = int(text.spec_number("DIMENSION"))
     capacity = text.spec_number("CAPACITY")
     ids, coords = text.table("NODE_COORD_SECTION", 3, dim)
@@ -350,7 +352,7 @@ def evaluate_vrplib(path: str | Path, solution: Mapping[str, Any] | str | Path) 
     xy = dict(zip(ids, coords.tolist(), strict=True))
     depots = text.depots()
     if len(depots) != 1 or depots[0] not in xy or sorted(demand) != sorted(xy):
-        raise _error(text.path, "DEPOT_SECTION", "one depot among the nodes", str(depots))
+        raise instance_error(text.path, "DEPOT_SECTION", "one depot among the nodes", str(depots))
     depot = depots[0]
 
     def dist(a: int, b: int) -> float:
@@ -505,7 +507,7 @@ def parse_pvrpif_report(path: str | Path) -> dict[str, Any]:
     head = _HEADER.match(lines[0]) if lines else None
     if head is None:
         found = repr(lines[0][:50]) if lines else "an empty file"
-        raise _error(p, "line 1", "'Solution for NAME with cost C is feasible.'", found)
+        raise instance_error(p, "line 1", "'Solution for NAME with cost C is feasible.'", found)
     routes: list[dict[str, Any]] = []
     current: dict[str, Any] | None = None
     for lineno, line in enumerate(lines, start=1):
@@ -517,14 +519,14 @@ def parse_pvrpif_report(path: str | Path) -> dict[str, Any]:
             try:
                 current["nodes"] += [_as_int(t) for t in line.split()[1:]]
             except ValueError:
-                raise _error(
+                raise instance_error(
                     p, f"line {lineno}", "node ids after 'path'", repr(line[:50])
                 ) from None
         elif line.startswith("____") or line.startswith("Check the assigned"):
             current = None
     for r, route in enumerate(routes):
         if len(route["nodes"]) < 2:
-            raise _error(p, f"route {r}", "a 'path' row with the route's nodes", "none")
+            raise instance_error(p, f"route {r}", "a 'path' row with the route's nodes", "none")
     return {"instance": head.group(1), "cost": float(head.group(2)), "routes": routes}
 
 
@@ -532,7 +534,7 @@ def _lines(path: Path) -> list[str]:
     try:
         return path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise _error(path, "file", "a readable text file", type(exc).__name__) from exc
+        raise instance_error(path, "file", "a readable text file", type(exc).__name__) from exc
 
 
 def _as_int(token: str) -> int:
@@ -577,7 +579,7 @@ def read_vrplib_solution(path: str | Path, instance_path: str | Path) -> dict[st
     ids, _ = text.table("NODE_COORD_SECTION", 3, dim)
     depot = text.depots()[0]
     if ids[0] != depot:
-        raise _error(text.path, "DEPOT_SECTION", "the depot as the first node", str(depot))
+        raise instance_error(text.path, "DEPOT_SECTION", "the depot as the first node", str(depot))
     p = Path(path)
     routes: list[dict[str, Any]] = []
     cost: float | None = None
@@ -596,7 +598,7 @@ def read_vrplib_solution(path: str | Path, instance_path: str | Path) -> dict[st
                 raise ValueError(line)
         except (ValueError, IndexError):
             expected = f"'Route #k: nodes 1..{dim - 1}' or 'Cost C'"
-            raise _error(p, f"line {lineno}", expected, repr(line[:50])) from None
+            raise instance_error(p, f"line {lineno}", expected, repr(line[:50])) from None
     if cost is None:
-        raise _error(p, "Cost", "a line 'Cost C'", "none")
+        raise instance_error(p, "Cost", "a line 'Cost C'", "none")
     return {"instance": text.spec("NAME", text.path.stem), "cost": cost, "routes": routes}

@@ -28,15 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from planner._errors import InstanceError, issue
+from planner._errors import instance_error
 from planner.bench.solution_io import BenchInstance
 from planner.solve.problem import Customer, Pattern, PeriodicProblem, Vehicle
 
 NODE_TYPES = ("depot", "customer", "intermediateFacility")
-
-
-def _error(path: Path, where: str, expected: str, found: str) -> InstanceError:
-    return InstanceError(str(issue(path, where, f"expected {expected}, found {found}.")))
 
 
 def evenly_spaced_patterns(frequency: int, horizon: int) -> tuple[tuple[int, ...], ...]:
@@ -67,19 +63,19 @@ def _integer(path: Path, where: str, value: object, *, minimum: int = 0) -> int:
     # The instances store integers as floats (2.0); anything fractional is an error,
     # never silently rounded.
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _error(path, where, "a number", repr(value))
+        raise instance_error(path, where, "a number", repr(value))
     if not math.isfinite(value) or value != int(value) or value < minimum:
-        raise _error(path, where, f"a whole number >= {minimum}", repr(value))
+        raise instance_error(path, where, f"a whole number >= {minimum}", repr(value))
     return int(value)
 
 
 def _key(path: Path, mapping: object, key: str, parent: str = "") -> Any:
     where = f"key {parent}.{key}" if parent else f"key {key}"
     if not isinstance(mapping, dict):
-        raise _error(path, where, f"an object holding '{key}'", type(mapping).__name__)
+        raise instance_error(path, where, f"an object holding '{key}'", type(mapping).__name__)
     if key not in mapping:
         keys = ", ".join(sorted(map(str, mapping))) or "none"
-        raise _error(path, where, f"the key '{key}'", f"only the keys {keys}")
+        raise instance_error(path, where, f"the key '{key}'", f"only the keys {keys}")
     return mapping[key]
 
 
@@ -94,14 +90,16 @@ def load_geojson(path: str | Path) -> dict[str, Any]:
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise _error(p, "file", "a readable text file", type(exc).__name__) from exc
+        raise instance_error(p, "file", "a readable text file", type(exc).__name__) from exc
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
-        raise _error(p, where, "valid JSON", repr(exc.msg)) from exc
+        raise instance_error(p, where, "valid JSON", repr(exc.msg)) from exc
     if not isinstance(data, dict):
-        raise _error(p, "top level", "a GeoJSON FeatureCollection object", type(data).__name__)
+        raise instance_error(
+            p, "top level", "a GeoJSON FeatureCollection object", type(data).__name__
+        )
     return data
 
 
@@ -136,7 +134,7 @@ def read_pvrpif(path: str | Path) -> BenchInstance:
     capacity = _int_key(p, info, "maxCapacity", "info")
     features = _key(p, data, "features")
     if not isinstance(features, list) or not features:
-        raise _error(p, "key features", "a non-empty list of features", repr(features)[:40])
+        raise instance_error(p, "key features", "a non-empty list of features", repr(features)[:40])
     n = len(features)
 
     types: list[str] = []
@@ -146,7 +144,7 @@ def read_pvrpif(path: str | Path) -> BenchInstance:
         kind = _key(p, prop, "type", f"features[{i}].properties")
         if kind not in NODE_TYPES:
             where = f"key features[{i}].properties.type"
-            raise _error(p, where, f"one of {', '.join(NODE_TYPES)}", repr(kind))
+            raise instance_error(p, where, f"one of {', '.join(NODE_TYPES)}", repr(kind))
         types.append(kind)
         props.append(prop)
     _check_counts(p, info, types)
@@ -155,14 +153,16 @@ def read_pvrpif(path: str | Path) -> BenchInstance:
         if fid != i:
             # The matrix is indexed by id; a reordered file would silently mix nodes up.
             where = f"key features[{i}].properties.id"
-            raise _error(p, where, f"id {i} (features in id order)", str(fid))
+            raise instance_error(p, where, f"id {i} (features in id order)", str(fid))
 
     depots = [i for i, t in enumerate(types) if t == "depot"]
     facilities = tuple(i for i, t in enumerate(types) if t == "intermediateFacility")
     if len(depots) != 1:
-        raise _error(p, "key features", "exactly one feature of type depot", str(len(depots)))
+        raise instance_error(
+            p, "key features", "exactly one feature of type depot", str(len(depots))
+        )
     if not facilities:
-        raise _error(p, "key features", "a feature of type intermediateFacility", "none")
+        raise instance_error(p, "key features", "a feature of type intermediateFacility", "none")
 
     duration = _matrix(p, _key(p, data, "duration"), n)
     service = [
@@ -171,14 +171,14 @@ def read_pvrpif(path: str | Path) -> BenchInstance:
     depot = depots[0]
     if service[depot] != 0:
         where = f"key features[{depot}].properties.service"
-        raise _error(
+        raise instance_error(
             p, where, "0 at the depot (the core has no depot service)", str(service[depot])
         )
     # The core has one unloading time for all facilities.
     facility_service = sorted({service[f] for f in facilities})
     if len(facility_service) != 1:
         where = "key features[*].properties.service"
-        raise _error(p, where, "one service time for all facilities", str(facility_service))
+        raise instance_error(p, where, "one service time for all facilities", str(facility_service))
 
     customers = []
     for i, prop in enumerate(props):
@@ -189,7 +189,7 @@ def read_pvrpif(path: str | Path) -> BenchInstance:
         demand = _int_key(p, prop, "demand", parent)
         if freq and horizon % freq:
             where = f"key {parent}.frequency"
-            raise _error(p, where, f"0 or a divisor of the horizon {horizon}", str(freq))
+            raise instance_error(p, where, f"0 or a divisor of the horizon {horizon}", str(freq))
         patterns = tuple(
             Pattern(days, ((demand,),) * len(days))
             for days in evenly_spaced_patterns(freq, horizon)
@@ -235,17 +235,19 @@ def _check_counts(path: Path, info: dict[str, Any], types: list[str]) -> None:
             found = types.count(kind)
             if found != expected:
                 what = f"{expected} features of type {kind} (info.{kind})"
-                raise _error(path, "key features", what, str(found))
+                raise instance_error(path, "key features", what, str(found))
 
 
 def _matrix(path: Path, value: object, n: int) -> np.ndarray:
     if not isinstance(value, list) or len(value) != n:
         found = f"{len(value)} rows" if isinstance(value, list) else type(value).__name__
-        raise _error(path, "key duration", f"a {n} x {n} matrix (one row per feature)", found)
+        raise instance_error(
+            path, "key duration", f"a {n} x {n} matrix (one row per feature)", found
+        )
     rows = []
     for i, row in enumerate(value):
         if not isinstance(row, list) or len(row) != n:
             found = f"{len(row)} entries" if isinstance(row, list) else repr(row)
-            raise _error(path, f"key duration[{i}]", f"a row of {n} numbers", found)
+            raise instance_error(path, f"key duration[{i}]", f"a row of {n} numbers", found)
         rows.append([_integer(path, f"key duration[{i}][{j}]", x) for j, x in enumerate(row)])
     return np.array(rows, dtype=np.int64).reshape(n, n)

@@ -15,9 +15,8 @@ Written under ``results``::
     solutions/SET/INSTANCE.json        the default engine's solution
     solutions/SET/INSTANCE.ENGINE.json any other engine's (ortools, ref-pyvrp, ref-vroom)
 
-Gap % is ``(cost - BKS) / BKS * 100``. A cost counts as *at* the BKS when it is
-within half a unit of the BKS's last printed digit (Solomon values are printed
-with two decimals; the optimum of C101 is 828.9368…, printed 828.94).
+The rows, their summary and the CSV are :mod:`planner.bench.results`; the console
+tables :mod:`planner.bench.tables`.
 """
 
 from __future__ import annotations
@@ -25,16 +24,12 @@ from __future__ import annotations
 import csv
 import importlib.metadata
 import importlib.util
-import io
 import math
-import os
-import platform
 import shlex
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -42,24 +37,42 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-import planner
-from planner._atomic import atomic_writer
 from planner._errors import PlannerError
+from planner._progress import ProgressDisplay
 from planner.bench.evaluate import evaluate
 from planner.bench.pvrpif import read_pvrpif
+from planner.bench.results import (
+    BenchResult,
+    BenchRow,
+    EngineSummary,
+    Reference,
+    machine_info,
+    make_row,
+    summarize,
+    write_csv,
+)
 from planner.bench.solomon import read_solomon
 from planner.bench.solution_io import BenchInstance, solution_to_json, write_solution_json
+from planner.bench.tables import fmt_cost, fmt_gap, print_summary, print_table
 from planner.bench.vrplib_format import read_vrplib
+
+__all__ = [
+    "SETS",
+    "BenchError",
+    "BenchResult",
+    "BenchRow",
+    "EngineSummary",
+    "Reference",
+    "default_data_folder",
+    "read_bks",
+    "run_bench",
+    "summarize",
+]
 
 DEFAULT_ENGINE = "pyvrp"
 ENGINES = ("pyvrp", "ortools")
 REFERENCES = ("ref-pyvrp", "ref-vroom")
-
-CSV_COLUMNS: tuple[str, ...] = ("instance", "engine", "cost", "bks", "proven_optimal")
-CSV_COLUMNS += ("gap_pct", "seconds", "feasible", "first_violation", "solution", "note")
 
 
 class BenchError(PlannerError, ValueError):
@@ -95,91 +108,6 @@ BKS_CORRECTIONS: dict[tuple[str, str], tuple[str, str]] = {
         "BKS.csv says 695, backed by no solution on file; the published one scores 697",
     ),
 }
-
-
-@dataclass(frozen=True)
-class Reference:
-    """The best-known value an instance is compared with.
-
-    Parameters
-    ----------
-    text
-        The value as printed (its decimals set the tolerance of "at the BKS").
-    proven_optimal
-        The published proven-optimal flag (``None`` when the set has none).
-    lower_bound
-        The published lower bound, if any.
-    note
-        Why the value differs from the BKS file, if it does.
-    """
-
-    text: str
-    proven_optimal: bool | None = None
-    lower_bound: float | None = None
-    note: str = ""
-
-    @property
-    def value(self) -> float:
-        return float(self.text)
-
-    @property
-    def tolerance(self) -> float:
-        """Half a unit of the last printed digit."""
-        _, _, decimals = self.text.partition(".")
-        return 0.5 * 10.0 ** -len(decimals)
-
-
-@dataclass(frozen=True)
-class BenchRow:
-    """One instance solved by one engine, as the evaluator judged it."""
-
-    instance: str
-    engine: str
-    cost: float | None
-    bks: float | None
-    proven_optimal: bool | None
-    gap_pct: float | None
-    seconds: float
-    feasible: bool
-    first_violation: str
-    solution: str
-    note: str = ""
-    bks_corrected: bool = False
-    at_or_below_bks: bool = False
-    below_bks: bool = False
-    below_lower_bound: bool = False
-
-
-@dataclass(frozen=True)
-class EngineSummary:
-    """Per-engine totals over the rows of one run.
-
-    ``mean_gap_pct`` is over the feasible rows that have a BKS. The two
-    ``proven_*`` counts are set for pvrpif only: instances flagged proven optimal,
-    and those of them solved at their optimum.
-    """
-
-    engine: str
-    runs: int
-    feasible: int
-    mean_gap_pct: float | None
-    at_or_below_bks: int
-    below_bks: tuple[str, ...]
-    below_lower_bound: tuple[str, ...]
-    proven_optimal: int | None = None
-    proven_optima_reached: int | None = None
-
-
-@dataclass(frozen=True)
-class BenchResult:
-    """What :func:`run_bench` did: its rows, per-engine summary and the files written."""
-
-    set_name: str
-    rows: tuple[BenchRow, ...]
-    summary: tuple[EngineSummary, ...]
-    csv_path: Path
-    meta_path: Path
-    notes: tuple[str, ...] = field(default=())
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -289,56 +217,28 @@ class _Live:
     """One live line per run (instance × engine) on a terminal; nothing otherwise."""
 
     def __init__(self, console: Console, total: int):
-        self.console = console
-        self.enabled = console.is_terminal
+        self.display = ProgressDisplay(console, enabled=console.is_terminal, phases=False)
         self.total = total
         self.done = 0
-        self.progress: Progress | None = None
-        self.task: TaskID | None = None
         self.label = ""
-
-    @contextmanager
-    def show(self) -> Iterator[_Live]:
-        if self.enabled:
-            self.progress = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(bar_width=24),
-                TimeElapsedColumn(),
-                console=self.console,
-                transient=True,
-            )
-            self.progress.start()
-        try:
-            yield self
-        finally:
-            if self.progress is not None:
-                self.progress.stop()
 
     def start(self, instance: str, engine: str) -> None:
         self.label = f"[{self.done + 1}/{self.total}] {instance} {engine}"
-        if self.progress is not None:
-            self.task = self.progress.add_task(self.label, total=None)
+        self.display.start_task(self.label)
 
     def phase(self, phase: str, done: float, total: float) -> None:
-        if self.progress is not None and self.task is not None:
-            self.progress.update(
-                self.task, description=f"{self.label}: {phase}", completed=done, total=total
-            )
+        self.display.update_task(f"{self.label}: {phase}", done, total)
 
     def finish(self, row: BenchRow) -> None:
         self.done += 1
-        if self.progress is None or self.task is None:
-            return
-        self.progress.remove_task(self.task)
-        self.task = None
         if row.feasible:
-            gap = "" if row.gap_pct is None else f", gap {_fmt_gap(row.gap_pct)}%"
+            gap = "" if row.gap_pct is None else f", gap {fmt_gap(row.gap_pct)}%"
             text = (
-                f"[green]✓[/] {escape(self.label)}: {_fmt_cost(row.cost)}{gap}, {row.seconds:.1f} s"
+                f"[green]✓[/] {escape(self.label)}: {fmt_cost(row.cost)}{gap}, {row.seconds:.1f} s"
             )
         else:
             text = f"[red]✗[/] {escape(self.label)}: {escape(row.first_violation)}"
-        self.progress.console.print(text, highlight=False)
+        self.display.end_task(text)
 
 
 # ----------------------------------------------------------------------------- running
@@ -387,47 +287,6 @@ def _solve(
     return data, time.perf_counter() - start, notes
 
 
-def _row(
-    instance: BenchInstance,
-    engine: str,
-    ref: Reference | None,
-    seconds: float,
-    *,
-    cost: float | None,
-    violations: tuple[str, ...],
-    solution: str = "",
-    notes: tuple[str, ...] = (),
-) -> BenchRow:
-    """The table row of one run; gap and BKS records only for a feasible solution."""
-    feasible = cost is not None and not violations
-    bks = ref.value if ref is not None else None
-    gap = None
-    at = below = below_lb = False
-    if ref is not None and bks is not None and cost is not None and feasible:
-        gap = (cost - bks) / bks * 100.0
-        at = cost <= bks + ref.tolerance
-        below = cost < bks - ref.tolerance
-        below_lb = ref.lower_bound is not None and cost < ref.lower_bound - ref.tolerance
-    corrected = ref is not None and bool(ref.note)
-    return BenchRow(
-        instance=instance.name,
-        engine=engine,
-        cost=cost,
-        bks=bks,
-        proven_optimal=ref.proven_optimal if ref is not None else None,
-        gap_pct=gap,
-        seconds=seconds,
-        feasible=feasible,
-        first_violation=violations[0] if violations else "",
-        solution=solution,
-        note="; ".join((*notes, ref.note) if corrected and ref is not None else notes),
-        bks_corrected=corrected,
-        at_or_below_bks=at,
-        below_bks=below,
-        below_lower_bound=below_lb,
-    )
-
-
 def _run_one(
     instance: BenchInstance,
     set_name: str,
@@ -446,7 +305,9 @@ def _run_one(
         data, seconds, admitted = _solve(instance, set_name, engine, live=live, **options)
     except PlannerError as exc:
         seconds = time.perf_counter() - start
-        return _row(instance, engine, ref, seconds, cost=None, violations=(f"no solution: {exc}",))
+        return make_row(
+            instance, engine, ref, seconds, cost=None, violations=(f"no solution: {exc}",)
+        )
     relative = Path("solutions") / set_name / _solution_name(instance.name, engine)
     write_solution_json(results / relative, data)
     result = evaluate(instance.path, results / relative)
@@ -456,7 +317,7 @@ def _run_one(
         claimed, result.cost, rel_tol=1e-9, abs_tol=1e-6
     ):
         notes.append(f"solver claimed {claimed:g}, evaluator {result.cost:g}")
-    return _row(
+    return make_row(
         instance,
         engine,
         ref,
@@ -540,7 +401,7 @@ def run_bench(
     rows: list[BenchRow] = []
     live = _Live(console, len(files) * len(engines))
     options = {"time_limit": time_limit, "seed": seed}
-    with live.show():
+    with live.display:
         for path in files:
             instance = spec.reader(path)
             for eng in engines:
@@ -554,7 +415,7 @@ def run_bench(
     summary = summarize(rows, pvrpif=set_name == "pvrpif")
     csv_path = results / f"{set_name}.csv"
     meta_path = results / f"{set_name}.meta.json"
-    _write_csv(csv_path, rows)
+    write_csv(csv_path, rows)
     arguments = {
         "data": str(folder),
         "time_limit": time_limit,
@@ -574,8 +435,8 @@ def run_bench(
         "summary": [asdict(s) for s in summary],
     }
     write_solution_json(meta_path, meta)
-    _print_table(console, set_name, rows, time_limit)
-    _print_summary(console, set_name, summary, rows)
+    print_table(console, set_name, rows, time_limit)
+    print_summary(console, set_name, summary, rows)
     console.print(
         f"wrote {escape(str(csv_path))} and {escape(str(meta_path))}",
         highlight=False,
@@ -585,156 +446,3 @@ def run_bench(
 
 
 # ----------------------------------------------------------------------------- outputs
-
-
-def summarize(rows: list[BenchRow], *, pvrpif: bool) -> tuple[EngineSummary, ...]:
-    """Per engine, in order of first appearance: feasible count, mean gap, BKS records."""
-    out = []
-    for engine in dict.fromkeys(r.engine for r in rows):
-        mine = [r for r in rows if r.engine == engine]
-        gaps = [r.gap_pct for r in mine if r.feasible and r.gap_pct is not None]
-        proven = [r for r in mine if r.proven_optimal]
-        out.append(
-            EngineSummary(
-                engine=engine,
-                runs=len(mine),
-                feasible=sum(r.feasible for r in mine),
-                mean_gap_pct=sum(gaps) / len(gaps) if gaps else None,
-                at_or_below_bks=sum(r.at_or_below_bks for r in mine),
-                below_bks=tuple(r.instance for r in mine if r.below_bks),
-                below_lower_bound=tuple(r.instance for r in mine if r.below_lower_bound),
-                proven_optimal=len(proven) if pvrpif else None,
-                proven_optima_reached=sum(r.at_or_below_bks for r in proven) if pvrpif else None,
-            )
-        )
-    return tuple(out)
-
-
-def _csv_value(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value)
-
-
-def _write_csv(path: Path, rows: list[BenchRow]) -> None:
-    """Write the table atomically (a temporary file in the same folder, then a rename)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for r in rows:
-        values: dict[str, object] = {
-            **asdict(r),
-            "gap_pct": None if r.gap_pct is None else round(r.gap_pct, 4),
-            "seconds": round(r.seconds, 2),
-        }
-        writer.writerow([_csv_value(values[c]) for c in CSV_COLUMNS])
-    with atomic_writer(path, newline="") as fh:
-        fh.write(buffer.getvalue())
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def machine_info() -> dict[str, Any]:
-    """CPU model, cores, OS, and the versions of Python and the solvers."""
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                cpu = line.partition(":")[2].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "usable_cores": usable,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "pyvrp": _version("pyvrp"),
-        "ortools": _version("ortools"),
-        "pyvroom": _version("pyvroom"),
-        "planner": planner.__version__,
-    }
-
-
-def _fmt_gap(gap: float | None) -> str:
-    return "—" if gap is None else f"{gap:.2f}".replace("-0.00", "0.00")
-
-
-def _fmt_cost(cost: float | None) -> str:
-    if cost is None:
-        return "—"
-    return f"{cost:,.0f}" if float(cost).is_integer() else f"{cost:,.2f}"
-
-
-def _print_table(console: Console, set_name: str, rows: list[BenchRow], limit: float) -> None:
-    table = Table(title=f"{set_name}: {limit:g} s per instance, costs by the independent evaluator")
-    table.add_column("instance")
-    table.add_column("engine")
-    for col in ("cost", "BKS", "gap %", "seconds"):
-        table.add_column(col, justify="right")
-    table.add_column("feasible", no_wrap=True, overflow="ellipsis")
-    for r in rows:
-        bks = _fmt_cost(r.bks) if r.bks is not None else "—"
-        if r.proven_optimal:
-            bks += " opt"
-        elif r.bks_corrected:
-            bks += " *"
-        gap = _fmt_gap(r.gap_pct)
-        if r.below_bks:
-            gap = f"[bold green]{gap}[/]"
-        if r.feasible:
-            ok = "[green]yes[/]"
-        else:
-            violation = r.first_violation
-            ok = f"[red]no[/]: {escape(violation[:70])}{'…' if len(violation) > 70 else ''}"
-        table.add_row(
-            escape(r.instance), r.engine, _fmt_cost(r.cost), bks, gap, f"{r.seconds:.1f}", ok
-        )
-    console.print(table)
-    if any(r.bks_corrected for r in rows):
-        console.print("* reference differs from BKS.csv: see the note column of the CSV")
-
-
-def _print_summary(
-    console: Console, set_name: str, summary: tuple[EngineSummary, ...], rows: list[BenchRow]
-) -> None:
-    pvrpif = set_name == "pvrpif"
-    table = Table(title=f"{set_name}: summary per engine")
-    table.add_column("engine")
-    for col in ("feasible", "mean gap %", "≤ BKS"):
-        table.add_column(col, justify="right")
-    if pvrpif:
-        table.add_column("proven optima reached", justify="right")
-    for s in summary:
-        gap = _fmt_gap(s.mean_gap_pct)
-        cells = [s.engine, f"{s.feasible}/{s.runs}", gap, str(s.at_or_below_bks)]
-        if pvrpif:
-            cells.append(f"{s.proven_optima_reached}/{s.proven_optimal}")
-        table.add_row(*cells)
-    console.print(table)
-    for r in rows:
-        if r.below_lower_bound:
-            console.print(
-                f"[bold red]CHECK:[/] {escape(r.instance)} ({r.engine}) costs {_fmt_cost(r.cost)}, "
-                "below the published lower bound: suspect the instance reading or the evaluator",
-                highlight=False,
-                soft_wrap=True,
-            )
-        elif r.below_bks:
-            console.print(
-                f"[bold green]NEW BEST-KNOWN:[/] {escape(r.instance)} ({r.engine}) "
-                f"{_fmt_cost(r.cost)} < BKS {_fmt_cost(r.bks)} — solution in {escape(r.solution)}",
-                highlight=False,
-                soft_wrap=True,
-            )

@@ -21,16 +21,12 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from planner._errors import InstanceError, issue
+from planner._errors import instance_error
 from planner.bench.solution_io import BenchInstance
 from planner.solve.problem import Customer, Pattern, PeriodicProblem, Vehicle
 
 COLUMNS = ("CUST NO.", "XCOORD.", "YCOORD.", "DEMAND", "READY TIME", "DUE DATE", "SERVICE TIME")
 DEFAULT_SCALE = 1000
-
-
-def _error(path: Path, where: str, expected: str, found: str) -> InstanceError:
-    return InstanceError(str(issue(path, where, f"expected {expected}, found {found}.")))
 
 
 @dataclass(frozen=True)
@@ -64,15 +60,15 @@ def _numbers(path: Path, lineno: int, tokens: list[str], names: tuple[str, ...])
     where = f"line {lineno}"
     if len(tokens) != len(names):
         expected = f"{len(names)} numbers ({', '.join(names)})"
-        raise _error(path, where, expected, f"{len(tokens)} values")
+        raise instance_error(path, where, expected, f"{len(tokens)} values")
     out = []
     for token, name in zip(tokens, names, strict=True):
         try:
             value = float(token)
         except ValueError:
-            raise _error(path, where, f"a number for {name}", repr(token)) from None
+            raise instance_error(path, where, f"a number for {name}", repr(token)) from None
         if not math.isfinite(value):
-            raise _error(path, where, f"a finite number for {name}", repr(token))
+            raise instance_error(path, where, f"a finite number for {name}", repr(token))
         out.append(value)
     return out
 
@@ -90,7 +86,7 @@ def parse_solomon_text(path: str | Path) -> SolomonText:
     try:
         raw = p.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise _error(p, "file", "a readable text file", type(exc).__name__) from exc
+        raise instance_error(p, "file", "a readable text file", type(exc).__name__) from exc
     # Non-blank lines with their numbers; the files use CRLF and trailing blanks.
     lines = [(n, s.strip()) for n, s in enumerate(raw, start=1) if s.strip()]
     expect = ["name", "VEHICLE", "NUMBER", "fleet", "CUSTOMER", "CUST"]
@@ -99,16 +95,22 @@ def parse_solomon_text(path: str | Path) -> SolomonText:
     for step in expect:
         if pos >= len(lines):
             where = f"line {len(raw)}"
-            raise _error(p, where, f"the {step!r} part of a Solomon file", "the end of the file")
+            raise instance_error(
+                p, where, f"the {step!r} part of a Solomon file", "the end of the file"
+            )
         lineno, text = lines[pos]
         if step not in ("name", "fleet") and not text.upper().startswith(step):
-            raise _error(p, f"line {lineno}", f"a line starting with {step!r}", repr(text[:40]))
+            raise instance_error(
+                p, f"line {lineno}", f"a line starting with {step!r}", repr(text[:40])
+            )
         found[step] = (lineno, text)
         pos += 1
     lineno, text = found["fleet"]
     num_vehicles, capacity = _numbers(p, lineno, text.split(), ("NUMBER", "CAPACITY"))
     if num_vehicles != int(num_vehicles) or num_vehicles < 1 or capacity != int(capacity):
-        raise _error(p, f"line {lineno}", "whole numbers NUMBER >= 1 and CAPACITY", repr(text))
+        raise instance_error(
+            p, f"line {lineno}", "whole numbers NUMBER >= 1 and CAPACITY", repr(text)
+        )
     rows = []
     row_lines = []
     for lineno, text in lines[pos:]:
@@ -116,14 +118,18 @@ def parse_solomon_text(path: str | Path) -> SolomonText:
         row_lines.append(lineno)
     if len(rows) < 2:
         where = f"line {len(raw)}"
-        raise _error(p, where, "a depot row and at least one customer row", f"{len(rows)} rows")
+        raise instance_error(
+            p, where, "a depot row and at least one customer row", f"{len(rows)} rows"
+        )
     table = np.array(rows, dtype=np.float64)
     seen: set[float] = set()
     for k, node in enumerate(table[:, 0].tolist()):
         if node != int(node):
-            raise _error(p, f"line {row_lines[k]}", "a whole CUST NO.", f"{node:g}")
+            raise instance_error(p, f"line {row_lines[k]}", "a whole CUST NO.", f"{node:g}")
         if node in seen:
-            raise _error(p, f"line {row_lines[k]}", "a CUST NO. not used before", f"{node:g} again")
+            raise instance_error(
+                p, f"line {row_lines[k]}", "a CUST NO. not used before", f"{node:g} again"
+            )
         seen.add(node)
     return SolomonText(
         p, found["name"][1], int(num_vehicles), int(capacity), tuple(row_lines), table
@@ -137,7 +143,9 @@ def _scaled(text: SolomonText, col: int, scale: int) -> NDArray[np.int64]:
     if bad.size or (rounded < 0).any():
         r = int(bad[0]) if bad.size else int(np.flatnonzero(rounded < 0)[0])
         what = f"{COLUMNS[col]} >= 0 with at most {round(math.log10(scale))} decimals"
-        raise _error(text.path, f"line {text.lines[r]}", what, repr(float(text.rows[r, col])))
+        raise instance_error(
+            text.path, f"line {text.lines[r]}", what, repr(float(text.rows[r, col]))
+        )
     return rounded.astype(np.int64)
 
 

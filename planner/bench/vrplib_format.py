@@ -23,16 +23,12 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from planner._errors import InstanceError, issue
+from planner._errors import instance_error
 from planner.bench.solution_io import BenchInstance
 from planner.solve.problem import Customer, Pattern, PeriodicProblem, Vehicle
 
 # DIMACS rule of the time-window sets: one decimal, truncated.
 TW_SCALE = 10
-
-
-def _error(path: Path, where: str, expected: str, found: str) -> InstanceError:
-    return InstanceError(str(issue(path, where, f"expected {expected}, found {found}.")))
 
 
 @dataclass(frozen=True)
@@ -65,7 +61,7 @@ class VrplibText:
             return self.specs[key][1]
         if default is not None:
             return default
-        raise _error(self.path, key, f"a line '{key} : value'", "none")
+        raise instance_error(self.path, key, f"a line '{key} : value'", "none")
 
     def spec_number(self, key: str, *, integer: bool = True) -> float:
         """A numeric spec value (a whole number unless ``integer=False``)."""
@@ -74,7 +70,7 @@ class VrplibText:
         where = f"line {line} ({key})"
         number = _number(self.path, where, value)
         if integer and number != int(number):
-            raise _error(self.path, where, "a whole number", repr(value))
+            raise instance_error(self.path, where, "a whole number", repr(value))
         return number
 
     def table(
@@ -82,20 +78,20 @@ class VrplibText:
     ) -> tuple[list[int], NDArray[np.float64]]:
         """The ``dimension`` rows of ``section``: node ids and the other ``ncols - 1`` columns."""
         if section not in self.sections:
-            raise _error(self.path, section, f"a {section}", "none")
+            raise instance_error(self.path, section, f"a {section}", "none")
         header, rows = self.sections[section]
         if len(rows) != dimension:
             where = f"line {rows[-1][0] if rows else header} ({section})"
-            raise _error(self.path, where, f"{dimension} rows (DIMENSION)", f"{len(rows)}")
+            raise instance_error(self.path, where, f"{dimension} rows (DIMENSION)", f"{len(rows)}")
         ids: list[int] = []
         values = np.empty((dimension, ncols - 1), dtype=np.float64)
         for r, (line, tokens) in enumerate(rows):
             where = f"line {line} ({section})"
             if len(tokens) != ncols:
-                raise _error(self.path, where, f"{ncols} values per row", f"{len(tokens)}")
+                raise instance_error(self.path, where, f"{ncols} values per row", f"{len(tokens)}")
             numbers = [_number(self.path, where, t) for t in tokens]
             if numbers[0] != int(numbers[0]):
-                raise _error(self.path, where, "a whole node id", repr(tokens[0]))
+                raise instance_error(self.path, where, "a whole node id", repr(tokens[0]))
             ids.append(int(numbers[0]))
             values[r] = numbers[1:]
         return ids, values
@@ -103,7 +99,7 @@ class VrplibText:
     def depots(self) -> list[int]:
         """The node ids of ``DEPOT_SECTION`` (a list closed by ``-1``)."""
         if "DEPOT_SECTION" not in self.sections:
-            raise _error(self.path, "DEPOT_SECTION", "a DEPOT_SECTION", "none")
+            raise instance_error(self.path, "DEPOT_SECTION", "a DEPOT_SECTION", "none")
         rows = self.sections["DEPOT_SECTION"][1]
         out: list[int] = []
         for line, tokens in rows:
@@ -113,16 +109,16 @@ class VrplibText:
                     return out
                 out.append(int(value))
         where = f"line {self.last_line} (DEPOT_SECTION)"
-        raise _error(self.path, where, "-1 closing DEPOT_SECTION", "the end of the file")
+        raise instance_error(self.path, where, "-1 closing DEPOT_SECTION", "the end of the file")
 
 
 def _number(path: Path, where: str, token: str) -> float:
     try:
         value = float(token)
     except ValueError:
-        raise _error(path, where, "a number", repr(token)) from None
+        raise instance_error(path, where, "a number", repr(token)) from None
     if not math.isfinite(value):
-        raise _error(path, where, "a finite number", repr(token))
+        raise instance_error(path, where, "a finite number", repr(token))
     return value
 
 
@@ -139,7 +135,7 @@ def parse_vrplib_text(path: str | Path) -> VrplibText:
     try:
         lines = p.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise _error(p, "file", "a readable text file", type(exc).__name__) from exc
+        raise instance_error(p, "file", "a readable text file", type(exc).__name__) from exc
     specs: dict[str, tuple[int, str]] = {}
     sections: dict[str, tuple[int, list[tuple[int, list[str]]]]] = {}
     current: list[tuple[int, list[str]]] | None = None
@@ -155,7 +151,7 @@ def parse_vrplib_text(path: str | Path) -> VrplibText:
         if first.upper().endswith("_SECTION"):
             name = first.upper()
             if name in sections:
-                raise _error(p, f"line {lineno}", f"one {name}", "a second one")
+                raise instance_error(p, f"line {lineno}", f"one {name}", "a second one")
             current = []
             sections[name] = (lineno, current)
         elif ":" in text:
@@ -163,11 +159,13 @@ def parse_vrplib_text(path: str | Path) -> VrplibText:
             specs[key.strip().upper()] = (lineno, value.strip())
             current = None
         elif current is None:
-            raise _error(p, f"line {lineno}", "'KEY : value' or a *_SECTION header", repr(text))
+            raise instance_error(
+                p, f"line {lineno}", "'KEY : value' or a *_SECTION header", repr(text)
+            )
         else:
             current.append((lineno, text.split()))
     if not lines:
-        raise _error(p, "line 1", "a VRPLIB instance", "an empty file")
+        raise instance_error(p, "line 1", "a VRPLIB instance", "an empty file")
     return VrplibText(p, specs, sections, last)
 
 
@@ -195,12 +193,12 @@ def read_vrplib(path: str | Path) -> BenchInstance:
     kind_spec = text.spec("TYPE").upper()
     if kind_spec not in ("CVRP", "CVRPTW", "VRPTW"):
         where = f"line {text.specs['TYPE'][0]} (TYPE)"
-        raise _error(p, where, "CVRP or CVRPTW", repr(kind_spec))
+        raise instance_error(p, where, "CVRP or CVRPTW", repr(kind_spec))
     timed = kind_spec != "CVRP"
     ewt = text.spec("EDGE_WEIGHT_TYPE").upper()
     if ewt != "EUC_2D":
         where = f"line {text.specs['EDGE_WEIGHT_TYPE'][0]} (EDGE_WEIGHT_TYPE)"
-        raise _error(p, where, "EUC_2D", repr(ewt))
+        raise instance_error(p, where, "EUC_2D", repr(ewt))
     dim = int(text.spec_number("DIMENSION"))
     capacity = int(text.spec_number("CAPACITY"))
     ids, coords = text.table("NODE_COORD_SECTION", 3, dim)
@@ -209,7 +207,9 @@ def read_vrplib(path: str | Path) -> BenchInstance:
     depot_ids = text.depots()
     if len(depot_ids) != 1 or depot_ids[0] not in ids:
         where = "DEPOT_SECTION"
-        raise _error(p, where, "one depot that is a node of NODE_COORD_SECTION", str(depot_ids))
+        raise instance_error(
+            p, where, "one depot that is a node of NODE_COORD_SECTION", str(depot_ids)
+        )
     depot = ids.index(depot_ids[0])
 
     diff = coords[:, None, :] - coords[None, :, :]
@@ -295,7 +295,9 @@ def _same_ids(
         r = next(k for k, (a, b) in enumerate(zip(got, ids, strict=True)) if a != b)
         line = text.sections[section][1][r][0]
         where = f"line {line} ({section})"
-        raise _error(text.path, where, f"node id {ids[r]} (NODE_COORD_SECTION order)", str(got[r]))
+        raise instance_error(
+            text.path, where, f"node id {ids[r]} (NODE_COORD_SECTION order)", str(got[r])
+        )
     return got, values
 
 
@@ -308,9 +310,9 @@ def _whole(
     if bad.size:
         row = int(bad[0]) // (values.shape[1] if values.ndim == 2 else 1)
         where = f"{section}, node {ids[row]}"
-        raise _error(
+        raise instance_error(
             path, where, "a whole number in the core's units", repr(float(values.flat[bad[0]]))
         )
     if (rounded < 0).any():
-        raise _error(path, section, "values >= 0", repr(float(rounded.min())))
+        raise instance_error(path, section, "values >= 0", repr(float(rounded.min())))
     return rounded.astype(np.int64)

@@ -51,6 +51,15 @@ def sheet_data(
         (L["distance"], f"{float(run.distance_km):.1f} {L['km']}"),
         (L["duration"], duration(float(run.duration_min), lang)),
     ]
+    demand = bundle.plan.demand
+    if demand is not None:  # figures from the ledger's history (planner run --demand ledger)
+        points = [s.place for s in stops if s.place in demand.points]
+        k = sum(demand.points[p] == "history" for p in points)
+        p_out = demand.runout_probability if demand.runout_probability is not None else 0.05
+        header += [
+            (L["demand"], L["demand_ledger"].format(k=k, n=len(points))),
+            (L["carry_basis"], L["carry_ledger"].format(p=f"{p_out:.0%}")),
+        ]
     if contact.phone:
         header.append((L["contact"], " ".join(x for x in (contact.contact, contact.phone) if x)))
     synthetic = any(p.synthetic for p in bundle.scenario.places() if p.id in bundle.places)

@@ -159,6 +159,16 @@ SHEET: dict[str, dict[str, str]] = {
         "en": "not computed (run missing from summary.json)",
     },
     "from_tallies": {"zh": "据 tallies.csv", "en": "from tallies.csv"},
+    "demand": {"zh": "预计量来源", "en": "expected kg"},
+    "demand_ledger": {
+        "zh": "台账记录 {k}/{n} 站，其余按假设",
+        "en": "ledger history at {k} of {n} stops, the rest assumed",
+    },
+    "carry_basis": {"zh": "现金与物品", "en": "cash and goods"},
+    "carry_ledger": {
+        "zh": "按预测上限（短缺概率 {p}）",
+        "en": "forecast upper bound ({p} chance of running short)",
+    },
     "goods_fit_no": {
         "zh": "注意：物品体积超出车厢余量",
         "en": "Note: the goods do not fit the free box volume",

@@ -4,6 +4,11 @@ The float covers the run's expected purchases plus ``carry.cash_margin``, rounde
 up to ``carry.cash_round_cny``; goods are the expected hand-outs per item plus
 ``carry.goods_margin``, in whole units. The goods ride in the box from the start,
 so they fit when their volume plus the run's largest collected volume does.
+
+When the plan's demand comes from the ledger (``plan.demand.runs``), the float is
+the forecast's upper quantile of the run's purchases (``carry.runout_probability``
+of running short) and the goods are the expected hand-outs times the forecast's
+upper-to-expected ratio of the run's goods value.
 """
 
 from __future__ import annotations
@@ -30,18 +35,23 @@ def run_carry(plan: Plan, scenario: Scenario, tallies: MonthTallies) -> list[dic
     for h in tallies.handouts:
         expected[h.run_id][h.item] += h.count
 
+    upper = plan.demand.runs if plan.demand is not None else {}
     out = []
     for run in plan.runs:
         rid = run.id
         bought = round(purchases.get(rid, 0.0), 2)
         float_cny = _round_up(bought * (1 + carry.cash_margin), carry.cash_round_cny)
+        goods_factor = 1 + carry.goods_margin
+        if rid in upper:
+            float_cny = _round_up(float(upper[rid]["cash_cny"]), carry.cash_round_cny)
+            goods_factor = float(upper[rid]["goods_factor"])
         lines = []
         value = volume = 0.0
         for item, g in goods.items():
             n = expected[rid].get(item, 0)
             if n == 0:
                 continue
-            load = math.ceil(n * (1 + carry.goods_margin) - 1e-9)
+            load = math.ceil(n * goods_factor - 1e-9)
             lines.append(
                 {"item": item, "name": g.name, "unit": g.unit, "expected": n, "load": load}
             )
@@ -63,6 +73,7 @@ def run_carry(plan: Plan, scenario: Scenario, tallies: MonthTallies) -> list[dic
                 "peak_load_m3": round(peak, 4),
                 "box_m3": box,
                 "goods_fit": volume + peak <= box + 1e-9,
+                **({"carry_source": "ledger"} if rid in upper else {}),
             }
         )
     return out

@@ -8,7 +8,6 @@ rather than the solver's integer units.
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -27,6 +26,7 @@ from planner.plan.model import (
 )
 from planner.scenario.model import Scenario
 from planner.solve.from_scenario import ScenarioProblem
+from planner.solve.month import announce
 from planner.solve.problem import PeriodicProblem, PeriodicSolution, day_visits
 from planner.solve.schedule import RouteSchedule, schedule_route
 
@@ -236,49 +236,16 @@ def announced_windows(
     cover: bool = True,
     bounds: tuple[int, int] | None = None,
 ) -> dict[str, tuple[int, int]]:
-    """Per point, an announced window of ``width_min``.
+    """Per point, an announced window of ``width_min`` around the runs' arrivals.
 
-    Without ``cover`` it is the target the second phase routes to: centred on the
-    arrival at the point's first visit of the month. That day's routes already keep
-    it, so only the later visits have to move (a target at the median arrival
-    suits no day as it is, and most days could not be re-routed to it). With
-    ``cover`` (what the plan announces) it is centred on the median arrival and
-    widened to hold every planned arrival.
-
-    ``bounds`` (minutes: the scenario's ``windows.earliest`` and ``windows.latest``)
-    keeps every window inside them: one that would open too early or close too
-    late is moved in, not cut, so it keeps its width where the bounds allow.
-    Arrivals inside the bounds stay inside the window.
+    The rule is :func:`planner.solve.month.announce` (``cover=False``: the target
+    around the first visit's arrival; ``cover=True``: around the median, widened to
+    hold every arrival; ``bounds``, the scenario's ``windows.earliest`` and
+    ``windows.latest`` in minutes, keep every window inside them), applied to a
+    plan's runs in date order.
     """
-    arrivals: dict[str, list[int]] = defaultdict(list)
+    times: dict[str, list[int]] = defaultdict(list)
     for run in sorted(plan_runs, key=lambda r: (r.date, r.id)):
         for st in run.collects:
-            arrivals[st.place].append(st.arrival_min)
-    out = {}
-    for point, times in arrivals.items():
-        mid = times[0] if not cover else statistics.median(times)
-        lo = int(mid - width_min / 2) // step_min * step_min
-        if not cover:
-            out[point] = _inside(lo, lo + width_min, bounds)
-            continue
-        lo = min(lo, min(times) // step_min * step_min)
-        hi = max(lo + width_min, -(-max(times) // step_min) * step_min)
-        out[point] = _inside(lo, hi, bounds, keep=(min(times), max(times)))
-    return out
-
-
-def _inside(
-    lo: int, hi: int, bounds: tuple[int, int] | None, keep: tuple[int, int] | None = None
-) -> tuple[int, int]:
-    """``lo..hi`` moved inside ``bounds`` (as wide as they allow), still holding ``keep``."""
-    if bounds is None:
-        return lo, hi
-    first, last = bounds
-    width = min(hi - lo, last - first)
-    if lo < first:
-        lo, hi = first, first + width
-    if hi > last:
-        lo, hi = last - width, last
-    if keep is not None:  # arrivals outside the bounds (a hand-made plan) stay covered
-        lo, hi = min(lo, keep[0]), max(hi, keep[1])
-    return lo, hi
+            times[st.place].append(st.arrival_min)
+    return announce(times, width_min, step_min, cover=cover, bounds=bounds)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from planner.scenario.model import Scenario
-from planner.solve.engines import break_reserve
+from planner.solve.engines.finish import break_reserve
 from planner.solve.from_scenario import LOAD_UNITS, ScenarioProblem
 from planner.solve.problem import DayVisit
 from planner.solve.schedule import end_facility, scaled_time

@@ -156,6 +156,22 @@ class Summary(_Model):
     fee_budget_cny: Num | None = None
 
 
+class Demand(_Model):
+    """Where the plan's expected kg, cash and goods come from (optional ``demand``).
+
+    Absent: the scenario's assumptions. ``source`` ``"ledger"``: a forecast from
+    recorded visits (:mod:`planner.forecast`); ``points`` says per point whether its
+    figures came from ``history`` or the ``assumption``, and ``runs`` holds per run
+    the cash float and goods factor at the forecast's upper quantile.
+    """
+
+    source: str = Field(min_length=1)
+    history_months: tuple[str, ...] = ()
+    runout_probability: Num | None = None
+    points: dict[str, str] = Field(default_factory=dict)
+    runs: dict[str, dict[str, Num]] = Field(default_factory=dict)
+
+
 class Predecessor(_Model):
     """The plan a re-planned version replaces: its file (relative to this one) and hash."""
 
@@ -188,6 +204,7 @@ class Plan(_Model):
     replan: dict[str, Any] | None = None
     reproducible: bool | None = None
     reproducible_reason: str | None = Field(default=None, min_length=1)
+    demand: Demand | None = None
 
     # --- look-ups -------------------------------------------------------------------
     @cached_property
@@ -206,6 +223,10 @@ class Plan(_Model):
         for run in sorted(self.runs, key=lambda r: (r.date, r.id)):
             for st in run.collects:
                 yield run, st
+
+    def with_demand(self, demand: Demand) -> Plan:
+        """This plan saying where its demand came from."""
+        return self.model_copy(update={"demand": demand})
 
     def with_summary(self, **figures: Any) -> Plan:
         """This plan with more summary figures (the money step adds its totals)."""
@@ -264,7 +285,14 @@ class Plan(_Model):
 
 
 _STEP_OPTIONAL = ("collected", "unloaded")
-_PLAN_OPTIONAL = ("version", "predecessor", "replan", "reproducible", "reproducible_reason")
+_PLAN_OPTIONAL = (
+    "version",
+    "predecessor",
+    "replan",
+    "reproducible",
+    "reproducible_reason",
+    "demand",
+)
 _SUMMARY_OPTIONAL = tuple(name for name, f in Summary.model_fields.items() if not f.is_required())
 
 

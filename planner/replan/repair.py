@@ -28,13 +28,8 @@ from dataclasses import dataclass, field, replace
 from planner.plan.diagnose import unserved_reason
 from planner.replan.month import DayRoute, Month
 from planner.scenario.model import Scenario
-from planner.solve.engines import (
-    bounded_engine,
-    close_route,
-    insert_visits,
-    repair_route,
-    tidy_route,
-)
+from planner.solve.engines import bounded_engine
+from planner.solve.engines.finish import close_route, insert_visits, repair_route, tidy_route
 from planner.solve.problem import PeriodicProblem, Route
 from planner.solve.schedule import schedule_route
 

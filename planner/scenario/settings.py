@@ -183,6 +183,18 @@ class WindowSettings(_Frozen):
     width_min: int = Field(60, ge=10, le=720, description="Width of each point's window.")
     earliest: str = Field("08:30", pattern=HHMM, description="No window opens before.")
     latest: str = Field("17:00", pattern=HHMM, description="No window closes after.")
+    late_visit_cny: float = Field(
+        300.0,
+        ge=0,
+        description="What keeping one more visit inside its point's window is worth to the "
+        "window phase (CNY of route cost it may add).",
+    )
+    same_truck_cny: float = Field(
+        5.0,
+        ge=0,
+        description="What serving a visit with the point's usual truck is worth to the window "
+        "phase (CNY); handing routes between identical trucks of a depot is free.",
+    )
 
     @model_validator(mode="after")
     def _order(self) -> WindowSettings:
@@ -313,6 +325,13 @@ class CarrySettings(_Frozen):
         0.2,
         ge=0,
         description="Goods loaded above the expected hand-outs, rounded up to whole units.",
+    )
+    runout_probability: float = Field(
+        0.05,
+        gt=0,
+        lt=0.5,
+        description="With demand from the ledger: accepted chance that a run's cash or goods "
+        "run out; the float and goods are the forecast's upper quantile instead of the margins.",
     )
 
 

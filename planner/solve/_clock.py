@@ -27,10 +27,7 @@ WORK_PER_SECOND = 5.5e5
 EXACT_WEIGHT = 30.0
 # PyVRP iterations x day visits per second, finishing steps included (Otog's days).
 ENGINE_WORK_PER_SECOND = 8.0e3
-# OR-Tools solutions x day visits per second of guided local search (synthetic days of
-# 8-20 visits: about 17 solutions a second, counted as for at least 20 visits).
-ORTOOLS_WORK_PER_SECOND = 350.0
-ORTOOLS_MIN_VISITS = 20
+# OR-Tools buys its solutions itself, by the size of its model (engines/ortools_engine.py).
 
 
 class WallLimit:

@@ -269,7 +269,7 @@ def route_segment(plan: Plan, rng: random.Random, k: int) -> list[int]:
     return custs[start : start + k]
 
 
-def lns(
+def lns(  # noqa: C901, PLR0915 - the annealing loop's state stays local for speed
     plan: Plan,
     rng: random.Random,
     *,

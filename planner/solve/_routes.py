@@ -44,7 +44,7 @@ class RouteModel:
         How many nearest customers each customer considers in local search.
     """
 
-    def __init__(self, problem: PeriodicProblem, neighbours: int = 40) -> None:
+    def __init__(self, problem: PeriodicProblem, neighbours: int = 40) -> None:  # noqa: PLR0915 - one look-up table per line
         p = problem
         self.problem = p
         self.ncust = len(p.customers)
@@ -141,7 +141,7 @@ class RouteModel:
             got = self._close[key] = fac(best)
         return got
 
-    def evaluate(
+    def evaluate(  # noqa: C901, PLR0915 - the hot path: inlined on purpose
         self, day: int, v: int, stops: Sequence[int], dem: dict[int, Demand]
     ) -> tuple[float, int] | None:
         """Exact (cost, duration) of a route, or ``None`` when it breaks a rule."""
@@ -290,7 +290,7 @@ def tidy(model: RouteModel, v: int, stops: list[int]) -> list[int]:
     return out
 
 
-def split(
+def split(  # noqa: PLR0915 - a dynamic programme kept in one frame for speed
     model: RouteModel, v: int, customers: Sequence[int], dem: dict[int, Demand]
 ) -> list[int] | None:
     """The cheapest unloading stops for a fixed customer order (one pass of dynamic
@@ -519,34 +519,15 @@ def _simple_option(
     v, stops = day.routes[r]
     t = model.T[v]
     dr = model.D[v]
-    node = model.node
-    dep = model.depot[v]
     one = model.one
     cap = model.cap[v]
-    dem = day.dem
     model.work += 2 * len(stops)
-    # Trip load per gap: the trip a customer inserted before stops[g] joins.
     n = len(stops)
-    loads: list[Any] = [None] * (n + 1)
-    trip_start = 0
-    load: Any = 0 if one else (0,) * model.ndim
-    for k, s in enumerate(stops):
-        if s >= 0:
-            d = dem[s]
-            load = load + d if one else tuple(p + q for p, q in zip(load, d, strict=True))
-        else:
-            for g in range(trip_start, k + 1):
-                loads[g] = load
-            trip_start = k + 1
-            load = 0 if one else (0,) * model.ndim
-    tail_ok = model.unloads_home[v] or (n > 0 and stops[-1] >= 0)
-    for g in range(trip_start, n + 1):
-        loads[g] = load
-    if not tail_ok:
-        loads[n] = None
-    seq = [dep, *(node[s] if s >= 0 else -1 - s for s in stops), dep]
-    u = node[customer]
-    slack = model.maxdur[v] - day.durs[r] - model.service[customer]
+    loads = _gap_loads(model, v, stops, day.dem)
+    seq = [model.depot[v], *(model.node[s] if s >= 0 else -1 - s for s in stops), model.depot[v]]
+    u = model.node[customer]
+    serve = model.service[customer]
+    slack = model.maxdur[v] - day.durs[r] - serve
     cpd, cpt = model.cpd[v], model.cpt[v]
     dur_obj = model.duration_objective
     pen = model.penalty
@@ -562,19 +543,11 @@ def _simple_option(
         if dt > slack:
             if not pen:
                 continue
-            extra = pen * (
-                min(dt - slack, dt + model.service[customer])
-                if slack >= 0
-                else dt + model.service[customer]
-            )
+            extra = pen * (min(dt - slack, dt + serve) if slack >= 0 else dt + serve)
         if dur_obj:
             dc = float(dt) + extra
         else:
-            dc = (
-                cpd * (dr[x][u] + dr[u][y] - dr[x][y])
-                + cpt * (dt + model.service[customer])
-                + extra
-            )
+            dc = cpd * (dr[x][u] + dr[u][y] - dr[x][y]) + cpt * (dt + serve) + extra
         if one:
             fits = lg + demand <= cap
         else:
@@ -590,24 +563,61 @@ def _simple_option(
         out = (best[0], r, [*stops[:g], customer, *stops[g:]])
     if over is not None and (best is None or over[0] < best[0]):
         # The cheapest place overloads its trip: re-plan the unloading stops.
-        g = over[1]
-        had = customer in dem
-        old = dem.get(customer)
-        dem[customer] = demand
-        try:
-            order = [s for s in [*stops[:g], customer, *stops[g:]] if s >= 0]
-            alt = split(model, v, order, dem)
-            got = model.evaluate(day.day, v, alt, dem) if alt is not None else None
-        finally:
-            if had:
-                dem[customer] = old
-            else:
-                del dem[customer]
-        if alt is not None and got is not None:
-            dc = got[0] - day.costs[r]
-            if out is None or dc < out[0]:
-                out = (dc, r, alt)
+        alt = _resplit_option(model, day, r, customer, demand, over[1])
+        if alt is not None and (out is None or alt[0] < out[0]):
+            out = alt
     return out
+
+
+def _gap_loads(
+    model: RouteModel, v: int, stops: Sequence[int], dem: dict[int, Demand]
+) -> list[Any]:
+    """Per gap ``g`` (before ``stops[g]``; ``len(stops)``: the end), the load of the trip
+    a customer inserted there joins; ``None`` where no customer may go (after the
+    last unload, when the vehicle's depot is no facility)."""
+    one = model.one
+    n = len(stops)
+    loads: list[Any] = [None] * (n + 1)
+    trip_start = 0
+    empty: Any = 0 if one else (0,) * model.ndim
+    load = empty
+    for k, s in enumerate(stops):
+        if s >= 0:
+            d = dem[s]
+            load = load + d if one else tuple(p + q for p, q in zip(load, d, strict=True))
+        else:
+            for g in range(trip_start, k + 1):
+                loads[g] = load
+            trip_start = k + 1
+            load = empty
+    for g in range(trip_start, n + 1):
+        loads[g] = load
+    if not (model.unloads_home[v] or (n > 0 and stops[-1] >= 0)):
+        loads[n] = None
+    return loads
+
+
+def _resplit_option(
+    model: RouteModel, day: DayRoutes, r: int, customer: int, demand: Demand, g: int
+) -> tuple[float, int, list[int]] | None:
+    """Route ``r`` with ``customer`` before stop ``g`` and its unloading re-planned."""
+    v, stops = day.routes[r]
+    dem = day.dem
+    had = customer in dem
+    old = dem.get(customer)
+    dem[customer] = demand
+    try:
+        order = [s for s in [*stops[:g], customer, *stops[g:]] if s >= 0]
+        alt = split(model, v, order, dem)
+        got = model.evaluate(day.day, v, alt, dem) if alt is not None else None
+    finally:
+        if had:
+            dem[customer] = old
+        else:
+            del dem[customer]
+    if alt is None or got is None:
+        return None
+    return got[0] - day.costs[r], r, alt
 
 
 def apply_insertion(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
+from planner.solve._cpsat import solve_cp, solved
 from planner.solve.problem import PeriodicProblem
 
 # Objective weights, all integers for CP-SAT. A dropped customer costs far more than
@@ -67,7 +68,7 @@ def day_capacity(problem: PeriodicProblem, utilisation: float = 0.85) -> list[fl
     return caps
 
 
-def initial_calendar(
+def initial_calendar(  # noqa: C901, PLR0915 - one CP-SAT model, built in one place
     problem: PeriodicProblem,
     *,
     time_limit: float = 10.0,
@@ -154,15 +155,8 @@ def initial_calendar(
                 m.add(sum(w * v for w, v in terms) <= int(cap))
 
     m.minimize(sum(objective))
-    solver = cp_model.CpSolver()
-    # A deterministic-time budget and one worker give the same calendar for the same
-    # seed however loaded the machine is (no wall-clock cap: it would bind under load).
-    solver.parameters.max_deterministic_time = time_limit
-    solver.parameters.random_seed = seed
-    solver.parameters.num_workers = 1
-    status = solver.solve(m)
-    name = solver.status_name(status)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    solver, name = solve_cp(m, time_limit=time_limit, seed=seed)
+    if not solved(name):
         if balance:
             # The day caps are estimates: without them the month still gets a calendar.
             return initial_calendar(

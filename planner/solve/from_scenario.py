@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,8 +90,18 @@ def _service_minutes(scenario: Scenario, households: int) -> int:
     return math.ceil(vs.service_min_base + vs.service_min_per_household * households)
 
 
-def build_problem(scenario: Scenario, travel: Travel) -> ScenarioProblem:
-    """The month of ``scenario`` as a periodic VRP with intermediate facilities."""
+def build_problem(
+    scenario: Scenario,
+    travel: Travel,
+    *,
+    daily_kg: Mapping[str, Mapping[str, float]] | None = None,
+) -> ScenarioProblem:
+    """The month of ``scenario`` as a periodic VRP with intermediate facilities.
+
+    ``daily_kg`` replaces the waste model's kg per day and collected category for
+    the points it names (a forecast from recorded visits); the others keep
+    :func:`~planner.scenario.waste.point_daily_kg`.
+    """
     s = scenario.settings
     places = scenario.places()
     index = travel.index()
@@ -102,6 +113,9 @@ def build_problem(scenario: Scenario, travel: Travel) -> ScenarioProblem:
     dates = scenario.service_dates
     month_length = (s.month.last_day - s.month.first_day).days + 1
     daily = point_daily_kg(scenario)
+    for pid, rates in (daily_kg or {}).items():
+        if pid in daily:
+            daily[pid] = {c: float(rates.get(c, kg)) for c, kg in daily[pid].items()}
     load_model = LoadModel(collected_categories(scenario))
     dims = load_model.dimensions
     win = s.windows

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
+from planner.solve._cpsat import solve_cp, solved
 from planner.solve.problem import PeriodicProblem
 
 
@@ -180,16 +181,11 @@ def group_calendar(
         for q, var in enumerate(x[g]):
             m.add_hint(var, q == p)
     m.minimize(sum(objective))
-    solver = cp_model.CpSolver()
-    # Deterministic time and one worker: the same calendar at any load (no wall cap).
-    solver.parameters.max_deterministic_time = time_limit
-    solver.parameters.random_seed = seed
-    solver.parameters.num_workers = 1
-    status = solver.solve(m)
+    solver, status = solve_cp(m, time_limit=time_limit, seed=seed)
     chosen: list[int | None] = [None] * len(problem.customers)
-    solved = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    ok = solved(status)
     for g, grp in enumerate(groups):
-        p = next(p for p, v in enumerate(x[g]) if solver.boolean_value(v)) if solved else greedy[g]
+        p = next(p for p, v in enumerate(x[g]) if solver.boolean_value(v)) if ok else greedy[g]
         for i in grp.customers:
             chosen[i] = p
     return tuple(chosen)

@@ -132,7 +132,7 @@ class PeriodicProblem:
     facility_service: int = 0
     max_reloads: int | None = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self) -> None:  # noqa: C901 - one check per rule, listed
         n = self.duration.shape[0]
         for label, m in (("duration", self.duration), ("distance", self.distance)):
             if m.shape != (n, n):

@@ -295,7 +295,7 @@ def _timing(legs: Sequence[_Leg], ret: int, veh: Vehicle) -> _Pass:
     return best
 
 
-def schedule_route(
+def schedule_route(  # noqa: C901, PLR0915 - the one truth of a route, one pass for speed
     problem: PeriodicProblem, day: int, visits: Sequence[DayVisit], route: Route
 ) -> RouteSchedule:
     """Schedule ``route`` on ``day`` and list the rules it breaks.

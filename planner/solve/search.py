@@ -24,14 +24,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from planner.solve._clock import WallLimit, WorkClock
 from planner.solve._daysearch import improve_day
 from planner.solve._lns import UNSERVED, LNSConfig, Plan, lns, random_plan, regret_insert
 from planner.solve._routes import RouteModel
+from planner.solve.budget import SearchShares
 from planner.solve.calendar import initial_calendar
-from planner.solve.engines import bounded_engine, get_engine, repair_route
+from planner.solve.engines import bounded_engine, get_engine
+from planner.solve.engines.finish import repair_route
 from planner.solve.engines.protocol import RoutingEngine
 from planner.solve.problem import (
     DaySolution,
@@ -46,11 +48,11 @@ Progress = Callable[[str, float, float], None]
 
 @dataclass(frozen=True)
 class SearchOptions:
-    """How the time limit is spent.
+    """How the search runs.
 
-    ``calendar_share`` of the limit goes to the first calendar, ``route_share`` to the
-    first routing of every day and ``polish_share`` to the last one; the rest goes to
-    the calendar search. ``improve_calendar=False`` keeps the first calendar (only
+    ``shares`` splits the time limit (:class:`~planner.solve.budget.SearchShares`:
+    the first calendar, the first routing of every day, the last engine pass; the
+    rest goes to the calendar search). ``improve_calendar=False`` keeps the first calendar (only
     customers whose visits do not fit are moved). ``max_iterations`` caps the search
     steps (``None``: a cap by problem size); ``starts`` is how many calendars the
     search starts from (``None``: four up to 150 customers, else one). Budgets are
@@ -61,9 +63,7 @@ class SearchOptions:
     ``lns`` tunes the search steps (:class:`~planner.solve._lns.LNSConfig`).
     """
 
-    calendar_share: float = 0.05
-    route_share: float = 0.05
-    polish_share: float = 0.08
+    shares: SearchShares = field(default_factory=SearchShares)
     improve_calendar: bool = True
     neighbours: int = 6
     max_iterations: int | None = None
@@ -76,7 +76,7 @@ class _Stop(Exception):
     """The deadline passed inside a phase."""
 
 
-def solve(
+def solve(  # noqa: C901, PLR0915 - phases share the clock and Ctrl-C state; split pending
     problem: PeriodicProblem,
     *,
     engine: str = "pyvrp",
@@ -110,6 +110,7 @@ def solve(
         visits that fit nowhere are listed as each day's ``unrouted``.
     """
     opts = options or SearchOptions()
+    shares = opts.shares
     rng = random.Random(seed)
     model = RouteModel(problem)
     clock = WorkClock(lambda: model.work, wall)
@@ -142,7 +143,7 @@ def solve(
         if initial_patterns is not None:
             patterns = list(initial_patterns)
         elif movable:
-            cal_limit = max(0.5, opts.calendar_share * time_limit)
+            cal_limit = max(shares.calendar_floor, shares.calendar * time_limit)
             clock.spend(cal_limit)  # CP-SAT's deterministic time, about seconds
             cal = initial_calendar(
                 problem,
@@ -161,16 +162,16 @@ def solve(
 
         plan = Plan(model, patterns)
         remaining = max(0.0, deadline - clock.now())
-        share = opts.route_share
+        share = shares.routes
         if not model.simple or len(custs) > 300:
             # Exact pricing is slow here (windows, breaks) or days are long: the
             # engine's first routes matter more than many calendar steps.
-            share = max(share, 0.3)
+            share = max(share, shares.routes_exact)
         if not search:
             # A fixed calendar: routing gets the time, but half of it stays for moving
             # visits that do not fit (the engine always spends all it is given).
-            share = 0.5 if movable else 1.0
-        per_day = max(0.1, share * remaining / max(1, problem.num_days))
+            share = shares.routes_fixed if movable else 1.0
+        per_day = max(shares.engine_floor, share * remaining / max(1, problem.num_days))
         routed: list[DaySolution] = []
         for d in range(problem.num_days):
             visits = day_visits(problem, tuple(plan.patterns), d)
@@ -184,7 +185,7 @@ def solve(
             # Nothing to choose in the calendar: the engine's days are the answer.
             fixed = routed
             return _solution(problem, model, plan, fixed)
-        polish_at = deadline - opts.polish_share * time_limit
+        polish_at = deadline - shares.polish * time_limit
         for d in range(problem.num_days):
             improve_day(model, plan.days[d], rng, deadline=polish_at, now=clock.now)
         best = plan.copy()
@@ -261,8 +262,8 @@ def solve(
         remaining = max(0.0, deadline - clock.now())
         if search:
             # The share kept for it, so that a search ended by its step cap ends early.
-            remaining = min(remaining, opts.polish_share * time_limit)
-        per_day = max(0.1, remaining / max(1, problem.num_days))
+            remaining = min(remaining, shares.polish * time_limit)
+        per_day = max(shares.engine_floor, remaining / max(1, problem.num_days))
         for d in range(problem.num_days):
             best = _reroute(problem, model, best, router, per_day, seed, deadline, clock, days=[d])
             report("polish", d + 1, problem.num_days)

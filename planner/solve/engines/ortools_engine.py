@@ -2,33 +2,45 @@
 
 The model:
 
-- nodes: per vehicle a start and an end node, one node per visit, and a few
-  *copies* of each facility (the facilities nearest the day's visits), optional at
-  no penalty, so a truck may unload several times;
+- nodes: per depot a start and an end node (shared by the depot's vehicles), one
+  node per visit, and a few *copies* of each facility (the facilities nearest the
+  day's visits), optional at no penalty, so a truck may unload several times; none
+  when every vehicle's depot is a facility and the fleet has trucks to spare (a
+  reload at the depot is then just another truck);
+- the fleet sized to the day: of a group of interchangeable vehicles only as many
+  as the day's load needs plus a margin take part when capacity is the only limit
+  (a CVRP instance gives one truck per customer);
+- one *profile* per kind of vehicle (speed, unit costs): its travel-time and
+  arc-cost matrices are built with numpy and registered once as native matrices
+  (no Python callbacks), shared by every vehicle of the profile;
 - one capacity dimension per load dimension: a visit adds its demand; at a facility
   copy the transit is minus the largest capacity and the slack (free there, fixed to
   zero elsewhere) lets the load drop to anything down to zero -- the usual "reload"
   model;
-- a time dimension (travel at the vehicle's speed plus service) with visit windows,
-  the shift on the start and end nodes, ``max_duration`` as span bound, and the
-  lunch break as a native break interval (``SetBreakIntervalsOfVehicle``; it may not
-  overlap a service, but OR-Tools may put it inside a travel leg, where the schedule
-  cannot: the check below moves it to a node and repairs what that breaks);
-- the must-end-empty rule: the end node of a vehicle whose depot is no facility is
-  reached from a visit through the cheapest facility
-  (:func:`~planner.solve.schedule.end_facility`), which is inserted when reading back;
-- visits are optional with a penalty above any insertion cost, so infeasible ones
-  are dropped rather than failing the solve;
+- a time dimension (travel at the vehicle's speed plus service) only when something
+  can bind: visit windows, a break, a duration cost, or a shift shorter than the
+  longest route the day could make. It has the visit windows, the shift on the start
+  and end nodes, ``max_duration`` as span bound and the lunch break as a native break
+  interval (``SetBreakIntervalsOfVehicle``; it may not overlap a service, but
+  OR-Tools may put it inside a travel leg, where the schedule cannot: the finishing
+  step moves it to a node and repairs what that breaks);
+- the must-end-empty rule: the end node of a depot that is no facility is reached
+  from a visit through the cheapest facility
+  (:func:`~planner.solve.schedule.end_facility`), inserted when reading back;
+- visits are optional with a penalty above any insertion cost only when the day can
+  be infeasible (a time dimension or a reload limit); a capacity-only day requires
+  every visit, and falls back to optional visits if no first solution is found;
 - the objective: travel time (``"duration"``) or distance cost per arc plus duration
-  cost on the span (``"cost"``), integer-scaled; all transits are registered as
-  native matrices and vectors (no Python callbacks).
+  cost on the span (``"cost"``), integer-scaled.
 
-The search gets nine tenths of ``time_limit``; the routes are then closed, checked
-with :func:`~planner.solve.schedule.schedule_route`, repaired, completed and polished
-(:func:`~planner.solve.engines.finish_day`) in the rest. OR-Tools' search is
-deterministic; ``seed`` is unused. ``max_solutions`` bounds the search by solutions
-found instead of by time (then no time limit is set at all), which makes a run
-reproducible on every machine at any load.
+The search is bounded by **work**, not wall time: ``time_limit`` seconds buy a number
+of solutions (:data:`SOLUTIONS_PER_SECOND` over the model's size squared, measured on
+the development machine), less an estimate of the model's build, so the same day gives
+the same routes however busy the machine (OR-Tools' search is deterministic; ``seed``
+is unused). The routes are then closed, checked with
+:func:`~planner.solve.schedule.schedule_route`, repaired, completed and polished
+(:func:`~planner.solve.engines.finish.finish_day`). ``wall_clock=True`` bounds the
+search by the clock instead (faster to the limit, not reproducible).
 """
 
 from __future__ import annotations
@@ -36,21 +48,44 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from planner.solve.engines import break_reserve, finish_day, serviceable
+from planner.solve.budget import ENGINE_FINISH_SHARE
+from planner.solve.engines.finish import break_reserve, finish_day, serviceable
 from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route
-from planner.solve.schedule import end_facility, travel_matrix
+from planner.solve.schedule import travel_matrix
 
+_FS = routing_enums_pb2.FirstSolutionStrategy
 _FIRST = {
-    "PATH_CHEAPEST_ARC": routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC,
-    "PARALLEL_CHEAPEST_INSERTION": (
-        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-    ),
+    "SAVINGS": _FS.SAVINGS,
+    "PATH_CHEAPEST_ARC": _FS.PATH_CHEAPEST_ARC,
+    "PARALLEL_CHEAPEST_INSERTION": _FS.PARALLEL_CHEAPEST_INSERTION,
+    "LOCAL_CHEAPEST_INSERTION": _FS.LOCAL_CHEAPEST_INSERTION,
+    "CHRISTOFIDES": _FS.CHRISTOFIDES,
 }
-_POLISH = 0.1  # share of the time limit left for polishing the routes (finish_day)
+_MH = routing_enums_pb2.LocalSearchMetaheuristic
+_META = {
+    "GUIDED_LOCAL_SEARCH": _MH.GUIDED_LOCAL_SEARCH,
+    "SIMULATED_ANNEALING": _MH.SIMULATED_ANNEALING,
+    "TABU_SEARCH": _MH.TABU_SEARCH,
+}
 _MAX_FACILITIES = 3  # facilities given reload copies (the ones nearest the visits)
+_POLISH = ENGINE_FINISH_SHARE["ortools"]  # the finishing step's share of a call
+# Solutions guided local search finds per CPU second, times the model's size squared,
+# measured on the development machine (2 cores; CVRP-X, Solomon and PVRP-IF days):
+# a capacity-only model, and one with a time dimension. The descent to the first
+# local optimum adds about one solution per node.
+SOLUTIONS_PER_SECOND = 8.0e5
+SOLUTIONS_PER_SECOND_TIMED = 4.5e5
+SOLUTIONS_PER_SECOND_BREAKS = 5.0e4  # break intervals: ~20 a second on <= 50 nodes
+# Seconds of model build per registered matrix entry (numpy -> OR-Tools), same machine.
+BUILD_SECONDS_PER_ENTRY = 2.0e-7
+
+IntArray = NDArray[np.int64]
 
 
 class ORToolsEngine:
@@ -59,24 +94,39 @@ class ORToolsEngine:
     Parameters
     ----------
     first_solution
-        ``"PARALLEL_CHEAPEST_INSERTION"`` or ``"PATH_CHEAPEST_ARC"``.
+        The first-solution strategy, one of :data:`_FIRST`'s keys (``"AUTO"``:
+        ``SAVINGS`` for capacity-only days, ``PARALLEL_CHEAPEST_INSERTION``
+        otherwise, the best of those measured).
+    metaheuristic
+        One of :data:`_META`'s keys.
     max_solutions
-        Stop after this many solutions instead of at the time limit (``None``: time
-        limit only). When set, neither the search nor the finishing steps read the
-        clock, so a run gives the same routes on any machine at any load.
+        Stop after this many solutions (``None``: as many as ``time_limit`` buys).
+    wall_clock
+        Bound the search by ``time_limit`` on the clock instead of by work.
     """
 
     name: str = "ortools"
 
     def __init__(
-        self, first_solution: str = "PARALLEL_CHEAPEST_INSERTION", max_solutions: int | None = None
+        self,
+        first_solution: str = "AUTO",
+        max_solutions: int | None = None,
+        *,
+        metaheuristic: str = "GUIDED_LOCAL_SEARCH",
+        wall_clock: bool = False,
     ) -> None:
-        if first_solution not in _FIRST:
+        if first_solution != "AUTO" and first_solution not in _FIRST:
             raise ValueError(
-                f"Expected first_solution in {sorted(_FIRST)}, not {first_solution!r}."
+                f"Expected first_solution 'AUTO' or one of {sorted(_FIRST)}, "
+                f"not {first_solution!r}."
             )
+        if metaheuristic not in _META:
+            raise ValueError(f"Expected metaheuristic in {sorted(_META)}, not {metaheuristic!r}.")
         self.first_solution = first_solution
+        self.metaheuristic = metaheuristic
         self.max_solutions = max_solutions
+        self.wall_clock = wall_clock
+        self.last_solutions = 0  # solutions the last search found (for calibration)
 
     def route_day(
         self,
@@ -89,48 +139,74 @@ class ORToolsEngine:
     ) -> DaySolution:
         """Route ``visits`` with the vehicles working on ``day``; see the module docstring."""
         del seed  # the routing search is deterministic
+        start = time.monotonic()
         ok = serviceable(problem, day, visits)
         todo = tuple(i for i, good in enumerate(ok) if good)
         unrouted = [i for i, good in enumerate(ok) if not good]
         if not todo:
             return DaySolution(day, (), tuple(unrouted))
-        model = _Model(problem, day, visits, todo)
+        model = _Model(problem, day, visits, todo, optional=None)
+        solution = self._search(model, time_limit, start)
+        if solution is None and not model.optional:
+            model = _Model(problem, day, visits, todo, optional=True)
+            solution = self._search(model, time_limit, start)
+        raw = model.routes(solution) if solution is not None else []
+        deadline = math.inf
+        if self.wall_clock:
+            deadline = start + time_limit
+        return finish_day(problem, day, visits, raw, unrouted, deadline)
+
+    def _search(self, model: _Model, time_limit: float, start: float) -> pywrapcp.Assignment | None:
         params = pywrapcp.DefaultRoutingSearchParameters()
-        params.first_solution_strategy = _FIRST[self.first_solution]
-        params.local_search_metaheuristic = (
-            routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-        )
-        if self.max_solutions is not None:
-            # Solutions alone end the search (no time limit, which would bind on a
-            # busy machine): the routes then repeat on any machine at any load.
-            params.solution_limit = self.max_solutions
+        first = self.first_solution
+        if first == "AUTO":
+            first = "PARALLEL_CHEAPEST_INSERTION" if model.timed else "SAVINGS"
+        params.first_solution_strategy = _FIRST[first]
+        params.local_search_metaheuristic = _META[self.metaheuristic]
+        search = (1 - _POLISH) * time_limit
+        if self.wall_clock:
+            left = search - (time.monotonic() - start)
+            params.time_limit.FromMilliseconds(max(1, int(left * 1000)))
+        else:
+            params.solution_limit = self.solution_limit(model, search)
             # Each neighbourhood's completion search is wall-time limited too (100 ms
             # by default), which a loaded machine hits sooner: lift it out of reach.
             params.lns_time_limit.FromSeconds(3600)
-        else:
-            params.time_limit.FromMilliseconds(max(1, int((1 - _POLISH) * time_limit * 1000)))
+        count = [0]
+
+        def seen() -> None:
+            count[0] += 1
+
+        model.routing.AddAtSolutionCallback(seen)
         solution = model.routing.SolveWithParameters(params)
-        raw: list[Route] = []
-        for k, vehicle in enumerate(model.vehicles):
-            if solution is None:
-                break
-            stops: list[int] = []
-            idx: list[int] = []
-            index = solution.Value(model.routing.NextVar(model.routing.Start(k)))
-            while not model.routing.IsEnd(index):
-                node = model.manager.IndexToNode(index)
-                stops.append(model.node_of[node])
-                idx.append(model.visit_of[node])
-                index = solution.Value(model.routing.NextVar(index))
-            raw.append(Route(vehicle, tuple(stops), tuple(idx)))
-        deadline = time.monotonic() + _POLISH * time_limit
-        if self.max_solutions is not None:  # reproducible: finish without a clock
-            deadline = math.inf
-        return finish_day(problem, day, visits, raw, unrouted, deadline)
+        self.last_solutions = count[0]
+        return solution
+
+    def solution_limit(self, model: _Model, seconds: float) -> int:
+        """Solutions that ``seconds`` of work buy for ``model`` (build time deducted)."""
+        if self.max_solutions is not None:
+            return self.max_solutions
+        left = max(0.0, seconds - BUILD_SECONDS_PER_ENTRY * model.entries)
+        rate = SOLUTIONS_PER_SECOND_TIMED if model.timed else SOLUTIONS_PER_SECOND
+        if model.breaks:
+            rate = SOLUTIONS_PER_SECOND_BREAKS
+        # Below about 50 nodes a solution costs about the same whatever the size.
+        return max(10, int(model.size + rate * left / max(model.size, 50) ** 2))
+
+
+@dataclass(frozen=True)
+class _Profile:
+    """Matrices shared by the vehicles of one kind (speed and unit costs)."""
+
+    arc: IntArray  # what a leg costs (the objective)
+    timing: IntArray  # service at the tail + travel (+ unloading on the way home)
 
 
 class _Model:
-    """The routing model of one day, and how to read its nodes back."""
+    """The routing model of one day, and how to read its nodes back.
+
+    ``optional=None`` makes visits optional only where the day can be infeasible.
+    """
 
     def __init__(
         self,
@@ -138,61 +214,110 @@ class _Model:
         day: int,
         visits: Sequence[DayVisit],
         todo: Sequence[int],
+        *,
+        optional: bool | None,
     ) -> None:
-        self.vehicles = problem.vehicles_on(day)
-        vehicles = self.vehicles
-        nv = len(vehicles)
+        vehicles = list(problem.vehicles_on(day))
         facilities = set(problem.facilities)
-        fs = problem.facility_service
-        copies = _facility_copies(problem, visits, todo, vehicles)
-        # Node layout: starts, ends, visits, facility copies.
-        node_of = [problem.vehicles[k].depot for k in vehicles] * 2
-        node_of += [visits[i].node for i in todo] + copies
-        visit_of = [-1] * (2 * nv) + list(todo) + [-1] * len(copies)
-        self.node_of, self.visit_of = node_of, visit_of
+        trips = _trips(problem, visits, todo, vehicles)
+        depots = sorted({problem.vehicles[k].depot for k in vehicles})
+        nd = len(depots)
+        # A CVRP-like day (every depot a facility, no reload limit, trucks to spare):
+        # a reload at the depot is another truck, so no facility copies.
+        depot_facility = all(problem.vehicles[k].depot in facilities for k in vehicles)
+        spare = depot_facility and problem.max_reloads is None and len(vehicles) > trips
+        copies = [] if spare else _facility_copies(problem, visits, todo, trips, len(vehicles))
+        # Node layout: depot starts, depot ends, visits, facility copies.
+        node_of = depots * 2 + [visits[i].node for i in todo] + copies
+        first_visit, first_copy = 2 * nd, 2 * nd + len(todo)
+        profiles_of = _kinds(problem, vehicles)
+        timed = _needs_time(problem, visits, todo, vehicles, node_of, nd)
+        if spare and not timed:
+            vehicles = _sized_fleet(problem, vehicles, trips)
+        self.vehicles = tuple(vehicles)
+        self.node_of = node_of
+        self.visit_of = [-1] * first_visit + list(todo) + [-1] * len(copies)
+        self.timed = timed
+        self.breaks = timed and any(break_reserve(problem, k) for k in vehicles)
         size = len(node_of)
-        first_visit, first_copy = 2 * nv, 2 * nv + len(todo)
-        service = [0] * size
-        for j, i in enumerate(todo):
-            service[first_visit + j] = visits[i].service
-        for j in range(first_copy, size):
-            service[j] = fs
+        self.size = size
+        if optional is None:
+            optional = timed or not spare
+        self.optional = optional
 
-        self.manager = pywrapcp.RoutingIndexManager(
-            size, nv, list(range(nv)), list(range(nv, 2 * nv))
-        )
+        dix = {d: j for j, d in enumerate(depots)}
+        starts = [dix[problem.vehicles[k].depot] for k in vehicles]
+        ends = [nd + s for s in starts]
+        self.manager = pywrapcp.RoutingIndexManager(size, len(vehicles), starts, ends)
         routing = pywrapcp.RoutingModel(self.manager)
         self.routing = routing
-        scale = _cost_scale(problem, vehicles)
-        horizon = max(problem.vehicles[k].shift[1] for k in vehicles) + 1
-        penalty = 1
-        time_evals: list[int] = []
-        for k, veh_idx in enumerate(vehicles):
-            v = problem.vehicles[veh_idx]
-            tm = travel_matrix(problem, veh_idx)
-            travel = [[int(tm[a, b]) for b in node_of] for a in node_of]
-            dist = [[int(problem.distance[a, b]) for b in node_of] for a in node_of]
-            unload = [0] * size
-            if v.depot not in facilities:  # end node k: home through a facility if loaded
-                for a in range(first_visit, first_copy):
-                    _, d, t = end_facility(problem, veh_idx, node_of[a])
-                    dist[a][nv + k], travel[a][nv + k], unload[a] = d, t, fs
-            udc = round(v.cost_per_distance * scale) if problem.objective == "cost" else 0
-            utc = round(v.cost_per_duration * scale) if problem.objective == "cost" else 0
-            if problem.objective == "duration":
-                arc = travel
-            else:
-                arc = [[udc * d for d in row] for row in dist]
-            routing.SetArcCostEvaluatorOfVehicle(routing.RegisterTransitMatrix(arc), k)
-            timing = [
-                [service[a] + travel[a][b] + (unload[a] if b == nv + k else 0) for b in range(size)]
-                for a in range(size)
-            ]
-            time_evals.append(routing.RegisterTransitMatrix(timing))
-            longest = max(max(row) for row in arc)
-            penalty = max(penalty, 10 * longest + utc * (v.shift[1] - v.shift[0]) + 1)
 
-        # Loads: demand at visits; at facility copies minus the largest capacity plus slack.
+        service = np.zeros(size, dtype=np.int64)
+        service[first_visit:first_copy] = [visits[i].service for i in todo]
+        service[first_copy:] = problem.facility_service
+        scale = _cost_scale(problem, vehicles)
+        arc_ids, time_ids, penalty = self._profiles(
+            problem, vehicles, profiles_of, depots, first_visit, first_copy, service, scale
+        )
+        for m, k in enumerate(vehicles):
+            routing.SetArcCostEvaluatorOfVehicle(arc_ids[profiles_of[k]], m)
+
+        self._loads(problem, visits, todo, vehicles, first_visit, first_copy)
+        if timed:
+            evaluators = [time_ids[profiles_of[k]] for k in vehicles]
+            self._clock(problem, visits, todo, vehicles, evaluators, service, first_visit, scale)
+        for j in range(len(todo)):
+            if optional:
+                routing.AddDisjunction([self.manager.NodeToIndex(first_visit + j)], penalty)
+        for n in range(first_copy, size):
+            routing.AddDisjunction([self.manager.NodeToIndex(n)], 0)
+
+    def _profiles(
+        self,
+        problem: PeriodicProblem,
+        vehicles: Sequence[int],
+        profiles_of: dict[int, tuple[float, float, float]],
+        depots: Sequence[int],
+        first_visit: int,
+        first_copy: int,
+        service: IntArray,
+        scale: float,
+    ) -> tuple[dict[tuple[float, float, float], int], dict[tuple[float, float, float], int], int]:
+        """Register each profile's matrices once; the arc and time evaluators, the
+        penalty of an unserved visit (above any insertion cost)."""
+        routing, size = self.routing, self.size
+        arc_ids: dict[tuple[float, float, float], int] = {}
+        time_ids: dict[tuple[float, float, float], int] = {}
+        penalty = 1
+        self.entries = 0
+        for kind in sorted({profiles_of[k] for k in vehicles}):
+            rep = next(k for k in vehicles if profiles_of[k] == kind)
+            prof = _profile(
+                problem, rep, self.node_of, depots, first_visit, first_copy, service, scale
+            )
+            arc_ids[kind] = routing.RegisterTransitMatrix(prof.arc.tolist())
+            self.entries += size * size
+            if self.timed:
+                time_ids[kind] = routing.RegisterTransitMatrix(prof.timing.tolist())
+                self.entries += size * size
+            v = problem.vehicles[rep]
+            utc = round(v.cost_per_duration * scale) if problem.objective == "cost" else 0
+            longest = int(prof.arc.max())
+            penalty = max(penalty, 10 * longest + utc * (v.shift[1] - v.shift[0]) + 1)
+        return arc_ids, time_ids, penalty
+
+    def _loads(
+        self,
+        problem: PeriodicProblem,
+        visits: Sequence[DayVisit],
+        todo: Sequence[int],
+        vehicles: Sequence[int],
+        first_visit: int,
+        first_copy: int,
+    ) -> None:
+        """Load dimensions: demand at visits; at facility copies minus the top plus slack."""
+        routing, size = self.routing, self.size
+        reloads = size > first_copy
         for d, dim in enumerate(problem.dimensions):
             top = max(problem.vehicles[k].capacity[d] for k in vehicles)
             vec = [0] * size
@@ -202,14 +327,17 @@ class _Model:
                 vec[j] = -top
             caps = [problem.vehicles[k].capacity[d] for k in vehicles]
             routing.AddDimensionWithVehicleCapacity(
-                routing.RegisterUnaryTransitVector(vec), top, caps, True, f"load {dim}"
+                routing.RegisterUnaryTransitVector(vec), top if reloads else 0, caps, True, dim
             )
-            load = routing.GetDimensionOrDie(f"load {dim}")
-            for n in range(first_copy):
-                if n < nv or n >= first_visit:
+            if reloads:
+                load = routing.GetDimensionOrDie(dim)
+                for n in range(first_visit, first_copy):  # no unloading at visits
                     load.SlackVar(self.manager.NodeToIndex(n)).SetValue(0)
-        if problem.max_reloads is not None:
-            counts = [0] * first_copy + [1] * len(copies)
+                for m in range(len(vehicles)):
+                    load.SlackVar(routing.Start(m)).SetValue(0)
+        if problem.max_reloads is not None and reloads:
+            counts = [0] * first_copy + [1] * (size - first_copy)
+            facilities = set(problem.facilities)
             limits = [
                 max(problem.max_reloads - int(problem.vehicles[k].depot not in facilities), 0)
                 for k in vehicles
@@ -218,54 +346,198 @@ class _Model:
                 routing.RegisterUnaryTransitVector(counts), 0, limits, True, "reloads"
             )
 
-        routing.AddDimensionWithVehicleTransits(time_evals, horizon, horizon, False, "time")
+    def _clock(
+        self,
+        problem: PeriodicProblem,
+        visits: Sequence[DayVisit],
+        todo: Sequence[int],
+        vehicles: Sequence[int],
+        evaluators: list[int],
+        service: IntArray,
+        first_visit: int,
+        scale: float,
+    ) -> None:
+        """The time dimension: shifts, spans, breaks, visit windows."""
+        routing, manager = self.routing, self.manager
+        horizon = max(problem.vehicles[k].shift[1] for k in vehicles) + 1
+        routing.AddDimensionWithVehicleTransits(evaluators, horizon, horizon, False, "time")
         clock = routing.GetDimensionOrDie("time")
         solver = routing.solver()
-        visit_transit = [service[self.manager.IndexToNode(i)] for i in range(routing.Size())]
-        for k, veh_idx in enumerate(vehicles):
-            v = problem.vehicles[veh_idx]
+        visit_transit = [int(service[manager.IndexToNode(i)]) for i in range(routing.Size())]
+        for m, k in enumerate(vehicles):
+            v = problem.vehicles[k]
             s0, s1 = v.shift
-            clock.CumulVar(routing.Start(k)).SetRange(s0, s1)
-            clock.CumulVar(routing.End(k)).SetRange(s0, s1)
-            clock.SetSpanUpperBoundForVehicle(v.max_duration, k)
+            clock.CumulVar(routing.Start(m)).SetRange(s0, s1)
+            clock.CumulVar(routing.End(m)).SetRange(s0, s1)
+            clock.SetSpanUpperBoundForVehicle(v.max_duration, m)
             if problem.objective == "cost":
                 utc = round(v.cost_per_duration * scale)
                 if utc:
-                    clock.SetSpanCostCoefficientForVehicle(utc, k)
-            if break_reserve(problem, veh_idx) and v.break_window is not None:
+                    clock.SetSpanCostCoefficientForVehicle(utc, m)
+            if break_reserve(problem, k) and v.break_window is not None:
                 b0, b1 = v.break_window
                 brk = solver.FixedDurationIntervalVar(b0, b1, v.break_duration, False, "break")
-                clock.SetBreakIntervalsOfVehicle([brk], k, visit_transit)
-            routing.AddVariableMinimizedByFinalizer(clock.CumulVar(routing.End(k)))
-            routing.AddVariableMaximizedByFinalizer(clock.CumulVar(routing.Start(k)))
+                clock.SetBreakIntervalsOfVehicle([brk], m, visit_transit)
+            routing.AddVariableMinimizedByFinalizer(clock.CumulVar(routing.End(m)))
+            routing.AddVariableMaximizedByFinalizer(clock.CumulVar(routing.Start(m)))
         for j, i in enumerate(todo):
-            index = self.manager.NodeToIndex(first_visit + j)
             w = visits[i].window
             if w is not None:
+                index = manager.NodeToIndex(first_visit + j)
                 clock.CumulVar(index).SetRange(max(w[0], 0), min(w[1], horizon))
-            routing.AddDisjunction([index], penalty)
-        for n in range(first_copy, size):
-            routing.AddDisjunction([self.manager.NodeToIndex(n)], 0)
+
+    def routes(self, solution: pywrapcp.Assignment) -> list[Route]:
+        """The solution's routes (visit and facility stops, depots left out)."""
+        out: list[Route] = []
+        routing, manager = self.routing, self.manager
+        for m, vehicle in enumerate(self.vehicles):
+            stops: list[int] = []
+            idx: list[int] = []
+            index = solution.Value(routing.NextVar(routing.Start(m)))
+            while not routing.IsEnd(index):
+                node = manager.IndexToNode(index)
+                stops.append(self.node_of[node])
+                idx.append(self.visit_of[node])
+                index = solution.Value(routing.NextVar(index))
+            out.append(Route(vehicle, tuple(stops), tuple(idx)))
+        return out
 
 
-def _facility_copies(
+def _profile(
+    problem: PeriodicProblem,
+    vehicle: int,
+    node_of: Sequence[int],
+    depots: Sequence[int],
+    first_visit: int,
+    first_copy: int,
+    service: IntArray,
+    scale: float,
+) -> _Profile:
+    """The arc-cost and timing matrices of ``vehicle``'s kind over the model's nodes."""
+    v = problem.vehicles[vehicle]
+    nodes = np.asarray(node_of, dtype=np.int64)
+    sub = np.ix_(nodes, nodes)
+    travel = np.array(travel_matrix(problem, vehicle)[sub], dtype=np.int64)
+    dist = np.array(problem.distance[sub], dtype=np.int64)
+    timing = travel + service[:, None]
+    facilities = np.asarray(problem.facilities, dtype=np.int64)
+    vis = nodes[first_visit:first_copy]
+    rows = np.arange(first_visit, first_copy)
+    nd = len(depots)
+    for j, depot in enumerate(depots):
+        if depot in problem.facilities:
+            continue
+        # Home from a visit through the cheapest facility (end_facility, vectorised).
+        t = _scaled(problem.duration[np.ix_(vis, facilities)], v.speed_factor) + _scaled(
+            problem.duration[facilities, depot], v.speed_factor
+        )
+        d = problem.distance[np.ix_(vis, facilities)] + problem.distance[facilities, depot]
+        cost = (
+            t
+            if problem.objective == "duration"
+            else v.cost_per_distance * d + (v.cost_per_duration * t)
+        )
+        best = np.argmin(cost, axis=1)
+        pick = np.arange(len(vis))
+        travel[rows, nd + j] = t[pick, best]
+        dist[rows, nd + j] = d[pick, best]
+        timing[rows, nd + j] = service[rows] + t[pick, best] + problem.facility_service
+    arc = travel if problem.objective == "duration" else round(v.cost_per_distance * scale) * dist
+    return _Profile(arc=arc, timing=timing)
+
+
+def _scaled(durations: NDArray[np.int64], factor: float) -> IntArray:
+    """Travel times at a speed factor, rounded up (:func:`~planner.solve.schedule.scaled_time`)."""
+    if factor == 1.0:
+        return np.array(durations, dtype=np.int64)
+    out: IntArray = np.ceil(durations * factor - 1e-9).astype(np.int64)
+    return out
+
+
+def _kinds(
+    problem: PeriodicProblem, vehicles: Sequence[int]
+) -> dict[int, tuple[float, float, float]]:
+    """Each vehicle's profile key: its speed and unit costs."""
+    out = {}
+    for k in vehicles:
+        v = problem.vehicles[k]
+        out[k] = (v.speed_factor, v.cost_per_distance, v.cost_per_duration)
+    return out
+
+
+def _trips(
     problem: PeriodicProblem,
     visits: Sequence[DayVisit],
     todo: Sequence[int],
     vehicles: Sequence[int],
-) -> list[int]:
-    """Facility nodes to add as optional reload stops (each facility repeated).
-
-    Enough copies for the trips the day's load needs beyond one per vehicle, plus one
-    spare, at each of the facilities nearest the visits.
-    """
+) -> int:
+    """A lower bound on the loads the day needs: total demand over the smallest capacity."""
     trips = 1
     for d in range(len(problem.dimensions)):
         total = sum(visits[i].demand[d] for i in todo)
         cap = min((problem.vehicles[k].capacity[d] for k in vehicles), default=0)
         if cap > 0 and total:
             trips = max(trips, math.ceil(total / cap))
-    nv = len(vehicles)
+    return trips
+
+
+def _needs_time(
+    problem: PeriodicProblem,
+    visits: Sequence[DayVisit],
+    todo: Sequence[int],
+    vehicles: Sequence[int],
+    node_of: Sequence[int],
+    nd: int,
+) -> bool:
+    """Whether a time dimension can bind: windows, breaks, duration costs, short shifts."""
+    if any(visits[i].window is not None for i in todo):
+        return True
+    if problem.objective == "cost" and any(problem.vehicles[k].cost_per_duration for k in vehicles):
+        return True
+    if any(break_reserve(problem, k) for k in vehicles):
+        return True
+    # The longest route the day could make: the start and every visit and facility
+    # copy left by its longest leg (and on to a facility and home), every service and
+    # unloading done.
+    nodes = np.asarray(node_of, dtype=np.int64)
+    tails = np.concatenate([nodes[:nd], nodes[2 * nd :]])
+    legs = problem.duration[np.ix_(tails, nodes)].max(axis=1).astype(np.float64)
+    legs += problem.duration[np.ix_(tails, np.asarray(problem.facilities))].max(axis=1)
+    slowest = max(problem.vehicles[k].speed_factor for k in vehicles)
+    longest = float(legs[nd:].sum() + legs[:nd].max()) * slowest
+    longest += sum(visits[i].service for i in todo)
+    longest += problem.facility_service * (len(nodes) - 2 * nd - len(todo) + 1)
+    return any(
+        longest > min(problem.vehicles[k].max_duration, np.diff(problem.vehicles[k].shift)[0])
+        for k in vehicles
+    )
+
+
+def _sized_fleet(problem: PeriodicProblem, vehicles: list[int], trips: int) -> list[int]:
+    """Of each group of interchangeable vehicles, as many as ``trips`` need plus a margin."""
+    need = trips + max(2, math.ceil(0.1 * trips))
+    groups: dict[object, list[int]] = {}
+    for k in vehicles:
+        v = problem.vehicles[k]
+        key: tuple[object, ...] = (v.depot, v.capacity, v.shift, v.max_duration, v.speed_factor)
+        key += (v.cost_per_distance, v.cost_per_duration, v.break_window, v.break_duration)
+        groups.setdefault(key, []).append(k)
+    keep = [k for g in groups.values() for k in g[:need]]
+    return sorted(keep)
+
+
+def _facility_copies(
+    problem: PeriodicProblem,
+    visits: Sequence[DayVisit],
+    todo: Sequence[int],
+    trips: int,
+    nv: int,
+) -> list[int]:
+    """Facility nodes to add as optional reload stops (each facility repeated).
+
+    Enough copies for the trips the day's load needs beyond one per vehicle, plus one
+    spare, at each of the facilities nearest the visits.
+    """
     per = max(trips - nv, 0) + 1
     if problem.max_reloads is not None:
         per = min(per, problem.max_reloads * nv)

@@ -27,7 +27,7 @@ optional with a prize above any insertion cost and starts from the first half's
 routes, so only visits that do not fit are left out; otherwise the second half goes
 on from the first. The routes are then closed, checked with
 :func:`~planner.solve.schedule.schedule_route`, repaired and polished
-(:func:`~planner.solve.engines.finish_day`, the last tenth of ``time_limit``).
+(:func:`~planner.solve.engines.finish.finish_day`, the last tenth of ``time_limit``).
 
 The search stops after ``time_limit`` seconds (or ``max_iterations`` when given:
 only an iteration limit makes a run reproducible on every machine). Locations carry
@@ -49,12 +49,13 @@ from pyvrp.constants import MAX_SIZE, MAX_VALUE
 from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime, StoppingCriterion
 
-from planner.solve.engines import break_reserve, finish_day, serviceable
+from planner.solve.budget import ENGINE_FINISH_SHARE
+from planner.solve.engines.finish import break_reserve, finish_day, serviceable
 from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route
 from planner.solve.schedule import end_facility, scaled_time, travel_matrix
 
 _OPEN = int(np.iinfo(np.int64).max)  # PyVRP's "no time window" value
-_POLISH = 0.1  # share of the time limit left for polishing the routes (finish_day)
+_POLISH = ENGINE_FINISH_SHARE["pyvrp"]  # the finishing step's share of a call
 
 
 @dataclass
@@ -178,7 +179,7 @@ def _solve(
         )
 
 
-def _build(
+def _build(  # noqa: PLR0915 - one PyVRP model, built in one place
     problem: PeriodicProblem, day: int, visits: Sequence[DayVisit], todo: Sequence[int]
 ) -> _Day:
     """PyVRP data for the visits ``todo`` of ``day`` (every client required)."""

@@ -1,0 +1,85 @@
+"""定时: the window phase on real first-phase solutions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from planner.network.travel import build_travel
+from planner.scenario.load import load_scenario
+from planner.solve.from_scenario import ScenarioProblem, build_problem
+from planner.solve.group_calendar import group_calendar
+from planner.solve.problem import PeriodicSolution, Route, day_visits
+from planner.solve.schedule import schedule_route
+from planner.solve.search import solve
+from planner.solve.timing import (
+    Timed,
+    TimingBudget,
+    TimingLookups,
+    _reversed,
+    lookups_for,
+    time_month,
+)
+
+DATA = Path(__file__).parent / "data"
+
+
+def _first(sp: ScenarioProblem, seed: int) -> PeriodicSolution:
+    pats = group_calendar(sp.problem, time_limit=0.5, seed=seed, irregularity=sp.irregularity())
+    return solve(sp.problem, engine="pyvrp", time_limit=2, seed=seed, initial_patterns=pats)
+
+
+@pytest.fixture(scope="module")
+def tiny() -> tuple[ScenarioProblem, PeriodicSolution, TimingLookups, Timed]:
+    scenario = load_scenario(DATA / "tiny.toml")
+    sp = build_problem(scenario, build_travel(scenario))
+    first = _first(sp, 3)
+    lookups = lookups_for(scenario, sp)
+    timed = time_month(sp.problem, first, lookups, TimingBudget("pyvrp", 0.2, 3))
+    return sp, first, lookups, timed
+
+
+def _arrivals(sp: ScenarioProblem, first: PeriodicSolution, timed: Timed) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for ds in timed.days:
+        prob = timed.day_problems.get(ds.day, sp.problem)
+        visits = day_visits(prob, first.patterns, ds.day)
+        for r in ds.routes:
+            sched = schedule_route(prob, ds.day, visits, r)
+            assert sched.feasible, sched.violations
+            for st in sched.steps:
+                if st.kind == "visit":
+                    point = sp.customer_points[visits[st.visit].customer]
+                    out.setdefault(point, []).append(st.start)
+    return out
+
+
+def test_every_window_holds_every_arrival_within_bounds(tiny):
+    sp, first, lookups, timed = tiny
+    arrivals = _arrivals(sp, first, timed)
+    assert set(arrivals) == set(timed.windows)
+    lo0, hi0 = lookups.bounds
+    for point, times in arrivals.items():
+        lo, hi = timed.windows[point]
+        assert lo0 <= lo <= min(times) and max(times) <= hi <= hi0
+        assert hi - lo >= lookups.width and lo % lookups.step == 0
+
+
+def test_no_day_loses_a_visit(tiny):
+    _, first, _, timed = tiny
+    for old, new in zip(first.days, timed.days, strict=True):
+        assert old.day == new.day and len(new.unrouted) <= len(old.unrouted)
+
+
+def test_same_seed_same_routes_and_windows(tiny):
+    sp, first, lookups, timed = tiny
+    again = time_month(sp.problem, first, lookups, TimingBudget("pyvrp", 0.2, 3))
+    assert again.days == timed.days and again.windows == timed.windows
+
+
+def test_reversal_keeps_each_unload_after_its_trip():
+    r = Route(0, (5, 6, 1, 7, 8, 1), (0, 1, -1, 2, 3, -1))
+    back = _reversed(r, frozenset({1}))
+    assert back == Route(0, (8, 7, 1, 6, 5, 1), (3, 2, -1, 1, 0, -1))
+    assert _reversed(back, frozenset({1})) == r
