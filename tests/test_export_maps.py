@@ -93,7 +93,7 @@ def test_write_maps_writes_month_and_townships(bundle: PlanBundle, tmp_path: Pat
 def test_labels_never_overlap_and_give_way_when_crowded() -> None:
     from matplotlib.figure import Figure
 
-    from planner.export.maps import _overlap, place_labels
+    from planner.export._map_labels import _overlap, place_labels
 
     fig = Figure(figsize=(4, 4), dpi=100)
     ax = fig.add_axes((0, 0, 1, 1))
