@@ -150,3 +150,11 @@ def test_unknown_place_is_a_plan_error(bundle: PlanBundle, tmp_path: Path) -> No
     bad = PlanBundle(tmp_path, Plan.from_json_dict(plan), bundle.scenario, [], None)
     with pytest.raises(PlanError, match="NOWHERE"):
         write_gis(bad, tmp_path)
+
+
+def test_visit_seq_is_the_run_sheets_stop_number(gis: Path, bundle: PlanBundle) -> None:
+    visits = _layer(gis, "visits")
+    for run in bundle.runs:
+        numbers = {s.place: s.number for s in bundle.stops(run) if s.type == "collect"}
+        mine = visits[visits["run_id"] == run.id]
+        assert dict(zip(mine["point"], mine["seq"], strict=True)) == numbers

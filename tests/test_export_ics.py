@@ -141,3 +141,17 @@ def test_truck_events_carry_cash_and_goods_from_the_summary(bundle: PlanBundle, 
         for g in carry["goods"]:
             if g["load"]:
                 assert f"{g['name']} {int(g['load'])}{g['unit']}" in text
+
+
+def test_stop_numbers_are_the_run_sheets(bundle: PlanBundle) -> None:
+    # Points and stations numbered 1, 2, … as on the sheet; start, lunch and return not.
+    from planner.export.ics import run_event
+
+    for run in bundle.runs:
+        lines = str(run_event(bundle, run)["DESCRIPTION"]).splitlines()
+        stops = bundle.stops(run)
+        for stop, line in zip(stops, lines, strict=False):
+            if stop.number is None:
+                assert not line[0].isdigit() or line[2] == ":", line  # a time, no number
+            else:
+                assert line.startswith(f"{stop.number}. "), line

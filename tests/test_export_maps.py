@@ -88,3 +88,36 @@ def test_write_maps_writes_month_and_townships(bundle: PlanBundle, tmp_path: Pat
     assert sorted(p.name for p in (tmp_path / "maps").iterdir()) == sorted(names)
     for path in written:
         assert path.stat().st_size > 1000
+
+
+def test_labels_never_overlap_and_give_way_when_crowded() -> None:
+    from matplotlib.figure import Figure
+
+    from planner.export._map_labels import _overlap, place_labels
+
+    fig = Figure(figsize=(4, 4), dpi=100)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    # 40 names around nearly one spot (村四组 on 村五组, as on the 蒙西镇 map before).
+    items = [(f"羊场村{k}组", 0.5 + 0.002 * k, 0.5 + 0.001 * (k % 3)) for k in range(40)]
+    drawn = place_labels(ax, items, {})
+    assert 0 < len(drawn) < len(items)
+    for i, a in enumerate(drawn):
+        for b in drawn[i + 1 :]:
+            assert not _overlap(a[1:], b[1:]), (a[0], b[0])
+
+
+def test_township_zones_are_read_for_the_maps(tmp_path: Path) -> None:
+    from planner.scenario.geometry import read_zones
+
+    root = Path(__file__).resolve().parents[1]
+    issues: list = []
+    zones = read_zones(root / "data" / "otog" / "zones.geojson", issues)
+    assert not issues
+    towns = [z for z in zones if z.level == "township"]
+    assert len(towns) == 6 and all(z.geometry.is_valid for z in towns)
+    assert "蒙西镇" in {z.name for z in towns}
+    bad = tmp_path / "zones.geojson"
+    bad.write_text('{"type":"FeatureCollection","features":[]}', encoding="utf-8")
+    assert read_zones(bad, issues) == [] and issues

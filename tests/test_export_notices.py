@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from planner.export.bundle import PlanBundle, read_bundle
 from planner.export.notices import (
     NO_GACHA_KEY,
     gacha_of,
+    gacha_visits,
     gachas,
     notice_text,
     write_notices,
@@ -131,3 +133,53 @@ def test_same_plan_gives_identical_bytes(bundle: PlanBundle, tmp_path: Path) -> 
     one = write_notices(bundle, tmp_path / "a")
     two = write_notices(bundle, tmp_path / "b")
     assert [p.read_bytes() for p in one] == [p.read_bytes() for p in two]
+
+
+def _with_settings(bundle: PlanBundle, **changes: object) -> PlanBundle:
+    settings = bundle.scenario.settings.model_copy(update=changes)
+    scenario = dataclasses.replace(bundle.scenario, settings=settings)
+    return PlanBundle(bundle.out_dir, bundle.plan, scenario, bundle.tallies, bundle.summary)
+
+
+def test_notice_windows_stay_inside_the_scenario_bounds(bundle: PlanBundle) -> None:
+    # The plan may carry a window opening before windows.earliest (08:00 where the
+    # bound is 08:30): the notice never announces a time outside the bounds unless the
+    # truck itself is there then.
+    bounds = bundle.scenario.settings.windows
+    for key in gachas(bundle):
+        for v in gacha_visits(bundle)[key]:
+            assert f"{v.start:%H:%M}" >= min(bounds.earliest, f"{v.departure:%H:%M}")
+            assert f"{v.end:%H:%M}" <= max(bounds.latest, f"{v.arrival:%H:%M}")
+            assert v.start <= v.departure and v.end >= v.arrival
+
+
+def test_notice_offers_only_stocked_goods_and_says_who_to_call(bundle: PlanBundle) -> None:
+    from planner.scenario.settings import GoodsItem, NoticeSettings
+
+    never = GoodsItem(id="towel", name="毛巾", unit="条", points=50.0, value_cny=6.0)
+    goods = (*bundle.scenario.settings.goods, never)
+    notices = NoticeSettings(
+        contact="测试调度室", phone="0477-1234567", bad_weather="", lead_days=5,
+        default_landmark="村口",
+    )  # fmt: skip
+    b = _with_settings(bundle, goods=goods, notices=notices)
+    first = min(r.date for r in b.runs)
+    issued = first - dt.timedelta(days=5)
+    for key in gachas(b):
+        text = notice_text(b, key)
+        assert "毛巾" not in text  # in the catalogue, never handed out this month
+        handed = [g["name"] for g in b.summary["goods"] if g["handed_out"]]  # type: ignore[index]
+        assert all(name in text for name in handed)
+        assert "测试调度室，0477-1234567" in text
+        assert "恶劣天气" in text and "累计" in text  # bad weather; points carry over
+        assert f"发布日期：{issued.year}年{issued.month}月{issued.day}日" in text
+        assert "停靠地点：村口" in text
+
+
+def test_bad_phone_is_refused_by_the_scenario() -> None:
+    from pydantic import ValidationError
+
+    from planner.scenario.settings import NoticeSettings
+
+    with pytest.raises(ValidationError, match="expected digits"):
+        NoticeSettings(phone="call =HYPERLINK()")

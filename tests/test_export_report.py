@@ -22,6 +22,7 @@ from PIL import Image
 from planner._errors import PlanError
 from planner.export import PlanBundle, read_bundle
 from planner.export import report as report_module
+from planner.export.i18n import ASSUMPTIONS_ZH, assumption
 from planner.export.report import write_report
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
@@ -183,7 +184,9 @@ def quick_map(monkeypatch: pytest.MonkeyPatch) -> None:
     """Swap the map for a 1-pixel PNG where the test is not about the map."""
     buf = io.BytesIO()
     Image.new("RGB", (1, 1), "white").save(buf, format="PNG")
-    monkeypatch.setattr(report_module, "render_map", lambda bundle, fmt="png": buf.getvalue())
+    monkeypatch.setattr(
+        report_module, "render_map", lambda bundle, fmt="png", township=None: buf.getvalue()
+    )
 
 
 def _visits(plan: dict[str, Any]) -> Counter[tuple[str, str, str]]:
@@ -285,8 +288,28 @@ def test_rendered_dom_matches_plan_and_summary(
     # Unserved visits and assumptions, as written.
     table = dom.by_id("unserved-table")
     assert [r.attrs["data-point"] for r in table.all("tbody")[0].all("tr")] == ["P1", "P4"]
-    items = [li.text() for li in dom.by_id("assumptions-list").all("li")]
-    assert items == summary["assumptions"]
+    # Assumptions in the report's language (the sentence as written in the title).
+    items = dom.by_id("assumptions-list").all("li")
+    assert [li.attrs["title"] for li in items] == summary["assumptions"]
+    assert [li.text() for li in items] == [assumption(a, "zh") for a in summary["assumptions"]]
+    assert any(li.text() != li.attrs["title"] for li in items) or not ASSUMPTIONS_ZH
+
+    # 定时: every point counted once by the width of its window.
+    timing = dom.by_id("timing-table").all("tbody")[0].all("tr")
+    counted = sum(int(float(tr.all("td")[1].attrs["data-v"])) for tr in timing)
+    assert counted == len(plan["points"])
+
+    # Goods-fit flags per run, as summary.json says.
+    fits = {r["run_id"]: r["goods_fit"] for r in summary["runs"]}
+    for tr in dom.by_id("runs-table").all("tbody")[0].all("tr"):
+        flag = [td for td in tr.all("td") if "data-fit" in td.attrs]
+        assert [td.attrs["data-fit"] == "1" for td in flag] == [fits[tr.attrs["data-run"]]]
+
+    # Gachas under their township, townships in the scenario's order.
+    order = list(dict.fromkeys(p.township for p in bundle.scenario.points))
+    rows = dom.by_id("money-gachas").all("tbody")[0].all("tr")
+    towns = [r.all("td")[0].text() for r in rows if "total" not in r.classes()]
+    assert towns == sorted(towns, key=order.index)
 
 
 def test_screenshot_is_not_blank(chromium: str, report: Path, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import shapely
 
 from planner._errors import PlanError
@@ -97,6 +98,10 @@ class PlanBundle:
     handouts: list[Handout] | None = None
     _lines: dict[str, list[shapely.LineString]] | None = field(
         default=None, init=False, repr=False, compare=False
+    )
+    # Products made once per bundle and shared (the maps the report embeds too).
+    memo: dict[tuple[Any, ...], Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
     )
 
     @property
@@ -196,6 +201,37 @@ class PlanBundle:
             out[h.run_id, h.point].setdefault(h.household, []).append(h)
         return dict(out)
 
+    @cached_property
+    def points_balances(self) -> dict[tuple[str, str, str], float]:
+        """``(run id, point, household)`` -> the household's points balance after that visit.
+
+        Points earned (exchange kg and items × the category's points, tallies.csv) minus
+        the points of the goods handed out (goods.csv), over the month's visits in date
+        order from a balance of 0 (the money step's assumption). Empty without goods.csv.
+        """
+        out: dict[tuple[str, str, str], float] = {}
+        if not self.goods_due:
+            return out
+        rates = {
+            c.id: (c.exchange_points_per_kg, c.exchange_points_per_item)
+            for c in self.scenario.settings.categories
+        }
+        delta: dict[tuple[str, str, str, str], float] = defaultdict(float)
+        for t in self.tallies:
+            if t.stream == "exchange" and t.category in rates:
+                per = rates[t.category][1 if t.unit == "item" else 0]
+                delta[t.date, t.run_id, t.point, t.household] += t.quantity * per
+        for (run_id, point), per_household in self.goods_due.items():
+            for hid, goods in per_household.items():
+                for g in goods:
+                    delta[g.date, run_id, point, hid] -= g.points
+        balance: dict[str, float] = defaultdict(float)
+        for key in sorted(delta):
+            _, run_id, point, hid = key
+            balance[hid] += delta[key]
+            out[run_id, point, hid] = max(balance[hid], 0.0)
+        return out
+
     def run_carry(self, run_id: str) -> dict[str, Any] | None:
         """The run's cash float and goods from ``summary.json`` (None without one)."""
         if not self.summary:
@@ -204,6 +240,15 @@ class PlanBundle:
             if r["run_id"] == run_id:
                 return dict(r)
         return None
+
+    @cached_property
+    def road_index(self) -> tuple[Any, shapely.STRtree | None]:
+        """The scenario's road lines (WGS84) and a spatial index over them (None: no roads)."""
+        roads = self.scenario.roads
+        if roads is None or not len(roads):
+            return [], None
+        geoms = np.array([g for g in roads.geometry if g is not None and not g.is_empty])
+        return geoms, shapely.STRtree(geoms)
 
     @cached_property
     def travel(self) -> Travel:

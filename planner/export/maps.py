@@ -21,6 +21,7 @@ import shapely
 
 from planner._atomic import atomic_writer
 from planner._errors import PlanError
+from planner.export._map_labels import LABEL_STYLE, place_labels
 from planner.export.bundle import PlanBundle
 from planner.export.gis import all_leg_lines, point_features
 
@@ -220,13 +221,6 @@ def _scale_bar(fig: Any, ax: Any, view: _View, lat0: float, x_in: float, y_in: f
 def _degrees(value: float, pos: str, neg: str) -> str:
     number = f"{abs(value):.2f}".rstrip("0").rstrip(".")
     return f"{number}°{pos if value >= 0 else neg}"
-
-
-def _halo() -> list[Any]:
-    from matplotlib import patheffects
-
-    # A white outline keeps labels readable over route lines.
-    return [patheffects.withStroke(linewidth=2.2, foreground="white")]
 
 
 def _draw(bundle: PlanBundle, view: _View, fmt: str) -> bytes:
@@ -517,7 +511,7 @@ def _places(ax: Any, bundle: PlanBundle, view: _View, font: str) -> list[Any]:
             ]
             # Depots and stations are named first: a point's name gives way to them.
             names[:0] = [(f"{n}", x, y) for n, x, y in inside]
-            styles.update({(n, x, y): _LABEL_STYLE[kind] for n, x, y in inside})
+            styles.update({(n, x, y): LABEL_STYLE[kind] for n, x, y in inside})
     place_labels(ax, names, styles)
 
     def mark(marker: str, colour: str, edge: str, size: float, label: str) -> Any:
@@ -545,76 +539,6 @@ def _places(ax: Any, bundle: PlanBundle, view: _View, font: str) -> list[Any]:
     return handles
 
 
-_LABEL_STYLE = {"depot": (7.0, "#0b3d91"), "station": (6.5, "#111111"), "point": (6.0, "#333333")}
-_SPOTS = (
-    (4, 3, "left", "bottom"),
-    (4, -3, "left", "top"),
-    (-4, 3, "right", "bottom"),
-    (-4, -3, "right", "top"),
-    (0, 6, "center", "bottom"),
-    (0, -6, "center", "top"),
-)
-
-
-def _text_width_pt(text: str, size: float) -> float:
-    return sum(size * (1.0 if ord(ch) > 0x2E7F else 0.56) for ch in text)
-
-
-def place_labels(
-    ax: Any,
-    items: list[tuple[str, float, float]],
-    styles: dict[tuple[str, float, float], tuple[float, str]],
-) -> list[tuple[str, float, float, float, float]]:
-    """Name places without overlap: each label goes to the first of six spots around its
-    mark that touches no label placed before it and no other mark; a label with no free
-    spot is left out. Returns the labels drawn as (text, x0, y0, x1, y1) in pixels.
-    """
-    if not items:
-        return []
-    ax.apply_aspect()
-    to_px = ax.transData.transform
-    pt = ax.figure.dpi / 72.0
-    xy = [tuple(to_px((x, y))) for _, x, y in items]
-    marks = [(px - 2.5 * pt, py - 2.5 * pt, px + 2.5 * pt, py + 2.5 * pt) for px, py in xy]
-    x_lim = ax.bbox.x0, ax.bbox.x1
-    y_lim = ax.bbox.y0, ax.bbox.y1
-    placed: list[tuple[float, float, float, float]] = []
-    drawn = []
-    for k, (item, (px, py)) in enumerate(zip(items, xy, strict=True)):
-        text, x, y = item
-        size, colour = styles.get(item, _LABEL_STYLE["point"])
-        w, h = _text_width_pt(text, size) * pt, size * 1.2 * pt
-        for dx, dy, ha, va in _SPOTS:
-            x0 = px + dx * pt - {"left": 0.0, "center": w / 2, "right": w}[ha]
-            y0 = py + dy * pt - (0.0 if va == "bottom" else h)
-            box = (x0, y0, x0 + w, y0 + h)
-            if box[0] < x_lim[0] or box[2] > x_lim[1] or box[1] < y_lim[0] or box[3] > y_lim[1]:
-                continue
-            others = (m for j, m in enumerate(marks) if j != k)
-            if any(_overlap(box, b) for b in placed) or any(_overlap(box, m) for m in others):
-                continue
-            placed.append(box)
-            drawn.append((text, *box))
-            ax.annotate(
-                text,
-                (x, y),
-                xytext=(dx, dy),
-                textcoords="offset points",
-                ha=ha,
-                va=va,
-                fontsize=size,
-                color=colour,
-                zorder=15,
-                path_effects=_halo(),
-            )
-            break
-    return drawn
-
-
-def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
 def render_map(bundle: PlanBundle, *, township: str | None = None, fmt: str = "png") -> bytes:
     """The month's routes as a PNG or SVG image.
 
@@ -635,7 +559,22 @@ def render_map(bundle: PlanBundle, *, township: str | None = None, fmt: str = "p
     """
     if fmt not in FORMATS:
         raise PlanError(f"map format: expected one of {', '.join(FORMATS)}, found {fmt!r}")
-    return _draw(bundle, _view(bundle, township), fmt)
+    # The maps product and the report show the same images: each is drawn once.
+    key = ("map", township, fmt)
+    made = bundle.memo.get(key)
+    if made is None:
+        made = bundle.memo[key] = _draw(bundle, _view(bundle, township), fmt)
+    return made
+
+
+def townships(bundle: PlanBundle) -> dict[str, str]:
+    """Township key (code, else name) -> name, in the scenario's order."""
+    out: dict[str, str] = {}
+    for p in bundle.scenario.points:
+        key = p.township_code or p.township
+        if key:
+            out.setdefault(key, p.township or key)
+    return out
 
 
 def _safe(name: str) -> str:
@@ -656,10 +595,7 @@ def write_maps(bundle: PlanBundle, out_dir: Path) -> list[Path]:
         with atomic_writer(path, "wb") as fh:
             fh.write(data)
         written.append(path)
-    townships: dict[str, str] = {}
-    for p in bundle.scenario.points:
-        townships.setdefault(p.township_code or p.township, p.township)
-    for key in sorted(k for k in townships if k):
+    for key in sorted(townships(bundle)):
         path = folder / f"{_safe(key)}.png"
         data = render_map(bundle, township=key)
         with atomic_writer(path, "wb") as fh:

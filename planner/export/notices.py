@@ -130,7 +130,7 @@ def gachas(bundle: PlanBundle) -> dict[str, Gacha]:
     return out
 
 
-def _announced(bundle: PlanBundle, stop: Stop) -> tuple[dt.datetime, dt.datetime]:
+def announced(bundle: PlanBundle, stop: Stop) -> tuple[dt.datetime, dt.datetime]:
     """The announced window on the stop's date; arrival..departure when there is none.
 
     A window the arrival falls outside of (a hand-edited plan) is widened to
@@ -174,7 +174,7 @@ def gacha_visits(bundle: PlanBundle) -> dict[str, list[Visit]]:
         for stop in stops_of(bundle, run):
             if stop.type != "collect" or stop.place not in keys:
                 continue
-            start, end = _announced(bundle, stop)
+            start, end = announced(bundle, stop)
             out[keys[stop.place]].append(
                 Visit(
                     point=stop.place,

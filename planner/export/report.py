@@ -17,12 +17,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from markupsafe import Markup
+
 from planner._atomic import atomic_writer
 from planner._errors import PlanError
-from planner.export import _report_parts as parts
-from planner.export._report_parts import calendar_grid, card, nd, num, short_date, word
+from planner.export import _report_tables as parts
+from planner.export._report_tables import calendar_grid, card, nd, word
 from planner.export.bundle import PlanBundle
-from planner.export.maps import render_map
+from planner.export.i18n import REPORT, assumption, month_label, num, short_date
+from planner.export.maps import render_map, townships
+from planner.export.templating import render
 
 SUMMARY = "summary.json"
 
@@ -61,64 +65,46 @@ def render_report(bundle: PlanBundle, *, lang: str = "zh") -> str:
             f"report language: expected one of {', '.join(parts.LANGS)}, found {lang!r}"
         )
     plan = bundle.plan
-    title = f"{parts.WORDS['title'][lang]} · {plan.scenario}"
     sections = [
         ("summary", _summary(bundle, lang)),
         ("money", _money(bundle, lang)),
+        ("timing", _timing(bundle, lang)),
         ("calendar", calendar_grid(bundle, lang)),
         ("map", _map(bundle, lang)),
         ("runs", _runs(bundle, lang)),
         ("unserved", _unserved(bundle, lang)),
         ("assumptions", _assumptions(bundle, lang)),
     ]
-    nav = "".join(f'<a href="#{k}">{word(lang, "nav_" + k)}</a>' for k, _ in sections)
-    body = "".join(
-        f'<section id="{k}"><h2>{word(lang, "nav_" + k)}</h2>{html}</section>'
-        for k, html in sections
+    period = plan.period
+    sc = bundle.scenario
+    households = sum(p.households for p in sc.points if p.id in bundle.windows)
+    scope = REPORT["scope"][lang].format(
+        len(plan.points), households, len(plan.vehicles), len(period.service_dates)
     )
-    colours = parts.truck_css(len(plan.vehicles))
-    return (
-        f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}">\n<head>\n'
-        '<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n"
-        f"<style>{parts.CSS}{colours}</style>\n</head>\n<body>\n"
-        f"{_header(bundle, lang)}\n<nav>{nav}</nav>\n<main>\n{body}\n</main>\n"
-        f"<footer>{word(lang, 'footer')} · {escape(plan.format)}</footer>\n"
-        f"<script>{parts.SCRIPT}</script>\n</body>\n</html>\n"
+    return render(
+        "report.html.j2",
+        html_lang="zh-CN" if lang == "zh" else "en",
+        title=f"{REPORT['title'][lang]} · {plan.scenario}",
+        heading=f"{REPORT['title'][lang]} · {plan.scenario}",
+        subs=[
+            month_label(period.start, period.end, lang),
+            f"{REPORT['period'][lang]} {period.start.isoformat()} – {period.end.isoformat()}",
+            f"{REPORT['timezone'][lang]} {period.timezone}",
+            scope,
+        ],
+        desc=sc.settings.description,
+        source=REPORT["source"][lang].format(_plan_hash(bundle)),
+        sections=[
+            {"key": k, "label": REPORT["nav_" + k][lang], "html": Markup(html)}
+            for k, html in sections
+        ],
+        truck_css=Markup(parts.truck_css(len(plan.vehicles))),
+        footer=REPORT["footer"][lang],
+        format=plan.format,
     )
 
 
 # --- sections -----------------------------------------------------------------------
-
-
-def _header(bundle: PlanBundle, lang: str) -> str:
-    plan = bundle.plan
-    period = plan.period
-    start, end = period.start, period.end
-    sc = bundle.scenario
-    households = sum(p.households for p in sc.points if p.id in bundle.windows)
-    scope = word(
-        lang,
-        "scope",
-        len(plan.points),
-        households,
-        len(plan.vehicles),
-        len(period.service_dates),
-    )
-    subs = [
-        escape(parts.month_label(lang, start, end)),
-        f"{word(lang, 'period')} {start.isoformat()} – {end.isoformat()}",
-        f"{word(lang, 'timezone')} {escape(period.timezone)}",
-        scope,
-    ]
-    desc = sc.settings.description
-    return (
-        f'<header class="top"><h1>{word(lang, "title")} · {escape(plan.scenario)}</h1>'
-        f'<div class="sub">{"".join(f"<span>{s}</span>" for s in subs)}</div>'
-        f'<div class="sub">{escape(desc)}{" · " if desc else ""}'
-        f"{word(lang, 'source', _plan_hash(bundle))}</div></header>"
-    )
 
 
 def _summary(bundle: PlanBundle, lang: str) -> str:
@@ -147,6 +133,25 @@ def _summary(bundle: PlanBundle, lang: str) -> str:
         compost = parts.figure(SUMMARY, "totals", totals, "composted_kg")
         cards.append(
             card(word(lang, "stream_compost"), num(compost, 1), word(lang, "compost_note"))
+        )
+    wide, _ = _wide_windows(bundle)
+    cards.append(
+        card(
+            word(lang, "wide_windows"),
+            num(wide),
+            word(lang, "wide_of", num(len(plan.points))),
+            bad=wide > 0,
+        )
+    )
+    misfit = _misfits(bundle)
+    if misfit is not None:
+        cards.append(
+            card(
+                word(lang, "goods_misfit"),
+                num(misfit),
+                word(lang, "goods_misfit_of", num(len(plan.runs))),
+                bad=misfit > 0,
+            )
         )
     cost = plan.summary.cost_cny
     if isinstance(cost, int | float):
@@ -179,18 +184,27 @@ def _money(bundle: PlanBundle, lang: str) -> str:
     totals = _totals(bundle)
     towns = parts.records(SUMMARY, summary, "townships")
     gachas = parts.records(SUMMARY, summary, "gachas")
-    town_rows = [([str(t.get("township", ""))], t, f"townships[{k}]") for k, t in enumerate(towns)]
+    # Townships in the scenario's order, and each township's gachas under it.
+    order = _township_order(bundle)
+    town_rows = sorted(
+        ([str(t.get("township", ""))], t, f"townships[{k}]") for k, t in enumerate(towns)
+    )
+    town_rows.sort(key=lambda row: order.get(row[0][0], len(order)))
     gacha_rows = sorted(
         (
             ([str(g.get("township", "")), str(g.get("gacha", ""))], g, f"gachas[{k}]")
             for k, g in enumerate(gachas)
         ),
-        key=lambda row: (row[0][0], str(row[1].get("gacha_code", "")), row[0][1]),
+        key=lambda row: (
+            order.get(row[0][0], len(order)),
+            str(row[1].get("gacha_code", "")),
+            row[0][1],
+        ),
     )
     out = [
         f"<h3>{word(lang, 'by_township')}</h3>",
         parts.money_table(
-            lang, "money-townships", town_rows, totals, [parts.WORDS["township"][lang]], SUMMARY
+            lang, "money-townships", town_rows, totals, [REPORT["township"][lang]], SUMMARY
         ),
         # Seventy-odd rows: open, but one click folds them away.
         f"<details open><summary>{word(lang, 'by_gacha')} ({len(gacha_rows)})</summary>",
@@ -199,7 +213,7 @@ def _money(bundle: PlanBundle, lang: str) -> str:
             "money-gachas",
             gacha_rows,
             totals,
-            [parts.WORDS["township"][lang], parts.WORDS["gacha"][lang]],
+            [REPORT["township"][lang], REPORT["gacha"][lang]],
             SUMMARY,
         ),
         "</details>",
@@ -235,10 +249,22 @@ def _map(bundle: PlanBundle, lang: str) -> str:
     sc = bundle.scenario
     synthetic = any(p.synthetic for p in (*sc.points, *sc.depots, *sc.stations))
     caption = word(lang, "map_alt") + (" · " + word(lang, "synthetic") if synthetic else "")
-    return (
+    out = [
         f'<figure class="map"><img id="plan-map" src="{src}" alt="{word(lang, "map_alt")}">'
         f"<figcaption>{caption}</figcaption></figure>"
-    )
+    ]
+    towns = townships(bundle)
+    if towns:
+        out.append(f"<details><summary>{word(lang, 'township_maps')} ({len(towns)})</summary>")
+        for key, name in towns.items():
+            png = render_map(bundle, township=key)
+            uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+            out.append(
+                f'<figure class="map township" id="map-{escape(key)}"><img src="{uri}" '
+                f'alt="{escape(name)}"><figcaption>{escape(name)}</figcaption></figure>'
+            )
+        out.append("</details>")
+    return "".join(out)
 
 
 def _runs(bundle: PlanBundle, lang: str) -> str:
@@ -246,8 +272,12 @@ def _runs(bundle: PlanBundle, lang: str) -> str:
     with_driver = any(v.driver for v in fleet.values())
     with_cash = bundle.summary is not None
     keys = ["date", "truck", "driver", "times", "stops", "run_km", "run_h", "run_kg", "unload_at"]
-    keys += ["cash_float", "sheet"]
-    shown = [k for k in keys if (k != "driver" or with_driver) and (k != "cash_float" or with_cash)]
+    keys += ["cash_float", "goods_fit", "sheet"]
+    shown = [
+        k
+        for k in keys
+        if (k != "driver" or with_driver) and (k not in ("cash_float", "goods_fit") or with_cash)
+    ]
     numeric = {"stops", "run_km", "run_h", "run_kg", "cash_float"}
     heads = [(word(lang, k), k in numeric) for k in shown]
     sep = "、" if lang == "zh" else ", "
@@ -260,7 +290,7 @@ def _runs(bundle: PlanBundle, lang: str) -> str:
         day = r.date
         stem = "sheets/" + quote(r.id, safe="")
         cell = {
-            "date": f'<td data-v="{day.isoformat()}">{escape(short_date(lang, day))}</td>',
+            "date": f'<td data-v="{day.isoformat()}">{escape(short_date(day, lang))}</td>',
             "truck": f"<td>{escape(r.vehicle)} {escape(spec.name if spec else '')}</td>",
             "driver": f"<td>{escape(spec.driver if spec else '')}</td>",
             "times": f"<td>{steps[0].departure:%H:%M}–{steps[-1].arrival:%H:%M}</td>",
@@ -278,6 +308,13 @@ def _runs(bundle: PlanBundle, lang: str) -> str:
             if carry
             else '<td class="n">—</td>'
         )
+        fit = carry.get("goods_fit") if carry else None
+        cell["goods_fit"] = (
+            "<td>—</td>"
+            if fit is None
+            else f'<td class="{"ok" if fit else "neg"}" data-fit="{int(bool(fit))}">'
+            f"{word(lang, 'fit_yes' if fit else 'fit_no')}</td>"
+        )
         rows.append(f'<tr data-run="{escape(r.id)}">{"".join(cell[k] for k in shown)}</tr>')
     return parts.simple_table("runs-table", heads, rows)
 
@@ -293,7 +330,7 @@ def _unserved(bundle: PlanBundle, lang: str) -> str:
         point = bundle.points.get(pid)
         name = _name(bundle, pid)
         date = u.date.isoformat() if u.date else ""
-        when = short_date(lang, u.date) if u.date else word(lang, "undated")
+        when = short_date(u.date, lang) if u.date else word(lang, "undated")
         rows.append(
             f'<tr data-point="{escape(pid)}"><td>{escape(name)} <small>{escape(pid)}</small></td>'
             f"<td>{escape(point.township if point else '')}</td>"
@@ -312,8 +349,56 @@ def _assumptions(bundle: PlanBundle, lang: str) -> str:
         raise PlanError(
             f"{SUMMARY}: expected a list of sentences at 'assumptions', found {items!r:.80}"
         )
-    lis = "".join(f"<li>{escape(str(a))}</li>" for a in items)
+    lis = "".join(
+        f'<li title="{escape(str(a))}">{escape(assumption(str(a), lang))}</li>' for a in items
+    )
     return f'<ul class="assume" id="assumptions-list">{lis}</ul>'
+
+
+def _timing(bundle: PlanBundle, lang: str) -> str:
+    """定时: how many points are announced a window of each width."""
+    bands = ((60, "≤ 1 h"), (120, "1–2 h"), (240, "2–4 h"), (24 * 60, "> 4 h"))
+    counts = [0] * (len(bands) + 1)
+    for p in bundle.plan.points:
+        w = p.window_min
+        if w is None:
+            counts[-1] += 1
+            continue
+        width = w[1] - w[0]
+        counts[next(k for k, (top, _) in enumerate(bands) if width <= top)] += 1
+    total = max(1, len(bundle.plan.points))
+    labels = [label for _, label in bands] + [word(lang, "no_window")]
+    rows = [
+        f"<tr><td>{escape(label)}</td>{nd(n)}{nd(100.0 * n / total, 1)}"
+        f'<td><span class="bar" style="width:{200 * n / total:.0f}px"></span></td></tr>'
+        for label, n in zip(labels, counts, strict=True)
+    ]
+    heads = [(word(lang, "window_width"), False), (word(lang, "points_n"), True)]
+    heads += [(word(lang, "share") + " %", True), ("", False)]
+    return f'<p class="note">{word(lang, "timing_note")}</p>' + parts.simple_table(
+        "timing-table", heads, rows, sortable=False
+    )
+
+
+def _wide_windows(bundle: PlanBundle) -> tuple[int, int]:
+    """Points announced a window over an hour, and points with a window at all."""
+    widths = [w[1] - w[0] for p in bundle.plan.points if (w := p.window_min) is not None]
+    return sum(1 for x in widths if x > 60), len(widths)
+
+
+def _misfits(bundle: PlanBundle) -> int | None:
+    """Runs whose goods do not fit beside their largest load (None without summary.json)."""
+    if not bundle.summary:
+        return None
+    return sum(1 for r in bundle.summary.get("runs", []) if r.get("goods_fit") is False)
+
+
+def _township_order(bundle: PlanBundle) -> dict[str, int]:
+    """Township name -> its position in the scenario (by first point)."""
+    order: dict[str, int] = {}
+    for p in bundle.scenario.points:
+        order.setdefault(p.township, len(order))
+    return order
 
 
 # --- helpers ------------------------------------------------------------------------

@@ -1,16 +1,20 @@
-"""Driver run sheets: one printable A4 sheet per run, as HTML and PDF.
+"""Driver run sheets: one A4 sheet per run, as HTML (any browser, phones too) and PDF.
 
-``OUT/sheets/<run_id>.html`` is the source (it opens in any browser);
-``OUT/sheets/<run_id>.pdf`` is made from it with WeasyPrint. A month of Otog
-Banner is some 270 sheets and 2,600 pages, most of them tally forms, so the PDFs
-are made for speed: each process keeps one WeasyPrint font configuration (the
-16 MB CJK font is read once, not once per sheet) and the shared stylesheet
-parsed once, the forms are built to be cheap to lay out (see ``_sheet_html``),
-and the sheets are rendered by one worker process per CPU.
+``OUT/sheets/<run_id>.html`` and ``OUT/sheets/<run_id>.pdf`` show the same data
+(:mod:`planner.export._sheet_model`): the header with the driver and the date, what
+to carry, the route map, the stops, one tally form per stop (each household by name
+with its goods due and points balance, a totals row) and the end-of-run box. The
+HTML comes from the Jinja2 template ``templates/sheet.html.j2`` and reflows to a
+phone's width; the PDF from the Typst template ``templates/sheet.typ`` (portrait
+only, a typical run on 2–3 pages). WeasyPrint can still make the PDF from the HTML
+(``engine="weasyprint"``); ``benchmarks/bench_outputs.py`` measures both on the same
+sheets, and Typst is the default because it is many times faster for the same pages.
+Sheets are rendered by one worker process per CPU when there are enough of them.
 """
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import sys
@@ -21,17 +25,20 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import Any
 
 from planner._atomic import atomic_writer
 from planner._errors import PlanError
-from planner.export._sheet_html import base_css, sheet_html
+from planner.export._sheet_model import sheet_data
 from planner.export.bundle import PlanBundle, TallyRow
-from planner.export.fonts import cjk_font_path
-from planner.export.labels import check_lang
+from planner.export.fonts import cjk_family_name, cjk_font_path
+from planner.export.i18n import check_lang
+from planner.export.templating import TEMPLATES, css_string, render
 from planner.plan.model import Run
 
-__all__ = ["render_pdfs", "run_sheet_html", "write_run_sheets"]
+__all__ = ["ENGINES", "render_pdfs", "run_sheet_data", "run_sheet_html", "write_run_sheets"]
 
+ENGINES = ("typst", "weasyprint")
 # Sheets per task sent to a worker, and the number of sheets worth starting workers for.
 _CHUNK = 4
 _PARALLEL_FROM = 12
@@ -39,6 +46,18 @@ _PARALLEL_FROM = 12
 
 def _font_url() -> str:
     return cjk_font_path().resolve().as_uri()
+
+
+def run_sheet_data(bundle: PlanBundle, run: Run, *, lang: str = "zh") -> dict[str, Any]:
+    """What the sheet of ``run`` shows, as JSON-ready data (see :mod:`._sheet_model`).
+
+    Raises
+    ------
+    PlanError
+        ``lang`` is unknown, or the run names a place the plan does not list.
+    """
+    check_lang(lang)
+    return sheet_data(bundle, run, lang, bundle.tallies_of(run.id))
 
 
 def run_sheet_html(bundle: PlanBundle, run: Run, *, lang: str = "zh") -> str:
@@ -49,7 +68,7 @@ def run_sheet_html(bundle: PlanBundle, run: Run, *, lang: str = "zh") -> str:
     bundle
         The plan folder and its scenario.
     run
-        One run of ``bundle.plan["runs"]``.
+        One run of ``bundle.plan.runs``.
     lang
         ``"zh"`` (default) or ``"en"``: the sheet's words and category names.
 
@@ -58,17 +77,14 @@ def run_sheet_html(bundle: PlanBundle, run: Run, *, lang: str = "zh") -> str:
     PlanError
         ``lang`` is unknown, or the run names a place the plan does not list.
     """
-    check_lang(lang)
-    return _html(bundle, run, lang, bundle.tallies_of(run.id))
+    return sheet_html(run_sheet_data(bundle, run, lang=lang))
 
 
-def _html(bundle: PlanBundle, run: Run, lang: str, tallies: Sequence[TallyRow]) -> str:
-    unknown = [st.place for st in run.steps if st.place not in bundle.places]
-    if unknown:
-        raise PlanError(
-            f"plan.json: run {run.id}: expected places listed in places, found {unknown[0]!r}"
-        )
-    return sheet_html(bundle, run, lang, bundle.leg_lines(run), tallies, _font_url())
+def sheet_html(data: dict[str, Any]) -> str:
+    """The HTML document of a sheet's data."""
+    return render(
+        "sheet.html.j2", d=data, font_url=_font_url(), footer_css=css_string(data["footer"])
+    )
 
 
 def write_run_sheets(
@@ -77,6 +93,7 @@ def write_run_sheets(
     *,
     lang: str = "zh",
     pdf: bool = True,
+    engine: str = "typst",
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
     """Write ``out_dir/sheets/<run_id>.html`` (and ``.pdf``) for every run.
@@ -90,7 +107,9 @@ def write_run_sheets(
     lang
         ``"zh"`` (default) or ``"en"``.
     pdf
-        Also write the PDFs (A4, CJK font embedded).
+        Also write the PDFs (A4 portrait, CJK font embedded).
+    engine
+        The PDF engine: ``"typst"`` (default) or ``"weasyprint"``.
     progress
         Called as ``progress(done, total)``; each run counts one step for its
         HTML and, with ``pdf``, one for its PDF.
@@ -103,9 +122,11 @@ def write_run_sheets(
     Raises
     ------
     PlanError
-        ``lang`` is unknown or a run names a place the plan does not list.
+        ``lang`` or ``engine`` is unknown, or a run names a place the plan does not list.
     """
     check_lang(lang)
+    if engine not in ENGINES:
+        raise PlanError(f"pdf engine: expected one of {', '.join(ENGINES)}, found {engine!r}")
     folder = Path(out_dir) / "sheets"
     folder.mkdir(parents=True, exist_ok=True)
     runs = bundle.runs
@@ -114,14 +135,15 @@ def write_run_sheets(
     tallies: dict[str, list[TallyRow]] = defaultdict(list)
     for t in bundle.tallies:
         tallies[t.run_id].append(t)
-    htmls: list[str] = []
+    docs: list[str] = []
     written: list[Path] = []
     for k, run in enumerate(runs):
-        text = _html(bundle, run, lang, tallies.get(run.id, []))
+        data = sheet_data(bundle, run, lang, tallies.get(run.id, []))
+        text = sheet_html(data)
         path = folder / f"{_safe(run.id)}.html"
         with atomic_writer(path, "w") as fh:
             fh.write(text)
-        htmls.append(text)
+        docs.append(json.dumps(data, ensure_ascii=False) if engine == "typst" else text)
         written.append(path)
         if progress is not None:
             progress(k + 1, total)
@@ -133,7 +155,7 @@ def write_run_sheets(
         if progress is not None:
             progress(len(runs) + done, total)
 
-    render_pdfs(htmls, pdf_paths, progress=step)
+    render_pdfs(docs, pdf_paths, engine=engine, progress=step)
     return [p for pair in zip(written, pdf_paths, strict=True) for p in pair]
 
 
@@ -150,28 +172,38 @@ def render_pdfs(
     htmls: Sequence[str],
     paths: Sequence[Path],
     *,
+    engine: str = "weasyprint",
     jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    """Render each HTML document to the PDF at the same position in ``paths``.
+    """Render each document to the PDF at the same position in ``paths``.
 
     Parameters
     ----------
     htmls, paths
-        The documents and where their PDFs go.
+        The documents and where their PDFs go: HTML for ``weasyprint``, the JSON of
+        :func:`run_sheet_data` for ``typst``.
+    engine
+        ``"weasyprint"`` (HTML and CSS) or ``"typst"`` (the sheet's Typst template).
     jobs
         Worker processes; ``None``: one per CPU when there is enough work.
     progress
         Called with the number of PDFs written so far.
     """
+    if engine not in ENGINES:
+        raise PlanError(f"pdf engine: expected one of {', '.join(ENGINES)}, found {engine!r}")
     items = list(zip(htmls, (str(p) for p in paths), strict=True))
     chunks = [items[k : k + _CHUNK] for k in range(0, len(items), _CHUNK)]
     if jobs is None:
         jobs = min(os.cpu_count() or 1, len(chunks)) if len(items) >= _PARALLEL_FROM else 1
+    if _RENDERERS.get(engine, (-1, None))[0] == os.getpid() and engine == "typst":
+        # This process already runs a Typst compiler: its threads would not survive a
+        # fork (a worker would hang), so the sheets are made here, which is fast anyway.
+        jobs = 1
     done = 0
     if jobs <= 1:
         for chunk in chunks:
-            done += _render_chunk(chunk)
+            done += _render_chunk(chunk, engine)
             if progress is not None:
                 progress(done)
         return
@@ -180,7 +212,7 @@ def render_pdfs(
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with warnings.catch_warnings():
         # Python 3.12+ warns on forking a threaded process; the workers only run
-        # WeasyPrint and never touch the threads (numpy's) the parent started.
+        # the PDF engine and never touch the threads (numpy's) the parent started.
         warnings.filterwarnings("ignore", message=".*fork", category=DeprecationWarning)
         with ProcessPoolExecutor(
             max_workers=jobs,
@@ -188,7 +220,7 @@ def render_pdfs(
             initializer=_die_with_parent,
             initargs=(os.getpid(),),
         ) as pool:
-            futures = [pool.submit(_render_chunk, chunk) for chunk in chunks]
+            futures = [pool.submit(_render_chunk, chunk, engine) for chunk in chunks]
             for future in as_completed(futures):
                 done += future.result()
                 if progress is not None:
@@ -226,9 +258,7 @@ def _die_with_parent(parent: int) -> None:
 class _Renderer:
     """WeasyPrint state kept for the life of a process.
 
-    The font configuration reads the 16 MB font once, and the stylesheet every
-    sheet shares is parsed once and handed to WeasyPrint ready-made; it is cut out
-    of each document first, so the cascade is the same as for the file on disk.
+    The font configuration reads the 16 MB font once and is shared by every sheet.
     """
 
     def __init__(self) -> None:
@@ -237,31 +267,55 @@ class _Renderer:
 
         self.weasyprint = weasyprint
         self.font_config = FontConfiguration()
-        self.shared_text = f"<style>{base_css(_font_url())}</style>"
-        self.shared = weasyprint.CSS(string=base_css(_font_url()), font_config=self.font_config)
 
     def pdf(self, text: str, base_url: str) -> bytes:
-        stylesheets = []
-        if self.shared_text in text:
-            text = text.replace(self.shared_text, "", 1)
-            stylesheets.append(self.shared)
         doc = self.weasyprint.HTML(string=text, base_url=base_url).render(
-            font_config=self.font_config, stylesheets=stylesheets
+            font_config=self.font_config
         )
         return bytes(doc.write_pdf())
 
 
-_RENDERER: _Renderer | None = None
+class _TypstRenderer:
+    """A Typst compiler kept for the life of a process (fonts and template read once).
+
+    Only the CJK font's folder is searched, not the system's, so that the same plan
+    gives the same PDF on every machine; Latin text uses Typst's own fonts.
+    """
+
+    def __init__(self) -> None:
+        import typst
+
+        font = cjk_font_path()
+        self.fonts = "|".join(dict.fromkeys([cjk_family_name(), *_CJK_FALLBACK]))
+        self.compiler = typst.Compiler(
+            str(TEMPLATES / "sheet.typ"), font_paths=[str(font.parent)], ignore_system_fonts=True
+        )
+
+    def pdf(self, data: str, base_url: str) -> bytes:
+        del base_url  # the template needs no files beside it
+        # The PDF's dates: the run's day, not the clock, so the same plan gives the same bytes.
+        stamp = int(json.loads(data).get("stamp", 0))
+        blob = self.compiler.compile(sys_inputs={"data": data, "font": self.fonts}, timestamp=stamp)
+        if not isinstance(blob, bytes):  # one file per page only for images
+            raise PlanError("typst: expected one PDF document, found pages")
+        return blob
 
 
-def _render_chunk(chunk: Sequence[tuple[str, str]]) -> int:
+_CJK_FALLBACK = ("Noto Sans CJK SC", "Noto Sans CJK TC", "Noto Sans SC", "Source Han Sans SC")
+# Per engine: the process that made the renderer, and the renderer. A forked worker
+# makes its own: a Typst compiler's threads do not survive a fork.
+_RENDERERS: dict[str, tuple[int, _Renderer | _TypstRenderer]] = {}
+
+
+def _render_chunk(chunk: Sequence[tuple[str, str]], engine: str = "weasyprint") -> int:
     """Render and write some PDFs (in this process or a worker); returns how many."""
-    global _RENDERER
-    if _RENDERER is None:
-        _RENDERER = _Renderer()
+    owner, renderer = _RENDERERS.get(engine, (-1, None))
+    if renderer is None or owner != os.getpid():
+        renderer = _TypstRenderer() if engine == "typst" else _Renderer()
+        _RENDERERS[engine] = (os.getpid(), renderer)
     for text, path in chunk:
         target = Path(path)
-        blob = _RENDERER.pdf(text, str(target.parent))
+        blob = renderer.pdf(text, str(target.parent))
         with atomic_writer(target, "wb") as fh:
             fh.write(blob)
     return len(chunk)
