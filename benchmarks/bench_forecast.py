@@ -42,7 +42,7 @@ def table(results: list[dict[str, Any]]) -> str:
             f"| {r['months']} | {r['wape_assumptions']:.3f} | {r['wape_forecast']:.3f} "
             f"| {100 * r['wape_reduction']:.0f} % | {100 * r['coverage_90']:.1f} % "
             f"| {c['wape_assumptions']:.3f} | {c['wape_forecast']:.3f} "
-            f"| {b['overloaded']} → {a.get('overloaded', '-')} of {b['runs']} "
+            f"| {b['overloaded']}/{b['runs']} → {a.get('overloaded', '-')}/{a.get('runs', '-')} "
             f"| {b['cash_short']} → {a.get('cash_short', '-')} "
             f"| {b['goods_short']} → {a.get('goods_short', '-')} | {r['seconds']['total']:.0f} |"
         )
