@@ -156,14 +156,14 @@ def solve_with_vroom(
     instance_path: str | Path,
     set_name: str,
     time_limit: float,
-    seed: int = 0,
+    _seed: int = 0,
     *,
     threads: int = 1,
     exploration_level: int = 5,
 ) -> tuple[float, list[dict[str, Any]]]:
     """Solve one CVRP/VRPTW instance with VROOM (pyvroom) under the same time limit.
 
-    VROOM has no random seed: ``seed`` is accepted for a uniform signature and
+    VROOM has no random seed: ``_seed`` is accepted for a uniform signature and
     ignored. pyvroom's ``Input.solve`` takes a ``timeout``; it is set to
     ``time_limit`` and the search runs at ``exploration_level`` (5, the highest)
     on ``threads`` threads. The CVRP fleet is one truck per customer, as for the core.

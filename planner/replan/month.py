@@ -154,6 +154,6 @@ class Month:
     def future_days(self) -> range:
         return range(self.first, len(self.dates))
 
-    def gap_ok(self, c: int, d: int, gap: int, others: Sequence[int]) -> bool:
+    def gap_ok(self, d: int, gap: int, others: Sequence[int]) -> bool:
         day = self.dates[d]
         return all(abs((self.dates[o] - day).days) >= gap for o in others)

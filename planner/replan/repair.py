@@ -217,7 +217,7 @@ class Replanner:
             if d not in others
             and m.disruption.point_open(point, m.dates[d])
             and any(d in w for w in m.works)
-            and m.gap_ok(c, d, gap, others)
+            and m.gap_ok(d, gap, others)
         ]
         origin = m.dates[old]
         return sorted(out, key=lambda d: (abs((m.dates[d] - origin).days), m.dates[d] < origin))
@@ -283,7 +283,9 @@ class Replanner:
         m.routes[d] = m.from_routes(visits, new)
         return True
 
-    def _reroute(self, problem: PeriodicProblem, c: int, d: int) -> bool:
+    def _reroute(self, problem: PeriodicProblem, _c: int, d: int) -> bool:
+        # Same signature as ``_insert`` (the two are interchangeable placers); the
+        # whole day is routed again, so which customer was added does not matter.
         m = self.m
         visits = m.visits(problem, d)
         router = bounded_engine(self.engine, self.per_day, len(visits))

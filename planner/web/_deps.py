@@ -39,26 +39,31 @@ def driver(request: Request, state: Web) -> DriverGrant:
 Driver = Annotated[DriverGrant, Depends(driver)]
 
 
+def _signed_in(request: Request, key: str, expected: str) -> str:
+    """The session's non-empty string under ``key``; else 401 saying what was expected."""
+    value = request.session.get(key)
+    if not isinstance(value, str) or not value:
+        raise HTTPException(401, f"expected {expected}")
+    return value
+
+
 def office_user(request: Request) -> str:
     """The signed-in office user, from the session cookie; else 401."""
-    user = request.session.get("user")
-    if not isinstance(user, str) or not user:
-        raise HTTPException(401, "expected an office sign-in")
-    return user
+    return _signed_in(request, "user", "an office sign-in")
 
 
 Office = Annotated[str, Depends(office_user)]
+# For routes that only need someone signed in: ``dependencies=[SignedInOffice]``.
+SignedInOffice = Depends(office_user)
 
 
 def household(request: Request) -> str:
     """The household signed in with its card code and PIN; else 401."""
-    hid = request.session.get("household")
-    if not isinstance(hid, str) or not hid:
-        raise HTTPException(401, "expected a household sign-in (card code and PIN)")
-    return hid
+    return _signed_in(request, "household", "a household sign-in (card code and PIN)")
 
 
 Household = Annotated[str, Depends(household)]
+SignedInHousehold = Depends(household)
 
 
 def csrf_token(request: Request) -> str:

@@ -17,7 +17,7 @@ from planner.ledger.errors import LedgerError
 from planner.ledger.records import RunClose, TallyEntry
 from planner.plan.model import Run
 from planner.web import _ledger_bridge as bridge
-from planner.web._deps import Driver, Office, Web
+from planner.web._deps import Driver, SignedInOffice, Web
 from planner.web.app import WebState
 from planner.web.auth import DriverGrant
 from planner.web.plans import PlanFolder, today_in
@@ -203,8 +203,13 @@ def driver_sync(run_id: str, batch: SyncBatch, state: Web, grant: Driver) -> Syn
     )
 
 
-@router.get("/office/runs/{run_id}/entries", responses=_401, tags=["office"])
-def office_run_entries(run_id: str, state: Web, user: Office) -> list[dict[str, Any]]:
+@router.get(
+    "/office/runs/{run_id}/entries",
+    responses=_401,
+    tags=["office"],
+    dependencies=[SignedInOffice],
+)
+def office_run_entries(run_id: str, state: Web) -> list[dict[str, Any]]:
     """What the ledger holds for one run (active rows)."""
     found = state.store.find_run(run_id)
     if found is None:

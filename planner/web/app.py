@@ -191,7 +191,7 @@ def create_app(config: WebConfig) -> FastAPI:
         return response
 
     @app.exception_handler(413)
-    async def _too_big(request: Request, exc: HTTPException) -> JSONResponse:
+    async def _too_big(_request: Request, exc: HTTPException) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=413)
 
     app.add_middleware(

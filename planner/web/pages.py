@@ -24,7 +24,14 @@ from planner.ledger.codes import parse_household
 from planner.ledger.errors import LedgerError
 from planner.web import _ledger_bridge as bridge
 from planner.web import views
-from planner.web._deps import Household, Office, Web, csrf_token, require_csrf
+from planner.web._deps import (
+    Office,
+    SignedInHousehold,
+    SignedInOffice,
+    Web,
+    csrf_token,
+    require_csrf,
+)
 from planner.web._text import texts
 from planner.web.app import HERE, WebState
 from planner.web.plans import PlanFolder
@@ -106,18 +113,21 @@ def login(
     return RedirectResponse("/", status_code=303)
 
 
-@router.post("/logout", responses={401: {}, 403: {}})
-def logout(
-    request: Request, user: Office, csrf: Annotated[str, Form(max_length=100)] = ""
-) -> Response:
+@router.post("/logout", responses={401: {}, 403: {}}, dependencies=[SignedInOffice])
+def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
     """Office sign-out."""
     require_csrf(request, csrf)
     request.session.clear()
     return RedirectResponse("/", status_code=303)
 
 
-@router.get("/plans/{name}", response_class=HTMLResponse, responses={401: {}})
-def overview(name: str, request: Request, state: Web, user: Office) -> Response:
+@router.get(
+    "/plans/{name}",
+    response_class=HTMLResponse,
+    responses={401: {}},
+    dependencies=[SignedInOffice],
+)
+def overview(name: str, request: Request, state: Web) -> Response:
     """The month at a glance: calendar, map, money, planned vs actual, flags, files."""
     folder = _folder(state, name)
     bridge.ensure_registered(state, folder)
@@ -157,8 +167,13 @@ def overview(name: str, request: Request, state: Web, user: Office) -> Response:
     )
 
 
-@router.get("/plans/{name}/runs/{run_id}", response_class=HTMLResponse, responses={401: {}})
-def run_page(name: str, run_id: str, request: Request, state: Web, user: Office) -> Response:
+@router.get(
+    "/plans/{name}/runs/{run_id}",
+    response_class=HTMLResponse,
+    responses={401: {}},
+    dependencies=[SignedInOffice],
+)
+def run_page(name: str, run_id: str, request: Request, state: Web) -> Response:
     """One run: its stops as planned and what the ledger holds for it."""
     folder = _folder(state, name)
     run = folder.plan.run(run_id)
@@ -177,8 +192,8 @@ def run_page(name: str, run_id: str, request: Request, state: Web, user: Office)
     )
 
 
-@router.get("/plans/{name}/files/{path:path}", responses={401: {}})
-def download(name: str, path: str, state: Web, user: Office) -> Response:
+@router.get("/plans/{name}/files/{path:path}", responses={401: {}}, dependencies=[SignedInOffice])
+def download(name: str, path: str, state: Web) -> Response:
     """A file of the plan folder (only those it lists; never outside the folder)."""
     folder = _folder(state, name)
     if path not in set(folder.downloads()):
@@ -233,12 +248,16 @@ async def upload(
     )
 
 
-@router.post("/plans/{name}/codes", response_class=HTMLResponse, responses={401: {}, 403: {}})
+@router.post(
+    "/plans/{name}/codes",
+    response_class=HTMLResponse,
+    responses={401: {}, 403: {}},
+    dependencies=[SignedInOffice],
+)
 def issue_codes(
     name: str,
     request: Request,
     state: Web,
-    user: Office,
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """Issue a new code for every truck of the plan's month (shown on this page only)."""
@@ -291,10 +310,8 @@ def household_login(
     return RedirectResponse("/household", status_code=303)
 
 
-@router.post("/household/logout", responses={401: {}, 403: {}})
-def household_logout(
-    request: Request, hid: Household, csrf: Annotated[str, Form(max_length=100)] = ""
-) -> Response:
+@router.post("/household/logout", responses={401: {}, 403: {}}, dependencies=[SignedInHousehold])
+def household_logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
     require_csrf(request, csrf)
     request.session.pop("household", None)
     return RedirectResponse("/household", status_code=303)
