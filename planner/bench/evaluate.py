@@ -34,7 +34,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -266,70 +266,81 @@ def _read_pvrpif(p: Path) -> _Pvrpif:
     )
 
 
+@dataclass
+class _PvrpifTally:
+    """What the routes add up to as they are walked, in the solution's order."""
+
+    violations: list[str]
+    cost: float = 0.0
+    seen: set[tuple[int, int]] = field(default_factory=set)
+    used: Counter[int] = field(default_factory=Counter)
+    days_of: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+
 def evaluate_pvrpif(path: str | Path, solution: Mapping[str, Any] | str | Path) -> Evaluation:
     """Check a PVRP-IF solution against its ``.geojson`` instance (see the module doc)."""
     p = Path(path)
     sol, source = load_solution(solution)
     inst = _read_pvrpif(p)
-    horizon, fleet, depot, kind = inst.horizon, inst.fleet, inst.depot, inst.kind
-    matrix, capacity, max_duration = inst.matrix, inst.capacity, inst.max_duration
-    customers = sorted(i for i, t in kind.items() if t == "customer")
-
-    violations = _name_check(sol, p.stem)
-    cost = 0.0
-    seen: set[tuple[int, int]] = set()
-    used: Counter[int] = Counter()
-    days_of: dict[int, list[int]] = defaultdict(list)
+    tally = _PvrpifTally(_name_check(sol, p.stem))
     for route in _routes(sol, source):
-        label = route.label
-        if not 0 <= route.day < horizon:
-            violations.append(f"{label}: day outside 0..{horizon - 1}")
-        if not 0 <= route.vehicle < fleet:
-            violations.append(f"{label}: vehicle outside 0..{fleet - 1}")
-        if (route.day, route.vehicle) in seen:
-            violations.append(f"{label}: a second route for the same vehicle and day")
-        seen.add((route.day, route.vehicle))
-        unknown = [x for x in route.nodes if x not in kind]
-        if unknown:
-            violations.append(f"{label}: unknown node ids {unknown}")
-            continue
-        nodes = route.nodes
-        if nodes[0] != depot or nodes[-1] != depot:
-            violations.append(f"{label}: does not start and end at the depot {depot}")
-        if depot in nodes[1:-1]:
-            violations.append(f"{label}: passes the depot mid-route")
-        if len(nodes) > 2:
-            used[route.day] += 1
-        time = 0.0
-        load = 0.0
-        peak = 0.0
-        for a, b in pairwise(nodes):
-            time += inst.service[a] + matrix[a][b]
-            cost += matrix[a][b]
-            if kind[b] == "customer":
-                load += inst.demand[b]
-                peak = max(peak, load)
-                days_of[b].append(route.day)
-            elif kind[b] == "intermediateFacility":
-                load = 0.0
-        if peak > capacity:
-            violations.append(f"{label}: load {peak:g} exceeds capacity {capacity}")
-        if load > 0:
-            violations.append(f"{label}: returns to the depot loaded (no facility before it)")
-        if time > max_duration:
-            violations.append(f"{label}: duration {time:g} exceeds maxDuration {max_duration}")
-    for day, count in sorted(used.items()):
-        if count > fleet:
-            violations.append(f"day {day}: {count} vehicles used, numVehicles is {fleet}")
-    for c in customers:
-        days = days_of.get(c, [])
+        _check_pvrpif_route(inst, route, tally)
+    violations = tally.violations
+    for day, count in sorted(tally.used.items()):
+        if count > inst.fleet:
+            violations.append(f"day {day}: {count} vehicles used, numVehicles is {inst.fleet}")
+    for c in sorted(i for i, t in inst.kind.items() if t == "customer"):
+        days = tally.days_of.get(c, [])
         freq = inst.frequency[c]
         if len(days) != freq:
             violations.append(f"customer {c}: {len(days)} visits, frequency {freq}")
-        allowed = pvrpif_patterns(freq, horizon)
+        allowed = pvrpif_patterns(freq, inst.horizon)
         if sorted(set(days)) not in allowed:
             violations.append(f"customer {c}: visited on days {sorted(days)}, allowed {allowed}")
-    return Evaluation(cost, not violations, tuple(violations))
+    return Evaluation(tally.cost, not violations, tuple(violations))
+
+
+def _check_pvrpif_route(inst: _Pvrpif, route: _Route, tally: _PvrpifTally) -> None:
+    """One route: its day and vehicle, depot ends, load between facilities, duration."""
+    horizon, fleet, depot, kind = inst.horizon, inst.fleet, inst.depot, inst.kind
+    violations, label = tally.violations, route.label
+    if not 0 <= route.day < horizon:
+        violations.append(f"{label}: day outside 0..{horizon - 1}")
+    if not 0 <= route.vehicle < fleet:
+        violations.append(f"{label}: vehicle outside 0..{fleet - 1}")
+    if (route.day, route.vehicle) in tally.seen:
+        violations.append(f"{label}: a second route for the same vehicle and day")
+    tally.seen.add((route.day, route.vehicle))
+    unknown = [x for x in route.nodes if x not in kind]
+    if unknown:
+        violations.append(f"{label}: unknown node ids {unknown}")
+        return
+    nodes = route.nodes
+    if nodes[0] != depot or nodes[-1] != depot:
+        violations.append(f"{label}: does not start and end at the depot {depot}")
+    if depot in nodes[1:-1]:
+        violations.append(f"{label}: passes the depot mid-route")
+    if len(nodes) > 2:
+        tally.used[route.day] += 1
+    matrix = inst.matrix
+    time = 0.0
+    load = 0.0
+    peak = 0.0
+    for a, b in pairwise(nodes):
+        time += inst.service[a] + matrix[a][b]
+        tally.cost += matrix[a][b]
+        if kind[b] == "customer":
+            load += inst.demand[b]
+            peak = max(peak, load)
+            tally.days_of[b].append(route.day)
+        elif kind[b] == "intermediateFacility":
+            load = 0.0
+    if peak > inst.capacity:
+        violations.append(f"{label}: load {peak:g} exceeds capacity {inst.capacity}")
+    if load > 0:
+        violations.append(f"{label}: returns to the depot loaded (no facility before it)")
+    if time > inst.max_duration:
+        violations.append(f"{label}: duration {time:g} exceeds maxDuration {inst.max_duration}")
 
 
 # ----------------------------------------------------------------------------- VRPLIB

@@ -137,23 +137,9 @@ def read_pvrpif(path: str | Path) -> BenchInstance:
         raise instance_error(p, "key features", "a non-empty list of features", repr(features)[:40])
     n = len(features)
 
-    types: list[str] = []
-    props: list[dict[str, Any]] = []
-    for i, feature in enumerate(features):
-        prop = _key(p, feature, "properties", f"features[{i}]")
-        kind = _key(p, prop, "type", f"features[{i}].properties")
-        if kind not in NODE_TYPES:
-            where = f"key features[{i}].properties.type"
-            raise instance_error(p, where, f"one of {', '.join(NODE_TYPES)}", repr(kind))
-        types.append(kind)
-        props.append(prop)
+    types, props = _feature_types(p, features)
     _check_counts(p, info, types)
-    for i, prop in enumerate(props):
-        fid = _int_key(p, prop, "id", f"features[{i}].properties")
-        if fid != i:
-            # The matrix is indexed by id; a reordered file would silently mix nodes up.
-            where = f"key features[{i}].properties.id"
-            raise instance_error(p, where, f"id {i} (features in id order)", str(fid))
+    _check_ids(p, props)
 
     depots = [i for i, t in enumerate(types) if t == "depot"]
     facilities = tuple(i for i, t in enumerate(types) if t == "intermediateFacility")
@@ -180,21 +166,7 @@ def read_pvrpif(path: str | Path) -> BenchInstance:
         where = "key features[*].properties.service"
         raise instance_error(p, where, "one service time for all facilities", str(facility_service))
 
-    customers = []
-    for i, prop in enumerate(props):
-        if types[i] != "customer":
-            continue
-        parent = f"features[{i}].properties"
-        freq = _int_key(p, prop, "frequency", parent)
-        demand = _int_key(p, prop, "demand", parent)
-        if freq and horizon % freq:
-            where = f"key {parent}.frequency"
-            raise instance_error(p, where, f"0 or a divisor of the horizon {horizon}", str(freq))
-        patterns = tuple(
-            Pattern(days, ((demand,),) * len(days))
-            for days in evenly_spaced_patterns(freq, horizon)
-        )
-        customers.append(Customer(node=i, patterns=patterns, service=service[i], name=str(i)))
+    customers = _customers(p, props, types, service, horizon)
 
     # "Unbounded" shift: longer than any route can be (every arc at most twice per node).
     shift_end = max(max_duration, 2 * n * int(duration.max()) + sum(service))
@@ -225,6 +197,52 @@ def read_pvrpif(path: str | Path) -> BenchInstance:
     return BenchInstance(
         name=p.stem, kind="pvrpif", path=p, problem=problem, node_ids=tuple(range(n)), scale=1
     )
+
+
+def _feature_types(p: Path, features: list[Any]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Each feature's node type and properties, in file order."""
+    types: list[str] = []
+    props: list[dict[str, Any]] = []
+    for i, feature in enumerate(features):
+        prop = _key(p, feature, "properties", f"features[{i}]")
+        kind = _key(p, prop, "type", f"features[{i}].properties")
+        if kind not in NODE_TYPES:
+            where = f"key features[{i}].properties.type"
+            raise instance_error(p, where, f"one of {', '.join(NODE_TYPES)}", repr(kind))
+        types.append(kind)
+        props.append(prop)
+    return types, props
+
+
+def _check_ids(p: Path, props: list[dict[str, Any]]) -> None:
+    for i, prop in enumerate(props):
+        fid = _int_key(p, prop, "id", f"features[{i}].properties")
+        if fid != i:
+            # The matrix is indexed by id; a reordered file would silently mix nodes up.
+            where = f"key features[{i}].properties.id"
+            raise instance_error(p, where, f"id {i} (features in id order)", str(fid))
+
+
+def _customers(
+    p: Path, props: list[dict[str, Any]], types: list[str], service: list[int], horizon: int
+) -> list[Customer]:
+    """The customers with their evenly spaced visit patterns (frequency divides horizon)."""
+    customers = []
+    for i, prop in enumerate(props):
+        if types[i] != "customer":
+            continue
+        parent = f"features[{i}].properties"
+        freq = _int_key(p, prop, "frequency", parent)
+        demand = _int_key(p, prop, "demand", parent)
+        if freq and horizon % freq:
+            where = f"key {parent}.frequency"
+            raise instance_error(p, where, f"0 or a divisor of the horizon {horizon}", str(freq))
+        patterns = tuple(
+            Pattern(days, ((demand,),) * len(days))
+            for days in evenly_spaced_patterns(freq, horizon)
+        )
+        customers.append(Customer(node=i, patterns=patterns, service=service[i], name=str(i)))
+    return customers
 
 
 def _check_counts(path: Path, info: dict[str, Any], types: list[str]) -> None:

@@ -22,8 +22,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from planner._errors import instance_error
+from planner.bench._one_day import one_day_problem
 from planner.bench.solution_io import BenchInstance
-from planner.solve.problem import Customer, Pattern, PeriodicProblem, Vehicle
 
 COLUMNS = ("CUST NO.", "XCOORD.", "YCOORD.", "DEMAND", "READY TIME", "DUE DATE", "SERVICE TIME")
 DEFAULT_SCALE = 1000
@@ -180,39 +180,17 @@ def read_solomon(path: str | Path, scale: int = DEFAULT_SCALE) -> BenchInstance:
     ready, due, service = (_scaled(text, c, scale) for c in (4, 5, 6))
     ids = tuple(int(i) for i in text.rows[:, 0])
     depot = 0  # the first row, by the format's convention
-    customers = tuple(
-        Customer(
-            node=i,
-            patterns=(Pattern((0,), ((int(demand[i]),),)),),
-            service=int(service[i]),
-            window=(int(ready[i]), int(due[i])),
-            name=str(ids[i]),
-        )
-        for i in range(1, len(ids))
-    )
-    shift = (int(ready[depot]), int(due[depot]))
-    vehicles = tuple(
-        Vehicle(
-            name=f"vehicle{k}",
-            depot=depot,
-            capacity=(text.capacity,),
-            shift=shift,
-            max_duration=shift[1] - shift[0],
-            days=(0,),
-        )
-        for k in range(text.num_vehicles)
-    )
-    problem = PeriodicProblem(
-        num_days=1,
-        duration=matrix,
-        distance=matrix.copy(),
-        depots=(depot,),
-        facilities=(depot,),  # unloads on return; one trip per vehicle as Solomon wants
-        customers=customers,
-        vehicles=vehicles,
-        dimensions=("demand",),
-        objective="duration",
-        node_names=tuple(str(i) for i in ids),
+    # One trip per vehicle, as Solomon wants.
+    problem = one_day_problem(
+        matrix=matrix,
+        depot=depot,
+        ids=ids,
+        demand=demand,
+        service=service,
+        windows=[(int(r), int(d)) for r, d in zip(ready, due, strict=True)],
+        shift=(int(ready[depot]), int(due[depot])),
+        num_vehicles=text.num_vehicles,
+        capacity=text.capacity,
         max_reloads=0,
     )
     return BenchInstance(

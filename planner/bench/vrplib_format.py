@@ -24,8 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from planner._errors import instance_error
+from planner.bench._one_day import one_day_problem
 from planner.bench.solution_io import BenchInstance
-from planner.solve.problem import Customer, Pattern, PeriodicProblem, Vehicle
 
 # DIMACS rule of the time-window sets: one decimal, truncated.
 TW_SCALE = 10
@@ -212,39 +212,9 @@ def read_vrplib(path: str | Path) -> BenchInstance:
         )
     depot = ids.index(depot_ids[0])
 
-    diff = coords[:, None, :] - coords[None, :, :]
-    euclid = np.sqrt((diff**2).sum(axis=2))
     scale = TW_SCALE if timed else 1
-    if timed:
-        # Tiny epsilon: 10 * 5.0 must truncate to 50, not 49.
-        matrix = np.floor(euclid * scale + 1e-9).astype(np.int64)
-    else:
-        matrix = np.floor(euclid + 0.5).astype(np.int64)
-
-    service = np.zeros(dim, dtype=np.int64)
-    windows: NDArray[np.int64] | None = None
-    if timed:
-        _, tw = _same_ids(text, "TIME_WINDOW_SECTION", 3, dim, ids)
-        windows = _whole(p, "TIME_WINDOW_SECTION", tw * scale, ids)
-        if "SERVICE_TIME_SECTION" in text.sections:
-            _, col = _same_ids(text, "SERVICE_TIME_SECTION", 2, dim, ids)
-            service = _whole(p, "SERVICE_TIME_SECTION", col[:, 0] * scale, ids)
-        elif "SERVICE_TIME" in text.specs:
-            value = text.spec_number("SERVICE_TIME", integer=False) * scale
-            service = _whole(p, "SERVICE_TIME", np.full(dim, value), ids)
-            service[depot] = 0  # a uniform service time is for customers only
-
-    customers = tuple(
-        Customer(
-            node=i,
-            patterns=(Pattern((0,), ((int(demand[i]),),)),),
-            service=int(service[i]),
-            window=None if windows is None else (int(windows[i, 0]), int(windows[i, 1])),
-            name=str(ids[i]),
-        )
-        for i in range(dim)
-        if i != depot
-    )
+    matrix = _distances(coords, timed)
+    service, windows = _service_and_windows(text, dim, ids, depot, timed)
     if windows is not None:
         shift = (int(windows[depot, 0]), int(windows[depot, 1]))
         num_vehicles = int(text.spec_number("VEHICLES")) if "VEHICLES" in text.specs else dim - 1
@@ -252,28 +222,16 @@ def read_vrplib(path: str | Path) -> BenchInstance:
         # "Unbounded": longer than any route can be.
         shift = (0, 2 * dim * int(matrix.max()) + int(service.sum()))
         num_vehicles = dim - 1
-    vehicles = tuple(
-        Vehicle(
-            name=f"vehicle{k}",
-            depot=depot,
-            capacity=(capacity,),
-            shift=shift,
-            max_duration=shift[1] - shift[0],
-            days=(0,),
-        )
-        for k in range(num_vehicles)
-    )
-    problem = PeriodicProblem(
-        num_days=1,
-        duration=matrix,
-        distance=matrix.copy(),
-        depots=(depot,),
-        facilities=(depot,),
-        customers=customers,
-        vehicles=vehicles,
-        dimensions=("demand",),
-        objective="duration",
-        node_names=tuple(str(i) for i in ids),
+    problem = one_day_problem(
+        matrix=matrix,
+        depot=depot,
+        ids=ids,
+        demand=demand,
+        service=service,
+        windows=None if windows is None else [(int(a), int(b)) for a, b in windows],
+        shift=shift,
+        num_vehicles=num_vehicles,
+        capacity=capacity,
         max_reloads=0 if timed else None,
     )
     name = text.spec("NAME", p.stem)
@@ -285,6 +243,36 @@ def read_vrplib(path: str | Path) -> BenchInstance:
         node_ids=tuple(ids),
         scale=scale,
     )
+
+
+def _distances(coords: NDArray[np.float64], timed: bool) -> NDArray[np.int64]:
+    """Each set's convention: DIMACS tenths truncated (timed), else TSPLIB ``nint``."""
+    diff = coords[:, None, :] - coords[None, :, :]
+    euclid = np.sqrt((diff**2).sum(axis=2))
+    # Tiny epsilon when timed: 10 * 5.0 must truncate to 50, not 49.
+    rounded = np.floor(euclid * TW_SCALE + 1e-9) if timed else np.floor(euclid + 0.5)
+    matrix: NDArray[np.int64] = rounded.astype(np.int64)
+    return matrix
+
+
+def _service_and_windows(
+    text: VrplibText, dim: int, ids: list[int], depot: int, timed: bool
+) -> tuple[NDArray[np.int64], NDArray[np.int64] | None]:
+    """Service times and time windows in tenths (timed sets); zeros and None otherwise."""
+    p = text.path
+    service = np.zeros(dim, dtype=np.int64)
+    if not timed:
+        return service, None
+    _, tw = _same_ids(text, "TIME_WINDOW_SECTION", 3, dim, ids)
+    windows = _whole(p, "TIME_WINDOW_SECTION", tw * TW_SCALE, ids)
+    if "SERVICE_TIME_SECTION" in text.sections:
+        _, col = _same_ids(text, "SERVICE_TIME_SECTION", 2, dim, ids)
+        service = _whole(p, "SERVICE_TIME_SECTION", col[:, 0] * TW_SCALE, ids)
+    elif "SERVICE_TIME" in text.specs:
+        value = text.spec_number("SERVICE_TIME", integer=False) * TW_SCALE
+        service = _whole(p, "SERVICE_TIME", np.full(dim, value), ids)
+        service[depot] = 0  # a uniform service time is for customers only
+    return service, windows
 
 
 def _same_ids(

@@ -92,121 +92,168 @@ class Reference:
         problems: list[Problem] = []
         out: list[dict[str, Any]] = []
         seen: dict[str, int] = {}
-
-        def bad(row: int, col: str, expected: str, found: str, warn: bool = False) -> None:
-            problems.append(
-                Problem(source, row, col, expected, found, "warning" if warn else "error")
-            )
-
         for row, e in entries:
-            run = self.runs.get(e.run_id)
-            if run is None:
-                bad(
+            rec = self._entry_record(source, row, e, problems)
+            if rec is None:
+                continue
+            rec["key"] = _entry_key(e, rec["household_id"])
+            if rec["key"] in seen:
+                problems.append(
+                    _problem(
+                        source,
+                        row,
+                        "household",
+                        f"one row per household, stream and category (row {seen[rec['key']]} "
+                        "has it)",
+                        repr(e.household),
+                    )
+                )
+                continue
+            seen[rec["key"]] = row
+            out.append(rec)
+        return out, problems
+
+    def _entry_record(
+        self, source: str, row: int, e: TallyEntry, problems: list[Problem]
+    ) -> dict[str, Any] | None:
+        """The row to store for one tally record, or None with its problem listed."""
+        found = self._resolve(source, row, e, problems)
+        if found is None:
+            return None
+        run, stop, hh = found
+        rec = _base_record(e, run, hh)
+        if e.category is not None and not self._add_category(
+            rec, source, row, e, run, stop, hh, problems
+        ):
+            return None
+        if e.goods_item is not None and not self._add_goods(rec, source, row, e, run, problems):
+            return None
+        return rec
+
+    def _resolve(
+        self, source: str, row: int, e: TallyEntry, problems: list[Problem]
+    ) -> tuple[RunRow, StopRow, HouseholdRow] | None:
+        """The record's run, stop and household; a household off its stop is a warning."""
+        run = self.runs.get(e.run_id)
+        if run is None:
+            problems.append(
+                _problem(
+                    source,
                     row,
                     "run_id",
                     "a run of a registered plan (planner ledger plan DIR)",
                     repr(e.run_id),
                 )
-                continue
-            stop = self.stops.get((e.run_id, e.point))
-            if stop is None:
-                planned = ", ".join(self.stops_of.get(e.run_id, [])[:8]) or "none"
-                bad(row, "point", f"a stop of run {e.run_id} ({planned})", repr(e.point))
-                continue
-            hid, why = parse_household(e.household, self.households)
-            if hid is None:
-                bad(row, "household", "a household id or card code of the plan", why)
-                continue
-            hh = self.households[hid]
-            off_stop = hh.point_id != e.point
-            if off_stop:
-                bad(
+            )
+            return None
+        stop = self.stops.get((e.run_id, e.point))
+        if stop is None:
+            planned = ", ".join(self.stops_of.get(e.run_id, [])[:8]) or "none"
+            problems.append(
+                _problem(
+                    source, row, "point", f"a stop of run {e.run_id} ({planned})", repr(e.point)
+                )
+            )
+            return None
+        hid, why = parse_household(e.household, self.households)
+        if hid is None:
+            problems.append(
+                _problem(source, row, "household", "a household id or card code of the plan", why)
+            )
+            return None
+        hh = self.households[hid]
+        if hh.point_id != e.point:
+            problems.append(
+                _problem(
+                    source,
                     row,
                     "household",
                     f"a household of point {e.point}",
                     f"{hid}, who belongs to point {hh.point_id}",
                     warn=True,
                 )
-            cfg = self.settings[run.plan_id]
-            rec: dict[str, Any] = {
-                "run_id": e.run_id,
-                "point_id": e.point,
-                "household_id": hid,
-                "month": run.month,
-                "date": run.date,
-                "stream": e.stream,
-                "category": e.category or "",
-                "grams": None,
-                "items_milli": None,
-                "price_fen_kg_milli": None,
-                "cash_fen": 0,
-                "goods_item": e.goods_item or "",
-                "goods_qty": e.goods_qty or 0,
-                "goods_fen": 0,
-                "milli_points_earned": 0,
-                "milli_points_redeemed": 0,
-                "compost_declared": e.compost_declared,
-                "off_stop": off_stop,
-                "note": e.note,
-            }
-            if e.category is not None:
-                price = self.prices.get((run.plan_id, e.category))
-                if price is None or price.stream != e.stream:
-                    known = sorted(
-                        c
-                        for (p, c), pr in self.prices.items()
-                        if p == run.plan_id and pr.stream == e.stream
-                    )
-                    bad(
-                        row,
-                        "category",
-                        f"a {e.stream} category ({', '.join(known)})",
-                        repr(e.category),
-                    )
-                    continue
-                if e.kg is not None:
-                    rec["grams"] = round(e.kg * GRAMS)
-                    if not self._plausible(source, row, e, stop, hh, cfg, problems):
-                        continue
-                self._money(rec, e, price, source, row, problems)
-            if e.goods_item is not None:
-                g = self.goods.get((run.plan_id, e.goods_item))
-                if g is None:
-                    known = sorted(i for (p, i) in self.goods if p == run.plan_id)
-                    bad(
-                        row,
-                        "goods_item",
-                        f"an item of the price list ({', '.join(known)})",
-                        repr(e.goods_item),
-                    )
-                    continue
-                qty = e.goods_qty or 0
-                rec["goods_fen"] = qty * g.value_fen
-                listed = qty * g.milli_points
-                if e.points_redeemed is not None:
-                    given = round(e.points_redeemed * MILLI)
-                    if given != listed:
-                        bad(
-                            row,
-                            "points_redeemed",
-                            f"{listed / MILLI:g} points for {qty} {g.name} (the price list)",
-                            f"{e.points_redeemed:g}",
-                            warn=True,
-                        )
-                    listed = given
-                rec["milli_points_redeemed"] = listed
-            rec["key"] = _entry_key(e, hid)
-            if rec["key"] in seen:
-                bad(
+            )
+        return run, stop, hh
+
+    def _add_category(
+        self,
+        rec: dict[str, Any],
+        source: str,
+        row: int,
+        e: TallyEntry,
+        run: RunRow,
+        stop: StopRow,
+        hh: HouseholdRow,
+        problems: list[Problem],
+    ) -> bool:
+        """Grams, price, cash and points earned for a record with a category."""
+        price = self.prices.get((run.plan_id, e.category or ""))
+        if price is None or price.stream != e.stream:
+            known = sorted(
+                c
+                for (p, c), pr in self.prices.items()
+                if p == run.plan_id and pr.stream == e.stream
+            )
+            problems.append(
+                _problem(
+                    source,
                     row,
-                    "household",
-                    f"one row per household, stream and category (row {seen[rec['key']]} has it)",
-                    repr(e.household),
+                    "category",
+                    f"a {e.stream} category ({', '.join(known)})",
+                    repr(e.category),
                 )
-                continue
-            seen[rec["key"]] = row
-            out.append(rec)
-        return out, problems
+            )
+            return False
+        if e.kg is not None:
+            rec["grams"] = round(e.kg * GRAMS)
+            cfg = self.settings[run.plan_id]
+            if not self._plausible(source, row, e, stop, hh, cfg, problems):
+                return False
+        self._money(rec, e, price, source, row, problems)
+        return True
+
+    def _add_goods(
+        self,
+        rec: dict[str, Any],
+        source: str,
+        row: int,
+        e: TallyEntry,
+        run: RunRow,
+        problems: list[Problem],
+    ) -> bool:
+        """Goods value and points redeemed (the price list's unless the record says)."""
+        g = self.goods.get((run.plan_id, e.goods_item or ""))
+        if g is None:
+            known = sorted(i for (p, i) in self.goods if p == run.plan_id)
+            problems.append(
+                _problem(
+                    source,
+                    row,
+                    "goods_item",
+                    f"an item of the price list ({', '.join(known)})",
+                    repr(e.goods_item),
+                )
+            )
+            return False
+        qty = e.goods_qty or 0
+        rec["goods_fen"] = qty * g.value_fen
+        listed = qty * g.milli_points
+        if e.points_redeemed is not None:
+            given = round(e.points_redeemed * MILLI)
+            if given != listed:
+                problems.append(
+                    _problem(
+                        source,
+                        row,
+                        "points_redeemed",
+                        f"{listed / MILLI:g} points for {qty} {g.name} (the price list)",
+                        f"{e.points_redeemed:g}",
+                        warn=True,
+                    )
+                )
+            listed = given
+        rec["milli_points_redeemed"] = listed
+        return True
 
     def _plausible(
         self,
@@ -318,10 +365,9 @@ class Reference:
                     )
                     ok = False
             for t in c.weigh_tickets:
-                pl = self.places.get(t.station)
-                if pl is None or pl.kind != "station":
+                if not self._place_is(t.station, ("station",)):
                     problems.append(
-                        Problem(
+                        _problem(
                             source,
                             where.get(f"weigh_ticket_kg:{t.station}"),
                             "ref",
@@ -331,10 +377,9 @@ class Reference:
                     )
                     ok = False
             for d in c.deliveries:
-                pl = self.places.get(d.facility)
-                if pl is None or pl.kind not in ("buyer", "plant"):
+                if not self._place_is(d.facility, ("buyer", "plant")):
                     problems.append(
-                        Problem(
+                        _problem(
                             source,
                             where.get(f"delivered_kg:{d.facility}"),
                             "ref",
@@ -381,6 +426,41 @@ class Reference:
                 }
             )
         return out, problems
+
+    def _place_is(self, place_id: str, kinds: tuple[str, ...]) -> bool:
+        place = self.places.get(place_id)
+        return place is not None and place.kind in kinds
+
+
+def _problem(
+    source: str, row: int | None, col: str, expected: str, found: str, warn: bool = False
+) -> Problem:
+    return Problem(source, row, col, expected, found, "warning" if warn else "error")
+
+
+def _base_record(e: TallyEntry, run: RunRow, hh: HouseholdRow) -> dict[str, Any]:
+    """The row to store before prices and goods are applied."""
+    return {
+        "run_id": e.run_id,
+        "point_id": e.point,
+        "household_id": hh.id,
+        "month": run.month,
+        "date": run.date,
+        "stream": e.stream,
+        "category": e.category or "",
+        "grams": None,
+        "items_milli": None,
+        "price_fen_kg_milli": None,
+        "cash_fen": 0,
+        "goods_item": e.goods_item or "",
+        "goods_qty": e.goods_qty or 0,
+        "goods_fen": 0,
+        "milli_points_earned": 0,
+        "milli_points_redeemed": 0,
+        "compost_declared": e.compost_declared,
+        "off_stop": hh.point_id != e.point,
+        "note": e.note,
+    }
 
 
 def _entry_key(e: TallyEntry, household_id: str) -> str:

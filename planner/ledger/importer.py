@@ -286,20 +286,8 @@ def _apply_entries(
     stats = _Stats()
     if not rows:
         return stats
-    runs = sorted({r["run_id"] for r in rows})
     scope = {(r["run_id"], r["point_id"]) for r in rows}
-    keys = [r["key"] for r in rows]
-    old: dict[str, Any] = {}
-    cols = [getattr(Entry, c) for c in ("id", "key", "point_id", *_ENTRY_VALUES)]
-    for chunk in chunks(runs):
-        q = select(*cols).where(Entry.active.is_(True), Entry.run_id.in_(chunk))
-        for rec in s.execute(q):
-            if (rec.run_id, rec.point_id) in scope:
-                old[rec.key] = rec
-    outside = [k for k in keys if "|" not in k and k not in old]
-    for chunk in chunks(outside):
-        for rec in s.execute(select(*cols).where(Entry.active.is_(True), Entry.key.in_(chunk))):
-            old[rec.key] = rec
+    old = _active_entries(s, rows, scope)
     corrections = bool(old)
     new_rows: list[dict[str, Any]] = []
     gone: list[int] = []
@@ -324,6 +312,38 @@ def _apply_entries(
                 gone.append(prev.id)
                 stats.removed += 1
                 audit.append(_audit(now, who, import_id, "removed", key, prev, None))
+    _write_entry_changes(s, import_id, gone, new_rows, audit)
+    return stats
+
+
+def _active_entries(
+    s: Session, rows: list[dict[str, Any]], scope: set[tuple[str, str]]
+) -> dict[str, Any]:
+    """The active entries the rows may replace, by key: those at the rows' stops, and
+    those elsewhere with a key the file gave (a record moved to another stop)."""
+    runs = sorted({r["run_id"] for r in rows})
+    old: dict[str, Any] = {}
+    cols = [getattr(Entry, c) for c in ("id", "key", "point_id", *_ENTRY_VALUES)]
+    for chunk in chunks(runs):
+        q = select(*cols).where(Entry.active.is_(True), Entry.run_id.in_(chunk))
+        for rec in s.execute(q):
+            if (rec.run_id, rec.point_id) in scope:
+                old[rec.key] = rec
+    outside = [r["key"] for r in rows if "|" not in r["key"] and r["key"] not in old]
+    for chunk in chunks(outside):
+        for rec in s.execute(select(*cols).where(Entry.active.is_(True), Entry.key.in_(chunk))):
+            old[rec.key] = rec
+    return old
+
+
+def _write_entry_changes(
+    s: Session,
+    import_id: int,
+    gone: list[int],
+    new_rows: list[dict[str, Any]],
+    audit: list[dict[str, Any]],
+) -> None:
+    """Supersede the replaced entries, insert the new ones and their audit trail."""
     for chunk in chunks(gone):
         s.execute(
             update(Entry)
@@ -335,7 +355,6 @@ def _apply_entries(
         s.execute(table(Entry).insert(), new_rows)
     if audit:
         s.execute(table(Audit).insert(), audit)
-    return stats
 
 
 def _audit(

@@ -212,6 +212,33 @@ def month_report(ledger: Ledger, month: str) -> MonthReport:
     return _assemble(month, runs, prices, settings, stops, kgs, actual, visited, odo, places)
 
 
+@dataclass
+class _Lines:
+    """The report's lines being filled: one per run and one per gacha met."""
+
+    runs: dict[str, RunRow]
+    places: dict[str, PlaceRow]
+    run_lines: dict[str, Line] = field(default_factory=dict)
+    gachas: dict[tuple[str, str], Line] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.run_lines = {
+            rid: Line({"run_id": rid, "date": r.date.isoformat(), "vehicle": r.vehicle})
+            for rid, r in self.runs.items()
+        }
+
+    def gacha(self, point: str) -> Line:
+        p = self.places.get(point)
+        key = (p.township, p.gacha) if p else ("", "")
+        if key not in self.gachas:
+            self.gachas[key] = Line({"township": key[0], "gacha": key[1]})
+        return self.gachas[key]
+
+    def of(self, run_id: str, point: str) -> tuple[Line, Line]:
+        """The run's line and the point's gacha line: every figure counts in both."""
+        return self.run_lines[run_id], self.gacha(point)
+
+
 def _assemble(
     month: str,
     runs: dict[str, RunRow],
@@ -224,28 +251,39 @@ def _assemble(
     odo: dict[str, int],
     places: dict[str, PlaceRow],
 ) -> MonthReport:
-    def where(point: str) -> tuple[str, str]:
-        p = places.get(point)
-        return (p.township, p.gacha) if p else ("", "")
+    lines = _Lines(runs, places)
+    _add_planned_stops(lines, stops, odo)
+    _add_run_costs(lines, odo)
+    _add_planned_kgs(lines, prices, kgs)
+    _add_actual_entries(lines, prices, actual)
+    for run_id, point, n in visited:
+        for line in lines.of(run_id, point):
+            line.households_recorded += n
+            line.stops_recorded += 1
+    townships, total = _roll_up(month, settings, lines.gachas)
+    run_lines = lines.run_lines
+    return MonthReport(
+        month,
+        [run_lines[k] for k in sorted(run_lines, key=lambda r: (runs[r].date, r))],
+        [lines.gachas[k] for k in sorted(lines.gachas)],
+        [townships[k] for k in sorted(townships)],
+        total,
+    )
 
-    run_lines = {
-        rid: Line({"run_id": rid, "date": r.date.isoformat(), "vehicle": r.vehicle})
-        for rid, r in runs.items()
-    }
-    gachas: dict[tuple[str, str], Line] = {}
 
-    def gacha(point: str) -> Line:
-        t, g = where(point)
-        if (t, g) not in gachas:
-            gachas[(t, g)] = Line({"township": t, "gacha": g})
-        return gachas[(t, g)]
+def _km_ratio(run_id: str, run: RunRow, odo: dict[str, int]) -> float:
+    """Odometer km / planned km where the run close gives the odometer, else 1."""
+    return odo[run_id] / run.distance_m if run_id in odo and run.distance_m else 1.0
 
+
+def _add_planned_stops(lines: _Lines, stops: list[StopRow], odo: dict[str, int]) -> None:
+    """The stops' planned figures, and each run's fuel and driver shared among its gachas."""
     hh_of_run: dict[str, int] = defaultdict(int)
     for st in stops:
         hh_of_run[st.run_id] += st.households
     for st in stops:
-        run = runs[st.run_id]
-        for line in (run_lines[st.run_id], gacha(st.point_id)):
+        run = lines.runs[st.run_id]
+        for line in lines.of(st.run_id, st.point_id):
             p = line.planned
             p.add("cash_paid_cny", st.cash_fen)
             p.add("goods_value_cny", st.goods_fen)
@@ -254,33 +292,39 @@ def _assemble(
             p.add("compost_kg", st.compost_g)
             line.stops_planned += 1
         share = st.households / hh_of_run[st.run_id] if hh_of_run[st.run_id] else 0.0
-        g = gacha(st.point_id)
+        g = lines.gacha(st.point_id)
         g.planned.add("fuel_cny", run.fuel_fen * share)
         g.planned.add("driver_cny", run.driver_fen * share)
-        km_ratio = odo[st.run_id] / run.distance_m if st.run_id in odo and run.distance_m else 1.0
-        g.actual.add("fuel_cny", run.fuel_fen * km_ratio * share)
+        g.actual.add("fuel_cny", run.fuel_fen * _km_ratio(st.run_id, run, odo) * share)
         g.actual.add("driver_cny", run.driver_fen * share)
-    for rid, run in runs.items():
-        km_ratio = odo[rid] / run.distance_m if rid in odo and run.distance_m else 1.0
-        line = run_lines[rid]
+
+
+def _add_run_costs(lines: _Lines, odo: dict[str, int]) -> None:
+    for rid, run in lines.runs.items():
+        line = lines.run_lines[rid]
         line.planned.add("fuel_cny", run.fuel_fen)
         line.planned.add("driver_cny", run.driver_fen)
-        line.actual.add("fuel_cny", run.fuel_fen * km_ratio)
+        line.actual.add("fuel_cny", run.fuel_fen * _km_ratio(rid, run, odo))
         line.actual.add("driver_cny", run.driver_fen)
+
+
+def _add_planned_kgs(lines: _Lines, prices: dict[tuple[int, str], Price], kgs: Any) -> None:
     for run_id, category, grams, point in kgs:
-        price = prices.get((runs[run_id].plan_id, category))
+        price = prices.get((lines.runs[run_id].plan_id, category))
         if price is None:
             continue
         name = "sold_kg" if price.stream == "sell" else "exchanged_kg"
-        for line in (run_lines[run_id], gacha(point)):
+        for line in lines.of(run_id, point):
             line.planned.add(name, grams or 0)
             if price.stream == "sell":
                 line.planned.add("resale_cny", (grams or 0) * price.resale_fen_kg / GRAMS)
-    recorded: set[tuple[str, str]] = set()
+
+
+def _add_actual_entries(lines: _Lines, prices: dict[tuple[int, str], Price], actual: Any) -> None:
+    runs = lines.runs
     for run_id, point, stream, category, grams, cash, goods, earned, redeemed in actual:
-        recorded.add((run_id, point))
         price = prices.get((runs[run_id].plan_id, category)) if run_id in runs else None
-        for line in (run_lines[run_id], gacha(point)):
+        for line in lines.of(run_id, point):
             a = line.actual
             if stream == "sell":
                 a.add("sold_kg", grams or 0)
@@ -294,11 +338,13 @@ def _assemble(
             a.add("goods_value_cny", goods or 0)
             a.add("points_earned", earned or 0)
             a.add("points_redeemed", redeemed or 0)
-    for run_id, point, n in visited:
-        for line in (run_lines[run_id], gacha(point)):
-            line.households_recorded += n
-            line.stops_recorded += 1
-    # 农维费 budget: the year's fee per gacha pro-rated to the month.
+
+
+def _roll_up(
+    month: str, settings: dict[int, dict[str, Any]], gachas: dict[tuple[str, str], Line]
+) -> tuple[dict[str, Line], Line]:
+    """Townships and the banner from the gachas, with the 农维费 budget of the month."""
+    # The year's fee per gacha pro-rated to the month.
     year, mon = int(month[:4]), int(month[5:])
     days = calendar.monthrange(year, mon)[1] / (366 if calendar.isleap(year) else 365)
     fee = max(float(st.get("fee_per_gacha_year_cny", 0.0)) for st in settings.values())
@@ -315,13 +361,7 @@ def _assemble(
             agg.stops_recorded += gl.stops_recorded
             agg.households_recorded += gl.households_recorded
             agg.fee_budget_cny += gl.fee_budget_cny
-    return MonthReport(
-        month,
-        [run_lines[k] for k in sorted(run_lines, key=lambda r: (runs[r].date, r))],
-        [gachas[k] for k in sorted(gachas)],
-        [townships[k] for k in sorted(townships)],
-        total,
-    )
+    return townships, total
 
 
 def _check_month(month: str) -> None:

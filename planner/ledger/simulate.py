@@ -114,20 +114,7 @@ def simulate_month(
     """Draw the month's actuals for every run of ``source``'s plan (seeded)."""
     truth = truth or Truth()
     rng = np.random.default_rng(seed)
-    sc = source.scenario
-    cats = {c.id: c for c in sc.settings.categories}
-    goods = list(sc.settings.goods)
-    township = {p.id: p.township for p in sc.points}
-    households = {h.id: h for h in sc.households}
-    mean_people = float(np.mean([h.people for h in sc.households])) if sc.households else 1.0
-    month = int(source.month[5:7])
-    season = 1 + truth.seasonal_amplitude * math.cos(
-        2 * math.pi * (month - truth.seasonal_peak_month) / 12
-    )
-    sigma = math.sqrt(math.log(1 + truth.noise_cv**2))
-    balance: dict[str, float] = defaultdict(float, balances or {})
-    last_item: dict[str, int] = {}
-
+    draw = _Draw(source, truth, rng, defaultdict(float, balances or {}))
     forecast: dict[tuple[str, str], dict[str, dict[str, float]]] = defaultdict(dict)
     for t in source.forecast.rows:
         if t.unit == "kg":
@@ -143,10 +130,6 @@ def simulate_month(
         faults.append({"fault": "skipped_stop", "run_id": skip[0], "point": skip[1]})
 
     tallies: dict[str, list[dict[str, str]]] = {}
-    closes: dict[str, list[dict[str, str]]] = {}
-    paid: dict[str, float] = defaultdict(float)
-    handed: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    kg_run: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for run in runs:
         rows: list[dict[str, str]] = []
         seen: set[str] = set()
@@ -154,75 +137,119 @@ def simulate_month(
             if st.place in seen or (run.id, st.place) == skip:
                 continue
             seen.add(st.place)
-            tf = truth.township_factor.get(township.get(st.place, ""), 1.0)
             for hid, per_cat in forecast.get((run.id, st.place), {}).items():
-                if rng.random() < truth.absence_rate:
-                    continue
-                h = households[hid]
-                size = (h.people / mean_people) ** truth.size_elasticity
-                base = {
-                    "run_id": run.id,
-                    "date": run.date.isoformat(),
-                    "stop": str(stop_no),
-                    "point": st.place,
-                    "household": household_code(hid),
-                    "note": LABEL,
-                }
-                earned = 0.0
-                for cid, f in per_cat.items():
-                    c = cats[cid]
-                    if c.stream == "compost":
-                        rows.append(
-                            base
-                            | {
-                                "stream": "compost",
-                                "category": cid,
-                                "compost_declared": "yes" if rng.random() < 0.9 else "no",
-                            }
-                        )
-                        continue
-                    if rng.random() >= truth.handin_rate:
-                        continue
-                    mean = f * tf * truth.category_factor.get(cid, 1.0) * size * season
-                    kg = round(mean / truth.handin_rate * rng.lognormal(-(sigma**2) / 2, sigma), 1)
-                    if kg <= 0:
-                        continue
-                    row = base | {"stream": c.stream, "category": cid, "kg": f"{kg:.1f}"}
-                    if c.stream == "sell":
-                        cash = round(kg * c.buy_price_cny_kg, 2)
-                        row |= {
-                            "price_cny_kg": f"{c.buy_price_cny_kg:g}",
-                            "cash_cny": f"{cash:.2f}",
-                        }
-                        paid[run.id] += cash
-                        kg_run[run.id][0] += kg
-                    else:
-                        items = kg / c.kg_per_item if c.kg_per_item > 0 else 0.0
-                        if c.kg_per_item > 0:
-                            row["items"] = str(max(1, round(items)))
-                        earned += kg * c.exchange_points_per_kg + items * c.exchange_points_per_item
-                        kg_run[run.id][1] += kg
-                    rows.append(row)
-                balance[hid] += earned
-                if goods and rng.random() < truth.redeem_rate:
-                    given, balance[hid], last_item[hid] = hand_out(
-                        goods, balance[hid], last_item.get(hid, -1)
-                    )
-                    for g, n in given:
-                        rows.append(
-                            base | {"stream": "exchange", "goods_item": g.id, "goods_qty": str(n)}
-                        )
-                        handed[run.id][g.id] += n
+                rows += draw.household_visit(run, stop_no, st.place, hid, per_cat)
         tallies[run.id] = rows
     if truth.faults:
-        _mistype(rng, tallies, households, faults)
-        _price_typo(rng, tallies, cats, paid, faults)
-    for run in runs:
-        closes[run.id] = _close(source, run.id, rng, paid[run.id], handed[run.id], kg_run[run.id])
+        _mistype(rng, tallies, draw.households, faults)
+        _price_typo(rng, tallies, draw.cats, draw.paid, faults)
+    closes = {
+        run.id: _close(
+            source, run.id, rng, draw.paid[run.id], draw.handed[run.id], draw.kg_run[run.id]
+        )
+        for run in runs
+    }
     if truth.faults and collect_runs:
         plants = {p.id for p in source.plan.places if p.kind == "plant"}
         _close_faults(rng, [r.id for r in collect_runs], closes, faults, plants)
     return SimulatedMonth(tallies, closes, faults, seed, truth)
+
+
+class _Draw:
+    """The month's draws, household by household, with the running sums the run
+    closes need (cash paid, goods handed, kg sold and exchanged per run)."""
+
+    def __init__(
+        self,
+        source: PlanSource,
+        truth: Truth,
+        rng: np.random.Generator,
+        balance: dict[str, float],
+    ) -> None:
+        sc = source.scenario
+        self.truth, self.rng, self.balance = truth, rng, balance
+        self.cats = {c.id: c for c in sc.settings.categories}
+        self.goods = list(sc.settings.goods)
+        self.township = {p.id: p.township for p in sc.points}
+        self.households = {h.id: h for h in sc.households}
+        self.mean_people = (
+            float(np.mean([h.people for h in sc.households])) if sc.households else 1.0
+        )
+        month = int(source.month[5:7])
+        self.season = 1 + truth.seasonal_amplitude * math.cos(
+            2 * math.pi * (month - truth.seasonal_peak_month) / 12
+        )
+        self.sigma = math.sqrt(math.log(1 + truth.noise_cv**2))
+        self.last_item: dict[str, int] = {}
+        self.paid: dict[str, float] = defaultdict(float)
+        self.handed: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.kg_run: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+
+    def household_visit(
+        self, run: Any, stop_no: int, place: str, hid: str, per_cat: dict[str, float]
+    ) -> list[dict[str, str]]:
+        """One household's rows at one stop: nothing if absent, else what it hands in
+        per category and the goods it takes for its points."""
+        truth, rng = self.truth, self.rng
+        if rng.random() < truth.absence_rate:
+            return []
+        tf = truth.township_factor.get(self.township.get(place, ""), 1.0)
+        size = (self.households[hid].people / self.mean_people) ** truth.size_elasticity
+        base = {
+            "run_id": run.id,
+            "date": run.date.isoformat(),
+            "stop": str(stop_no),
+            "point": place,
+            "household": household_code(hid),
+            "note": LABEL,
+        }
+        rows: list[dict[str, str]] = []
+        earned = 0.0
+        for cid, f in per_cat.items():
+            row, points = self._category_row(base, run.id, cid, f, tf, size)
+            if row is not None:
+                rows.append(row)
+                earned += points
+        self.balance[hid] += earned
+        if self.goods and rng.random() < truth.redeem_rate:
+            given, self.balance[hid], self.last_item[hid] = hand_out(
+                self.goods, self.balance[hid], self.last_item.get(hid, -1)
+            )
+            for g, n in given:
+                rows.append(base | {"stream": "exchange", "goods_item": g.id, "goods_qty": str(n)})
+                self.handed[run.id][g.id] += n
+        return rows
+
+    def _category_row(
+        self, base: dict[str, str], run_id: str, cid: str, f: float, tf: float, size: float
+    ) -> tuple[dict[str, str] | None, float]:
+        """The row for one category (None if not handed in) and the points it earns;
+        ``f`` is the forecast kg, ``tf`` and ``size`` the township and household-size
+        effects."""
+        truth, rng = self.truth, self.rng
+        c = self.cats[cid]
+        if c.stream == "compost":
+            declared = "yes" if rng.random() < 0.9 else "no"
+            return base | {"stream": "compost", "category": cid, "compost_declared": declared}, 0.0
+        if rng.random() >= truth.handin_rate:
+            return None, 0.0
+        mean = f * tf * truth.category_factor.get(cid, 1.0) * size * self.season
+        sigma = self.sigma
+        kg = round(mean / truth.handin_rate * rng.lognormal(-(sigma**2) / 2, sigma), 1)
+        if kg <= 0:
+            return None, 0.0
+        row = base | {"stream": c.stream, "category": cid, "kg": f"{kg:.1f}"}
+        if c.stream == "sell":
+            cash = round(kg * c.buy_price_cny_kg, 2)
+            row |= {"price_cny_kg": f"{c.buy_price_cny_kg:g}", "cash_cny": f"{cash:.2f}"}
+            self.paid[run_id] += cash
+            self.kg_run[run_id][0] += kg
+            return row, 0.0
+        items = kg / c.kg_per_item if c.kg_per_item > 0 else 0.0
+        if c.kg_per_item > 0:
+            row["items"] = str(max(1, round(items)))
+        self.kg_run[run_id][1] += kg
+        return row, kg * c.exchange_points_per_kg + items * c.exchange_points_per_item
 
 
 def _mistype(

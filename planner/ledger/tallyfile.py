@@ -337,6 +337,53 @@ def _expected(msg: str) -> str:
 
 
 # --- close rows ----------------------------------------------------------------------
+def _close_value(
+    parsed: ParsedFile, label: str, n: int, rec: dict[str, str]
+) -> tuple[str, str, Any] | None:
+    """One close row's field, ref and number; None if blank, or with its problem listed."""
+    run_id = rec.get("run_id", "").strip()
+    fname = rec.get("field", "").strip()
+    ref = rec.get("ref", "").strip()
+    text = rec.get("value", "")
+    if not text.strip():
+        return None
+    if not run_id:
+        parsed.problems.append(Problem(label, n, "run_id", "the run's id", "nothing"))
+        return None
+    if fname not in CLOSE_FIELDS:
+        parsed.problems.append(
+            Problem(label, n, "field", f"one of {', '.join(CLOSE_FIELDS)}", repr(fname))
+        )
+        return None
+    refers, kind = CLOSE_FIELDS[fname]
+    ok, val = _number(text, kind)
+    if not ok or val < 0:
+        what = "a whole number >= 0" if kind is int else "a number >= 0"
+        parsed.problems.append(Problem(label, n, "value", what, repr(text)))
+        return None
+    if refers and not ref:
+        parsed.problems.append(Problem(label, n, "ref", f"the {refers}", "nothing"))
+        return None
+    return fname, ref, val
+
+
+def _store_close_value(
+    rc: dict[str, Any], fname: str, ref: str, val: Any, rec: dict[str, str]
+) -> None:
+    """Put one checked value into its run's close document (and append its note)."""
+    ticket = rec.get("ticket", "").strip()
+    if fname.startswith("goods_"):
+        rc["goods"].setdefault(ref, {"item": ref})[fname.removeprefix("goods_")] = val
+    elif fname == "weigh_ticket_kg":
+        rc["weigh_tickets"][ref] = {"station": ref, "kg": val, "ticket": ticket}
+    elif fname == "delivered_kg":
+        rc["deliveries"][ref] = {"facility": ref, "kg": val, "ticket": ticket}
+    else:
+        rc[fname] = val
+    if rec.get("note", "").strip():
+        rc["note"] = (rc.get("note", "") + " " + rec["note"].strip()).strip()[:500]
+
+
 def _close_rows(
     parsed: ParsedFile, label: str, header: list[str], rows: Iterable[tuple[int, list[str]]]
 ) -> None:
@@ -347,28 +394,10 @@ def _close_rows(
     for n, cells in rows:
         rec = _record(header, cells)
         run_id = rec.get("run_id", "").strip()
-        fname = rec.get("field", "").strip()
-        ref = rec.get("ref", "").strip()
-        text = rec.get("value", "")
-        if not text.strip():
+        value = _close_value(parsed, label, n, rec)
+        if value is None:
             continue
-        if not run_id:
-            parsed.problems.append(Problem(label, n, "run_id", "the run's id", "nothing"))
-            continue
-        if fname not in CLOSE_FIELDS:
-            parsed.problems.append(
-                Problem(label, n, "field", f"one of {', '.join(CLOSE_FIELDS)}", repr(fname))
-            )
-            continue
-        refers, kind = CLOSE_FIELDS[fname]
-        ok, val = _number(text, kind)
-        if not ok or val < 0:
-            what = "a whole number >= 0" if kind is int else "a number >= 0"
-            parsed.problems.append(Problem(label, n, "value", what, repr(text)))
-            continue
-        if refers and not ref:
-            parsed.problems.append(Problem(label, n, "ref", f"the {refers}", "nothing"))
-            continue
+        fname, ref, val = value
         rc = by_run[run_id]
         rc["run_id"] = run_id
         slot = f"{fname}:{ref}"
@@ -377,17 +406,7 @@ def _close_rows(
             parsed.problems.append(Problem(label, n, "field", once, "it again"))
             continue
         where[run_id][slot] = n
-        ticket = rec.get("ticket", "").strip()
-        if fname.startswith("goods_"):
-            rc["goods"].setdefault(ref, {"item": ref})[fname.removeprefix("goods_")] = val
-        elif fname == "weigh_ticket_kg":
-            rc["weigh_tickets"][ref] = {"station": ref, "kg": val, "ticket": ticket}
-        elif fname == "delivered_kg":
-            rc["deliveries"][ref] = {"facility": ref, "kg": val, "ticket": ticket}
-        else:
-            rc[fname] = val
-        if rec.get("note", "").strip():
-            rc["note"] = (rc.get("note", "") + " " + rec["note"].strip()).strip()[:500]
+        _store_close_value(rc, fname, ref, val, rec)
     for run_id, rc in by_run.items():
         doc = dict(rc)
         for k in ("goods", "weigh_tickets", "deliveries"):
