@@ -35,6 +35,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
 from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
@@ -185,10 +186,6 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/web.json")
     args = ap.parse_args()
 
-    from sqlalchemy import func, select
-
-    from planner.ledger.db import open_ledger
-    from planner.ledger.schema import Entry
     from planner.web.auth import Accounts
 
     work = Path(tempfile.mkdtemp(prefix="bench-web-"))
@@ -201,159 +198,34 @@ def main() -> None:
         accounts.set_office_user("office", "bench-office-pw")
         vids = [f"B{k:02d}" for k in range(1, args.drivers + 1)]
         codes = {v: accounts.issue_driver_code(v, month) for v in vids}
-        db_path = work / "ledger.sqlite"
-        db = f"sqlite:///{db_path}"
-        if not args.port:
-            import socket
+        db = f"sqlite:///{work / 'ledger.sqlite'}"
+        port = args.port or _free_port()
+        proc = start_server(plans, db, port, work / "server.log")
+        base = f"http://127.0.0.1:{port}"
 
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                args.port = s.getsockname()[1]
-        proc = start_server(plans, db, args.port, work / "server.log")
-        base = f"http://127.0.0.1:{args.port}"
-
-        # Sign in and fetch the runs first (the phone does this at the depot, on wifi).
-        prepared: dict[str, tuple[dict[str, str], dict[str, Any]]] = {}
-        t_first = time.perf_counter()
-        for v in vids:
-            st, out, _ = _request(f"{base}/api/driver/session", {"vehicle": v, "code": codes[v]})
-            assert st == 200, out
-            hdr = {"Authorization": "Bearer " + json.loads(out)["token"]}
-            runs = json.loads(_request(f"{base}/api/driver/runs", headers=hdr)[1])["runs"]
-            longest = max(runs, key=lambda r: r["stops"])
-            st, out, _ = _request(f"{base}/api/driver/runs/{longest['id']}", headers=hdr)
-            assert st == 200, out
-            prepared[v] = (hdr, json.loads(out))
+        prepared = _sign_in_drivers(base, vids, codes)
+        sync = _sync_all(base, prepared, args.seed)
+        lost, dup, rows = _ledger_check(db, sync.sent_keys)
+        lat = sorted(sync.latencies)
         print(
-            f"sign-in and run views (first use registers each plan): "
-            f"{time.perf_counter() - t_first:.1f} s"
+            f"sync: {args.drivers} drivers, {len(lat)} POSTs, {rows} entries in {sync.wall:.1f} s; "
+            f"p50 {_ms_at(lat, 0.5):.0f} ms, p95 {_ms_at(lat, 0.95):.0f} ms, "
+            f"max {lat[-1] * 1000:.0f} ms; lost/doubled runs: {lost or 'none'}, "
+            f"duplicate keys: {dup}, failed requests: {len(sync.failures)}"
         )
-
-        latencies: list[float] = []
-        sent_keys: dict[str, set[str]] = {}
-        failures: list[str] = []
-        lock = threading.Lock()
-        barrier = threading.Barrier(len(vids))
-
-        def drive(v: str) -> None:
-            rng = random.Random(f"{args.seed}-{v}")
-            hdr, view = prepared[v]
-            batches = entries_for(view, rng)
-            keys = {e["key"] for b in batches for e in b}
-            url = f"{base}/api/driver/runs/{view['id']}/entries"
-            barrier.wait(timeout=TIMEOUT_S)
-            mine = []
-            for batch in batches:
-                for _ in range(2 if rng.random() < 0.25 else 1):
-                    st, out, dt = _request(url, {"entries": batch}, hdr)
-                    mine.append(dt)
-                    if st != 200:
-                        with lock:
-                            failures.append(f"{v}: {st} {out[:200]!r}")
-            with lock:
-                latencies.extend(mine)
-                sent_keys[view["id"]] = keys
-
-        threads = [threading.Thread(target=drive, args=(v,)) for v in vids]
-        t_sync = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(TIMEOUT_S * 10)
-        wall = time.perf_counter() - t_sync
-
-        with open_ledger(db) as ledger, ledger.sessions() as s:
-            active = dict(
-                s.execute(
-                    select(Entry.run_id, func.count())
-                    .where(Entry.active.is_(True))
-                    .group_by(Entry.run_id)
-                ).all()
-            )
-            dup = s.execute(
-                select(Entry.key)
-                .where(Entry.active.is_(True))
-                .group_by(Entry.key)
-                .having(func.count() > 1)
-            ).all()
-        expected = {r: len(k) for r, k in sent_keys.items()}
-        lost = {r: n - active.get(r, 0) for r, n in expected.items() if active.get(r, 0) != n}
-        lat = sorted(latencies)
-        p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000  # noqa: E731
-        rows = sum(expected.values())
-        print(
-            f"sync: {args.drivers} drivers, {len(lat)} POSTs, {rows} entries in {wall:.1f} s; "
-            f"p50 {p(0.5):.0f} ms, p95 {p(0.95):.0f} ms, max {lat[-1] * 1000:.0f} ms; "
-            f"lost/doubled runs: {lost or 'none'}, duplicate keys: {len(dup)}, "
-            f"failed requests: {len(failures)}"
-        )
-
-        # The office page with a month of data in one folder.
-        from planner.ledger.simulate import Truth, simulate_month, write_simulation
-        from planner.web._ledger_bridge import plan_source
-
-        folder = plans / "truck-B01"
-        sim = simulate_month(plan_source(folder), Truth(faults=False), seed=args.seed)
-        sim_files = write_simulation(sim, work / "sim")
-        jar = CookieJar()
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-        page = _request(f"{base}/", opener=opener)[1].decode()
-        csrf = page.split('name="csrf" value="')[1].split('"')[0]
-        form = f"user=office&password=bench-office-pw&csrf={csrf}".encode()
-        _request(
-            f"{base}/login",
-            data=form,
-            opener=opener,
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
-        html = _request(f"{base}/plans/truck-B01", opener=opener)[1].decode()
-        csrf = html.split('name="csrf" value="')[1].split('"')[0]
-        imported = 0
-        for f in sim_files:
-            if not f.name.endswith(".csv"):
-                continue
-            boundary = "----bench"
-            body = (
-                (
-                    f'--{boundary}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{csrf}\r\n'
-                    f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-                    f'filename="{f.name}"\r\nContent-Type: text/csv\r\n\r\n'
-                ).encode()
-                + f.read_bytes()
-                + f"\r\n--{boundary}--\r\n".encode()
-            )
-            st, out, _ = _request(
-                f"{base}/plans/truck-B01/upload",
-                data=body,
-                opener=opener,
-                headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
-            )
-            imported += st == 200
-        with open_ledger(db) as ledger, ledger.sessions() as s:
-            month_rows = s.scalar(select(func.count()).select_from(Entry).where(Entry.active))
-        times = []
-        for _ in range(5):
-            st, out, dt = _request(f"{base}/plans/truck-B01", opener=opener)
-            assert st == 200
-            times.append(dt)
-        office_ms = statistics.median(times) * 1000
-        print(
-            f"office overview with a month of data ({imported} files imported, "
-            f"{month_rows} active rows in the ledger): median {office_ms:.0f} ms "
-            f"({len(out) // 1024} KiB)"
-        )
+        office_ms, month_rows = _office_page(base, plans, work, db, args.seed)
 
         result = {
             "drivers": args.drivers,
             "posts": len(lat),
             "entries": rows,
-            "wall_s": round(wall, 2),
-            "p50_ms": round(p(0.5), 1),
-            "p95_ms": round(p(0.95), 1),
+            "wall_s": round(sync.wall, 2),
+            "p50_ms": round(_ms_at(lat, 0.5), 1),
+            "p95_ms": round(_ms_at(lat, 0.95), 1),
             "max_ms": round(lat[-1] * 1000, 1),
             "lost_or_doubled": lost,
-            "duplicate_keys": len(dup),
-            "failed_requests": failures[:5],
+            "duplicate_keys": dup,
+            "failed_requests": sync.failures[:5],
             "office_page_ms": round(office_ms, 1),
             "office_page_rows": month_rows,
             "machine_cpus": os.cpu_count(),
@@ -361,7 +233,7 @@ def main() -> None:
         }
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-        if lost or dup or failures:
+        if lost or dup or sync.failures:
             raise SystemExit("rows were lost or doubled, or requests failed")
     finally:
         if proc is not None:
@@ -371,6 +243,179 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+def _ms_at(sorted_latencies: list[float], q: float) -> float:
+    """The ``q`` quantile of the latencies (seconds), in milliseconds."""
+    lat = sorted_latencies
+    return lat[min(len(lat) - 1, int(q * len(lat)))] * 1000
+
+
+def _sign_in_drivers(
+    base: str, vids: list[str], codes: dict[str, str]
+) -> dict[str, tuple[dict[str, str], dict[str, Any]]]:
+    """Sign in and fetch each driver's longest run (the phone does this at the depot, on
+    wifi): the auth header and the run view per vehicle."""
+    prepared: dict[str, tuple[dict[str, str], dict[str, Any]]] = {}
+    t_first = time.perf_counter()
+    for v in vids:
+        st, out, _ = _request(f"{base}/api/driver/session", {"vehicle": v, "code": codes[v]})
+        assert st == 200, out
+        hdr = {"Authorization": "Bearer " + json.loads(out)["token"]}
+        runs = json.loads(_request(f"{base}/api/driver/runs", headers=hdr)[1])["runs"]
+        longest = max(runs, key=lambda r: r["stops"])
+        st, out, _ = _request(f"{base}/api/driver/runs/{longest['id']}", headers=hdr)
+        assert st == 200, out
+        prepared[v] = (hdr, json.loads(out))
+    print(
+        f"sign-in and run views (first use registers each plan): "
+        f"{time.perf_counter() - t_first:.1f} s"
+    )
+    return prepared
+
+
+@dataclass
+class _Sync:
+    latencies: list[float] = field(default_factory=list)
+    sent_keys: dict[str, set[str]] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    wall: float = 0.0
+
+
+def _sync_all(
+    base: str, prepared: dict[str, tuple[dict[str, str], dict[str, Any]]], seed: int
+) -> _Sync:
+    """Every driver posts its run's entries at once (a quarter of the batches twice)."""
+    sync = _Sync()
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(prepared))
+
+    def drive(v: str) -> None:
+        rng = random.Random(f"{seed}-{v}")
+        hdr, view = prepared[v]
+        batches = entries_for(view, rng)
+        keys = {e["key"] for b in batches for e in b}
+        url = f"{base}/api/driver/runs/{view['id']}/entries"
+        barrier.wait(timeout=TIMEOUT_S)
+        mine = []
+        for batch in batches:
+            for _ in range(2 if rng.random() < 0.25 else 1):
+                st, out, dt = _request(url, {"entries": batch}, hdr)
+                mine.append(dt)
+                if st != 200:
+                    with lock:
+                        sync.failures.append(f"{v}: {st} {out[:200]!r}")
+        with lock:
+            sync.latencies.extend(mine)
+            sync.sent_keys[view["id"]] = keys
+
+    threads = [threading.Thread(target=drive, args=(v,)) for v in prepared]
+    t_sync = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(TIMEOUT_S * 10)
+    sync.wall = time.perf_counter() - t_sync
+    return sync
+
+
+def _ledger_check(db: str, sent_keys: dict[str, set[str]]) -> tuple[dict[str, int], int, int]:
+    """Runs whose active rows differ from what was sent, duplicate keys, rows sent."""
+    from sqlalchemy import func, select
+
+    from planner.ledger.db import open_ledger
+    from planner.ledger.schema import Entry
+
+    with open_ledger(db) as ledger, ledger.sessions() as s:
+        active = dict(
+            s.execute(
+                select(Entry.run_id, func.count())
+                .where(Entry.active.is_(True))
+                .group_by(Entry.run_id)
+            ).all()
+        )
+        dup = s.execute(
+            select(Entry.key)
+            .where(Entry.active.is_(True))
+            .group_by(Entry.key)
+            .having(func.count() > 1)
+        ).all()
+    expected = {r: len(k) for r, k in sent_keys.items()}
+    lost = {r: n - active.get(r, 0) for r, n in expected.items() if active.get(r, 0) != n}
+    return lost, len(dup), sum(expected.values())
+
+
+def _office_page(base: str, plans: Path, work: Path, db: str, seed: int) -> tuple[float, int]:
+    """Import a simulated month into one folder through the upload form, then time the
+    office overview: median ms of five loads and the ledger's active rows."""
+    from sqlalchemy import func, select
+
+    from planner.ledger.db import open_ledger
+    from planner.ledger.schema import Entry
+    from planner.ledger.simulate import Truth, simulate_month, write_simulation
+    from planner.web._ledger_bridge import plan_source
+
+    folder = plans / "truck-B01"
+    sim = simulate_month(plan_source(folder), Truth(faults=False), seed=seed)
+    sim_files = write_simulation(sim, work / "sim")
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = _request(f"{base}/", opener=opener)[1].decode()
+    csrf = page.split('name="csrf" value="')[1].split('"')[0]
+    form = f"user=office&password=bench-office-pw&csrf={csrf}".encode()
+    _request(
+        f"{base}/login",
+        data=form,
+        opener=opener,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    html = _request(f"{base}/plans/truck-B01", opener=opener)[1].decode()
+    csrf = html.split('name="csrf" value="')[1].split('"')[0]
+    imported = sum(_upload(base, opener, csrf, f) for f in sim_files if f.name.endswith(".csv"))
+    with open_ledger(db) as ledger, ledger.sessions() as s:
+        month_rows = s.scalar(select(func.count()).select_from(Entry).where(Entry.active))
+    times = []
+    for _ in range(5):
+        st, out, dt = _request(f"{base}/plans/truck-B01", opener=opener)
+        assert st == 200
+        times.append(dt)
+    office_ms = statistics.median(times) * 1000
+    print(
+        f"office overview with a month of data ({imported} files imported, "
+        f"{month_rows} active rows in the ledger): median {office_ms:.0f} ms "
+        f"({len(out) // 1024} KiB)"
+    )
+    return office_ms, int(month_rows or 0)
+
+
+def _upload(base: str, opener: Any, csrf: str, f: Path) -> bool:
+    """Post one tally file through the office's upload form; whether it was taken."""
+    boundary = "----bench"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{csrf}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{f.name}"\r\nContent-Type: text/csv\r\n\r\n'
+        ).encode()
+        + f.read_bytes()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    st, _, _ = _request(
+        f"{base}/plans/truck-B01/upload",
+        data=body,
+        opener=opener,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    return st == 200
 
 
 if __name__ == "__main__":

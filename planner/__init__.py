@@ -9,7 +9,7 @@ The public surface: load a scenario, plan its month, check a plan::
 """
 
 from importlib import metadata as _metadata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from planner._errors import (
     InstanceError as InstanceError,
@@ -26,6 +26,7 @@ from planner._errors import (
 from planner._errors import (
     ScenarioError as ScenarioError,
 )
+from planner._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from planner.app.pipeline import PlanResult as PlanResult
@@ -56,12 +57,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'planner' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 # One version, pyproject's: the installed package's metadata.

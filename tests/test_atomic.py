@@ -50,7 +50,7 @@ def test_interrupted_write_keeps_the_old_file(
     path = tmp_path / "plan.json"
     write_json_atomic(path, {"old": True})
 
-    def interrupted(obj: object, fh: Any, **kwargs: Any) -> None:
+    def interrupted(_obj: object, fh: Any, **_kwargs: Any) -> None:
         fh.write('{"new": [1, 2,')
         raise KeyboardInterrupt
 

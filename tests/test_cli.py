@@ -106,7 +106,7 @@ def test_impossible_region_parameters_exit_2(tmp_path):
 def _no_planning(monkeypatch):
     import planner.app.pipeline as pipeline
 
-    def refuse(*args, **kwargs):
+    def refuse(*_args, **_kwargs):
         raise AssertionError("planning started before the options were checked")
 
     monkeypatch.setattr(pipeline, "plan_month", refuse)

@@ -184,9 +184,11 @@ def quick_map(monkeypatch: pytest.MonkeyPatch) -> None:
     """Swap the map for a 1-pixel PNG where the test is not about the map."""
     buf = io.BytesIO()
     Image.new("RGB", (1, 1), "white").save(buf, format="PNG")
-    monkeypatch.setattr(
-        report_module, "render_map", lambda bundle, fmt="png", township=None: buf.getvalue()
-    )
+
+    def blank_map(*_args: object, **_kwargs: object) -> bytes:
+        return buf.getvalue()
+
+    monkeypatch.setattr(report_module, "render_map", blank_map)
 
 
 def _visits(plan: dict[str, Any]) -> Counter[tuple[str, str, str]]:
@@ -215,64 +217,8 @@ def test_rendered_dom_matches_plan_and_summary(
     dom = parse(dump_dom(chromium, report, tmp_path / "profile"))
     plan, summary = bundle.plan.to_json_dict(), bundle.summary
     assert summary is not None
-
-    # Money tables: one row per township / gacha, every figure as in summary.json.
-    for table_id, key, recs in (
-        ("money-townships", "township", summary["townships"]),
-        ("money-gachas", "gacha", summary["gachas"]),
-    ):
-        table = dom.by_id(table_id)
-        body = table.all("tbody")[0]
-        rows = [r for r in body.all("tr") if "total" not in r.classes()]
-        assert len(rows) == len(recs)
-        for rec in recs:
-            match = [r for r in rows if rec[key] in [td.text() for td in r.all("td")]]
-            assert len(match) == 1, rec[key]
-            values = [
-                float(td.attrs["data-v"]) for td in match[0].all("td") if "data-v" in td.attrs
-            ]
-            assert values == [rec[k] for k in MONEY_KEYS]
-        total = body.all("tr", class_="total")[0]
-        values = [float(td.attrs["data-v"]) for td in total.all("td") if "data-v" in td.attrs]
-        assert values == [summary["totals"][k] for k in MONEY_KEYS]
-    for td in dom.by_id("money-gachas").all("td"):
-        if "data-v" in td.attrs:
-            assert ("neg" in td.classes()) == (float(td.attrs["data-v"]) < 0)
-
-    # Calendar: one row per point, one cell per service date, one visit cell per visit.
-    grid = dom.by_id("calendar-grid")
-    dates = plan["period"]["service_dates"]
-    heads = [th.attrs["data-date"] for th in grid.all("th") if "data-date" in th.attrs]
-    assert heads == dates
-    rows = [r for r in grid.all("tr") if "data-point" in r.attrs]
-    assert sorted(r.attrs["data-point"] for r in rows) == sorted(p["id"] for p in plan["points"])
-    seen: Counter[tuple[str, str, str]] = Counter()
-    arrival = {
-        (st["place"], r["id"]): st["arrival"][11:]
-        for r in plan["runs"]
-        for st in r["steps"]
-        if st["type"] == "collect"
-    }
-    vehicle = {r["id"]: r["vehicle"] for r in plan["runs"]}
-    for row in rows:
-        pid = row.attrs["data-point"]
-        cells = row.all("td")
-        assert len(cells) == len(dates) + 1  # the last column holds visits without a date
-        for td in cells:
-            for run_id in td.attrs.get("data-run", "").split():
-                seen[pid, td.attrs["data-date"], run_id] += 1
-                assert vehicle[run_id] in td.text() and arrival[pid, run_id] in td.text()
-    assert seen == _visits(plan)
-    missed = {
-        (r.attrs["data-point"], td.attrs["data-date"] or None): td.attrs["title"]
-        for r in rows
-        for td in r.all("td")
-        if "miss" in td.classes()
-    }
-    assert set(missed) == {(u["point"], u["date"]) for u in UNSERVED}
-    for u in UNSERVED:
-        assert u["reason"] in missed[u["point"], u["date"]]
-
+    _assert_money_tables(dom, summary)
+    _assert_calendar(dom, plan)
     # Every run links its sheets, relative to the report.
     hrefs = {a.attrs.get("href") for a in dom.all("a")}
     for r in plan["runs"]:
@@ -312,6 +258,67 @@ def test_rendered_dom_matches_plan_and_summary(
     assert towns == sorted(towns, key=order.index)
 
 
+def _assert_money_tables(dom: Any, summary: dict[str, Any]) -> None:
+    """One row per township / gacha, every figure as in summary.json."""
+    for table_id, key, recs in (
+        ("money-townships", "township", summary["townships"]),
+        ("money-gachas", "gacha", summary["gachas"]),
+    ):
+        table = dom.by_id(table_id)
+        body = table.all("tbody")[0]
+        rows = [r for r in body.all("tr") if "total" not in r.classes()]
+        assert len(rows) == len(recs)
+        for rec in recs:
+            match = [r for r in rows if rec[key] in [td.text() for td in r.all("td")]]
+            assert len(match) == 1, rec[key]
+            values = [
+                float(td.attrs["data-v"]) for td in match[0].all("td") if "data-v" in td.attrs
+            ]
+            assert values == [rec[k] for k in MONEY_KEYS]
+        total = body.all("tr", class_="total")[0]
+        values = [float(td.attrs["data-v"]) for td in total.all("td") if "data-v" in td.attrs]
+        assert values == [summary["totals"][k] for k in MONEY_KEYS]
+    for td in dom.by_id("money-gachas").all("td"):
+        if "data-v" in td.attrs:
+            assert ("neg" in td.classes()) == (float(td.attrs["data-v"]) < 0)
+
+
+def _assert_calendar(dom: Any, plan: dict[str, Any]) -> None:
+    """One row per point, one cell per service date, one visit cell per visit."""
+    grid = dom.by_id("calendar-grid")
+    dates = plan["period"]["service_dates"]
+    heads = [th.attrs["data-date"] for th in grid.all("th") if "data-date" in th.attrs]
+    assert heads == dates
+    rows = [r for r in grid.all("tr") if "data-point" in r.attrs]
+    assert sorted(r.attrs["data-point"] for r in rows) == sorted(p["id"] for p in plan["points"])
+    seen: Counter[tuple[str, str, str]] = Counter()
+    arrival = {
+        (st["place"], r["id"]): st["arrival"][11:]
+        for r in plan["runs"]
+        for st in r["steps"]
+        if st["type"] == "collect"
+    }
+    vehicle = {r["id"]: r["vehicle"] for r in plan["runs"]}
+    for row in rows:
+        pid = row.attrs["data-point"]
+        cells = row.all("td")
+        assert len(cells) == len(dates) + 1  # the last column holds visits without a date
+        for td in cells:
+            for run_id in td.attrs.get("data-run", "").split():
+                seen[pid, td.attrs["data-date"], run_id] += 1
+                assert vehicle[run_id] in td.text() and arrival[pid, run_id] in td.text()
+    assert seen == _visits(plan)
+    missed = {
+        (r.attrs["data-point"], td.attrs["data-date"] or None): td.attrs["title"]
+        for r in rows
+        for td in r.all("td")
+        if "miss" in td.classes()
+    }
+    assert set(missed) == {(u["point"], u["date"]) for u in UNSERVED}
+    for u in UNSERVED:
+        assert u["reason"] in missed[u["point"], u["date"]]
+
+
 def test_screenshot_is_not_blank(chromium: str, report: Path, tmp_path: Path) -> None:
     png = screenshot(chromium, report, tmp_path / "report.png", tmp_path / "profile")
     with Image.open(png) as img:
@@ -348,9 +355,8 @@ def test_same_plan_gives_same_bytes(bundle: PlanBundle, report: Path, tmp_path: 
     assert again.read_bytes() == report.read_bytes()
 
 
-def test_without_summary_says_money_not_computed(
-    folder: Path, tmp_path: Path, quick_map: None
-) -> None:
+@pytest.mark.usefixtures("quick_map")
+def test_without_summary_says_money_not_computed(folder: Path, tmp_path: Path) -> None:
     shutil.copytree(folder, tmp_path, dirs_exist_ok=True)
     (tmp_path / "summary.json").unlink()
     (tmp_path / "report.html").unlink(missing_ok=True)
@@ -360,7 +366,8 @@ def test_without_summary_says_money_not_computed(
     assert doc.all("tr", class_="grp") and doc.by_id("calendar-grid")
 
 
-def test_english(bundle: PlanBundle, tmp_path: Path, quick_map: None) -> None:
+@pytest.mark.usefixtures("quick_map")
+def test_english(bundle: PlanBundle, tmp_path: Path) -> None:
     html = write_report(bundle, tmp_path, lang="en").read_text(encoding="utf-8")
     doc = parse(html)
     assert doc.all("html")[0].attrs["lang"] == "en"
@@ -377,7 +384,8 @@ def test_unknown_language_is_refused(bundle: PlanBundle, tmp_path: Path) -> None
     assert not (tmp_path / "report.html").exists()
 
 
-def test_bad_summary_names_file_and_key(folder: Path, tmp_path: Path, quick_map: None) -> None:
+@pytest.mark.usefixtures("quick_map")
+def test_bad_summary_names_file_and_key(folder: Path, tmp_path: Path) -> None:
     shutil.copytree(folder, tmp_path, dirs_exist_ok=True)
     summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     del summary["gachas"][0]["net_cost_cny"]
@@ -386,9 +394,8 @@ def test_bad_summary_names_file_and_key(folder: Path, tmp_path: Path, quick_map:
         write_report(read_bundle(tmp_path), tmp_path / "out")
 
 
-def test_documented_summary_shape_fills_the_money_section(
-    folder: Path, tmp_path: Path, quick_map: None
-) -> None:
+@pytest.mark.usefixtures("quick_map")
+def test_documented_summary_shape_fills_the_money_section(folder: Path, tmp_path: Path) -> None:
     shutil.copytree(folder, tmp_path, dirs_exist_ok=True)
     summary = fake_summary(read_bundle(tmp_path))
     (tmp_path / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), "utf-8")

@@ -61,7 +61,8 @@ def test_every_run_gets_html_and_pdf_on_a4(bundle: PlanBundle, sheets: dict[str,
         assert all(p.mediabox.width < p.mediabox.height for p in reader.pages)
 
 
-def test_progress_counts_html_then_pdf(bundle: PlanBundle, sheets: dict[str, Path]) -> None:
+@pytest.mark.usefixtures("sheets")
+def test_progress_counts_html_then_pdf(bundle: PlanBundle) -> None:
     calls = PROGRESS
     n = 2 * len(bundle.plan.to_json_dict()["runs"])
     assert calls[-1] == (n, n)

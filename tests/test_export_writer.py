@@ -52,7 +52,7 @@ def test_a_failed_export_leaves_the_old_outputs(
     shutil.copytree(exported, folder)
     before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
-    def broken(*args: object, **kwargs: object) -> list[Path]:
+    def broken(*_args: object, **_kwargs: object) -> list[Path]:
         raise PlanError("maps: the banner outline is empty")
 
     monkeypatch.setattr("planner.export.maps.write_maps", broken)

@@ -131,7 +131,7 @@ def test_a_plan_on_the_ledger_says_so_and_passes_its_check(
         assert upper["goods_factor"] >= 1
 
 
-def test_cli_forecast_and_run_on_the_ledger(tiny: Scenario, history: str, tmp_path: Path) -> None:
+def test_cli_forecast_and_run_on_the_ledger(history: str, tmp_path: Path) -> None:
     runner = CliRunner()
     res = runner.invoke(
         app,

@@ -41,7 +41,7 @@ def test_the_loop(planned_tiny: Path, tmp_path: Path) -> None:
     assert _run("log", "--db", db)[0] == 0
 
 
-def test_bad_input_exits_2_without_a_traceback(planned_tiny: Path, tmp_path: Path) -> None:
+def test_bad_input_exits_2_without_a_traceback(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'l.sqlite'}"
     bad = tmp_path / "bad.tally.csv"
     bad.write_text("run_id,point,household,stream,category,kg\nT9,P1,H1,sell,pet_bottles,-1\n")

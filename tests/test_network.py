@@ -495,7 +495,7 @@ def test_matrices_match_networkx(case):
     m = travel_matrices(G, s)
 
     # Lexicographic (time, length) with exact integers: fastest, then shortest.
-    def weight(u, v, parallel):
+    def weight(_u, _v, parallel):
         return min(d["travel_time"] * 10**6 + d["length"] for d in parallel.values())
 
     for i, p in enumerate(at):
@@ -570,7 +570,7 @@ def test_places_inside_edges_match_networkx(case):
     for i, p in enumerate(names):
         # Fastest, then shortest; all values are multiples of 1/4, so exact.
         best = nx.single_source_dijkstra_path_length(
-            H, p, weight=lambda u, v, d: d["t"] * 10**6 + d["l"]
+            H, p, weight=lambda _u, _v, d: d["t"] * 10**6 + d["l"]
         )
         for j, q in enumerate(names):
             time = math.floor(best[q] / 250_000) * 0.25

@@ -27,7 +27,7 @@ def test_the_planned_month_round_trips(planned_tiny: Path) -> None:
     assert first.arrival_min == first.arrival.hour * 60 + first.arrival.minute
 
 
-def test_fields_added_by_another_writer_are_kept(planned_tiny: Path, tmp_path: Path) -> None:
+def test_fields_added_by_another_writer_are_kept(planned_tiny: Path) -> None:
     doc = json.loads((planned_tiny / "plan.json").read_text(encoding="utf-8"))
     doc["made_by"] = "another office tool"
     doc["runs"][0]["driver"] = "王师傅"

@@ -137,7 +137,7 @@ def test_changed_calendar_events_get_sequence_and_cancelled_runs_stay_cancelled(
             assert path.read_bytes() == (region / "plan/calendars" / path.name).read_bytes()
 
 
-def test_same_inputs_give_the_same_bytes(region: Path, tmp_path: Path) -> None:
+def test_same_inputs_give_the_same_bytes(region: Path) -> None:
     again = region / "v2-again"
     inputs = read_inputs(region / "plan", again, START, ["T03"], [CLOSED])
     _, violations = write_replan(replan_month(inputs), lang="zh", pdf=False)
@@ -170,7 +170,7 @@ def test_a_failed_check_writes_nothing(
 ) -> None:
     import planner.app.pipeline as pipeline
 
-    monkeypatch.setattr(pipeline, "check_written_plan", lambda *a: ("[window] broken", False))
+    monkeypatch.setattr(pipeline, "check_written_plan", lambda *_a: ("[window] broken", False))
     inputs = read_inputs(region / "plan", tmp_path / "v", START, ["T03"])
     folder, violations = write_replan(replan_month(inputs), export=False)
     assert violations == ["[window] broken"]

@@ -99,7 +99,7 @@ def test_bad_input_gets_one_clear_message(fixture, where, words):
     assert all(i.file for i in info.value.issues)
 
 
-def test_all_problems_reported_at_once(tmp_path):
+def test_all_problems_reported_at_once():
     text = (BAD / "negative_capacity.toml").read_text()
     text = text.replace('depot = "D1"', 'depot = "D7"').replace('"Asia/Shanghai"', '"Mars/Base"')
     path = BAD / "_tmp_many_faults.toml"

@@ -78,7 +78,7 @@ def test_ctrl_c_returns_a_complete_solution(after: int) -> None:
     problem = small_problem()
     calls = []
 
-    def progress(phase: str, done: float, total: float) -> None:
+    def progress(phase: str, _done: float, _total: float) -> None:
         calls.append(phase)
         if len(calls) >= after:
             raise KeyboardInterrupt
@@ -118,7 +118,7 @@ def test_progress_moves_through_the_phases() -> None:
         small_problem(),
         time_limit=3.0,
         seed=0,
-        progress=lambda phase, done, total: phases.append(phase),
+        progress=lambda phase, _done, _total: phases.append(phase),
     )
     assert phases[0] == "calendar"
     assert "routes" in phases and "polish" in phases

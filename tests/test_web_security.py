@@ -49,7 +49,7 @@ def test_every_write_in_the_openapi_document_refuses_anonymous_calls(client) -> 
         assert r.status_code == 401, f"{method.upper()} {path}: {r.status_code} {r.text[:200]}"
 
 
-def test_anonymous_writes_with_bodies_are_refused_too(client, app_code) -> None:
+def test_anonymous_writes_with_bodies_are_refused_too(client) -> None:
     entry = {"run_id": "x", "point": "P1", "household": "H1", "stream": "compost",
              "category": "kitchen", "compost_declared": True}  # fmt: skip
     r = client.post("/api/driver/runs/x/entries", json={"entries": [entry]})

@@ -8,7 +8,9 @@ cluster (:mod:`planner.dist._dask`, the only module that imports Dask, from the
 See ``docs/dist.md``.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from planner._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from planner.dist._grid import Axis as Axis
@@ -44,9 +46,4 @@ _LAZY = {
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'planner.dist' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

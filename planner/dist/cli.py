@@ -9,8 +9,9 @@ that are fine still run when others are invalid.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 out = Console(width=None if sys.stdout.isatty() else 180)
 err = Console(stderr=True)
+_T = TypeVar("_T")
 
 Workers = Annotated[
     int | None,
@@ -115,6 +117,37 @@ def _plan_line(tasks: list[CellTask], cluster: Cluster, dry_run: bool) -> str:
     return f"{done} already done, planning {todo} on {where}"
 
 
+def _prepared_or_exit(prepare: Callable[[], _T]) -> _T:
+    """What ``prepare`` returns; a bad scenario lists its problems and exits 2."""
+    try:
+        return prepare()
+    except ScenarioError as exc:
+        _problems([str(i) for i in exc.issues])
+        raise typer.Exit(2) from None
+
+
+def _run_or_exit(run: Callable[[], _T]) -> _T:
+    """What ``run`` returns; a planner error is shown and exits 2."""
+    try:
+        return run()
+    except PlannerError as exc:
+        _problems([str(exc)])
+        raise typer.Exit(2) from None
+
+
+def _report_failures(what: str, results: list[CellResult]) -> None:
+    for r in results:
+        if r.status in ("failed", "check failed"):
+            _problems([f"{what} {r.cell}: {r.status}: {r.message}"])
+
+
+def _finish(table: Table, files: list[Path], rows: list[dict[str, Any]]) -> NoReturn:
+    """Print the table and the files written; exit with the cells' worst status."""
+    out.print(table)
+    out.print(escape("wrote " + ", ".join(map(str, files))), highlight=False, soft_wrap=True)
+    raise typer.Exit(_exit_code([r["status"] for r in rows]))
+
+
 def _exit_code(statuses: list[str]) -> int:
     if any(s in ("invalid", "failed") for s in statuses):
         return 2
@@ -145,13 +178,11 @@ def sweep(
     from planner.dist._sweep import prepare_sweep, run_sweep, sweep_rows
 
     cluster = _cluster(workers, scheduler)
-    try:
-        prepared = prepare_sweep(
+    prepared = _prepared_or_exit(
+        lambda: prepare_sweep(
             base, vary, output, time_limit=time_limit, seed=seed, engine=engine, export=export
         )
-    except ScenarioError as exc:
-        _problems([str(i) for i in exc.issues])
-        raise typer.Exit(2) from None
+    )
     for cell in prepared.invalid:
         v = cell.variant
         _problems([f"cell {v.cell_id} ({v.label}): {p}" for p in cell.problems])
@@ -163,26 +194,20 @@ def sweep(
     )
     if dry_run:
         raise typer.Exit(2 if bad else 0)
-    try:
-        results, files = run_sweep(
+    results, files = _run_or_exit(
+        lambda: run_sweep(
             prepared,
             cluster,
             console=err,
             progress=not quiet and sys.stderr.isatty(),
             on_result=_printer(quiet),
         )
-    except PlannerError as exc:
-        _problems([str(exc)])
-        raise typer.Exit(2) from None
+    )
     _, rows = sweep_rows(prepared, {r.cell: r for r in results})
-    for r in results:
-        if r.status in ("failed", "check failed"):
-            _problems([f"cell {r.cell}: {r.status}: {r.message}"])
+    _report_failures("cell", results)
     skipped = sum(r.skipped for r in results)
     title = f"sweep of {base.name}" + (f" ({skipped} cells already done)" if skipped else "")
-    out.print(_table(title, ["cell", *(a.key for a in prepared.axes)], rows))
-    out.print(escape("wrote " + ", ".join(map(str, files))), highlight=False, soft_wrap=True)
-    raise typer.Exit(_exit_code([r["status"] for r in rows]))
+    _finish(_table(title, ["cell", *(a.key for a in prepared.axes)], rows), files, rows)
 
 
 def run_many(
@@ -204,13 +229,11 @@ def run_many(
     from planner.dist._many import run_many as run_all
 
     cluster = _cluster(workers, scheduler)
-    try:
-        prepared = prepare_many(
+    prepared = _prepared_or_exit(
+        lambda: prepare_many(
             regions, output, time_limit=time_limit, seed=seed, engine=engine, export=export
         )
-    except ScenarioError as exc:
-        _problems([str(i) for i in exc.issues])
-        raise typer.Exit(2) from None
+    )
     bad = [r for r in prepared if r.task is None]
     for reg in bad:
         _problems([f"region {reg.name}: {p}" for p in reg.problems])
@@ -221,8 +244,8 @@ def run_many(
     )
     if dry_run:
         raise typer.Exit(2 if bad else 0)
-    try:
-        results, total, files = run_all(
+    results, total, files = _run_or_exit(
+        lambda: run_all(
             prepared,
             output,
             cluster,
@@ -230,13 +253,7 @@ def run_many(
             progress=not quiet and sys.stderr.isatty(),
             on_result=_printer(quiet),
         )
-    except PlannerError as exc:
-        _problems([str(exc)])
-        raise typer.Exit(2) from None
+    )
     _, rows, _ = many_rows(prepared, {r.cell: r for r in results})
-    for r in results:
-        if r.status in ("failed", "check failed"):
-            _problems([f"region {r.cell}: {r.status}: {r.message}"])
-    out.print(_table(f"{len(rows)} regions", ["region"], [*rows, total]))
-    out.print(escape("wrote " + ", ".join(map(str, files))), highlight=False, soft_wrap=True)
-    raise typer.Exit(_exit_code([r["status"] for r in rows]))
+    _report_failures("region", results)
+    _finish(_table(f"{len(rows)} regions", ["region"], [*rows, total]), files, rows)

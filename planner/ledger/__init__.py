@@ -4,7 +4,9 @@ See ``docs/ledger.md``. The public surface, for the CLI, the web views and the
 forecaster:
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from planner._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from planner.ledger.accounts import balances as balances
@@ -50,9 +52,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'planner.ledger' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
@@ -45,6 +44,7 @@ from planner.ledger.schema import (
 from planner.ledger.schema import table as sa_table
 from planner.money.carry import run_carry
 from planner.money.tallies import MonthTallies, household_tallies
+from planner.plan.io import read_run_record
 from planner.plan.model import Plan
 from planner.scenario.model import Scenario
 
@@ -97,15 +97,13 @@ def load_plan(plan_dir: Path, scenario: Path | Scenario | None = None) -> PlanSo
         raw = path.read_bytes()
         plan = Plan.read(path)
         if scenario is None:
-            meta_path = folder / "run.json"
-            try:
-                meta = json.loads(meta_path.read_text(encoding="utf-8"))
-                scenario = Path(meta["scenario_path"])
-            except (OSError, ValueError, KeyError, TypeError):
+            record = read_run_record(folder)
+            if record is None:
                 raise LedgerError(
-                    f"{meta_path}: expected the run record naming the scenario file; "
-                    "give the scenario with --scenario"
-                ) from None
+                    f"{folder / 'run.json'}: expected the run record naming the scenario "
+                    "file; give the scenario with --scenario"
+                )
+            scenario = record[0]
         sc = scenario if isinstance(scenario, Scenario) else load_scenario(Path(scenario))
     except OSError as exc:
         raise LedgerError(f"{path}: cannot read the plan ({exc.strerror})") from None

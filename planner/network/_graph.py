@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from numbers import Real
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import networkx as nx
@@ -79,6 +79,49 @@ def build_graph(
         No roads, non-line geometries, no ``road_class`` column, a road class with no
         speed, a non-positive speed, or a CRS that is not projected in metres.
     """
+    _check_roads(roads)
+    speeds = _speeds(roads, speeds_kmh)
+    if roads.crs is None:
+        roads = roads.set_crs("EPSG:4326")
+    target = _target_crs(roads, crs)
+    projected = roads.to_crs(target)
+    pieces = _pieces(projected)
+
+    row = pieces.part_row[pieces.vertex_part[pieces.start]]
+    attrs = projected.iloc[row]
+    classes = attrs["road_class"].astype(str).to_numpy()
+    speed = speeds[row]
+    oneway = _oneway_flags(roads)[row]
+    names = attrs["name"].to_numpy(dtype=object) if "name" in attrs.columns else None
+    length = pieces.length
+    travel_time = length / (speed / 3.6)
+
+    graph = nx.MultiDiGraph(crs=target, speeds_kmh=dict(_class_speeds(speeds_kmh)))
+    graph.add_nodes_from(
+        (i, {"x": float(x), "y": float(y)}) for i, (x, y) in enumerate(pieces.node_xy.tolist())
+    )
+    geoms, u, v = pieces.geoms, pieces.u, pieces.v
+    reverse = shapely.reverse(geoms)
+    edges = []
+    for k in range(len(pieces.start)):
+        data = {
+            "length": float(length[k]),
+            "travel_time": float(travel_time[k]),
+            "road_class": str(classes[k]),
+            "speed_kmh": float(speed[k]),
+            "oneway": bool(oneway[k]),
+            "geometry": geoms[k],
+        }
+        if names is not None and isinstance(names[k], str) and names[k]:
+            data["name"] = names[k]
+        edges.append((int(u[k]), int(v[k]), data))
+        if not oneway[k]:
+            edges.append((int(v[k]), int(u[k]), {**data, "geometry": reverse[k]}))
+    graph.add_edges_from(edges)
+    return graph
+
+
+def _check_roads(roads: gpd.GeoDataFrame) -> None:
     if len(roads) == 0:
         raise NetworkError("roads: expected line features, found none")
     if "road_class" not in roads.columns:
@@ -88,12 +131,23 @@ def build_graph(
         raise NetworkError(
             f"roads: expected LineString or MultiLineString geometries, found {problem}"
         )
-    speeds = _speeds(roads, speeds_kmh)
-    if roads.crs is None:
-        roads = roads.set_crs("EPSG:4326")
-    target = _target_crs(roads, crs)
-    projected = roads.to_crs(target)
 
+
+class _Pieces(NamedTuple):
+    """The roads cut at their nodes: edge ``k`` runs from node ``u[k]`` to ``v[k]``."""
+
+    node_xy: np.ndarray
+    part_row: np.ndarray
+    vertex_part: np.ndarray
+    start: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    geoms: np.ndarray
+    length: np.ndarray
+
+
+def _pieces(projected: gpd.GeoDataFrame) -> _Pieces:
+    """Nodes (shared vertices and line ends) and the pieces of line between them."""
     parts, part_row = shapely.get_parts(projected.geometry.values, return_index=True)
     coords, vertex_part = shapely.get_coordinates(parts, return_index=True)
     vid = _vertex_ids(coords)
@@ -125,8 +179,6 @@ def build_graph(
     node_at = np.flatnonzero(is_node)
     same_part = vertex_part[node_at[:-1]] == vertex_part[node_at[1:]]
     start, end = node_at[:-1][same_part], node_at[1:][same_part]
-    u = node_of_vid[vid[start]]
-    v = node_of_vid[vid[end]]
     counts = end - start + 1
     edge_of = np.repeat(np.arange(len(start)), counts)
     at = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + start[edge_of]
@@ -134,38 +186,16 @@ def build_graph(
     is_end = is_node[at]
     xy[is_end] = node_xy[node_of_vid[vid[at[is_end]]]]  # ends exactly on their nodes
     geoms = shapely.linestrings(xy, indices=edge_of)
-    length = shapely.length(geoms)
-
-    row = part_row[vertex_part[start]]
-    attrs = projected.iloc[row]
-    classes = attrs["road_class"].astype(str).to_numpy()
-    speed = speeds[row]
-    oneway = _oneway_flags(roads)[row]
-    names = attrs["name"].to_numpy(dtype=object) if "name" in attrs.columns else None
-    travel_time = length / (speed / 3.6)
-
-    graph = nx.MultiDiGraph(crs=target, speeds_kmh=dict(_class_speeds(speeds_kmh)))
-    graph.add_nodes_from(
-        (i, {"x": float(x), "y": float(y)}) for i, (x, y) in enumerate(node_xy.tolist())
+    return _Pieces(
+        node_xy=node_xy,
+        part_row=part_row,
+        vertex_part=vertex_part,
+        start=start,
+        u=node_of_vid[vid[start]],
+        v=node_of_vid[vid[end]],
+        geoms=geoms,
+        length=shapely.length(geoms),
     )
-    reverse = shapely.reverse(geoms)
-    edges = []
-    for k in range(len(start)):
-        data = {
-            "length": float(length[k]),
-            "travel_time": float(travel_time[k]),
-            "road_class": str(classes[k]),
-            "speed_kmh": float(speed[k]),
-            "oneway": bool(oneway[k]),
-            "geometry": geoms[k],
-        }
-        if names is not None and isinstance(names[k], str) and names[k]:
-            data["name"] = names[k]
-        edges.append((int(u[k]), int(v[k]), data))
-        if not oneway[k]:
-            edges.append((int(v[k]), int(u[k]), {**data, "geometry": reverse[k]}))
-    graph.add_edges_from(edges)
-    return graph
 
 
 def _vertex_ids(coords: np.ndarray) -> np.ndarray:

@@ -421,27 +421,7 @@ class _Checker:
         previous: dict[str, float] = {}
         over: set[str] = set()
         for i, s in enumerate(steps):
-            kind, place = s["type"], s["place"]
-            at = self.places.get(place, {}).get("kind")
-            for field, owner in (("collected", "collect"), ("unloaded", "unload")):
-                if s.get(field) and kind != owner:
-                    self.add("mass_balance", f"step {i} is {kind!r} but lists {field}", i)
-            if kind == "collect":
-                if at not in ("point", None):
-                    self.add("places", f"step {i} collects at {place}, a {at}", i)
-                for cat, kg in (s.get("collected") or {}).items():
-                    self._check_category(i, cat)
-                    onboard[cat] = onboard.get(cat, 0.0) + kg
-            elif kind == "unload":
-                if at not in ("station", None):
-                    self.add("places", f"step {i} unloads at {place}, a {at}", i)
-                left = s.get("unloaded") or {}
-                for cat in sorted(set(left) | set(onboard)):
-                    gone, had = left.get(cat, 0.0), onboard.get(cat, 0.0)
-                    if abs(gone - had) > tol:
-                        msg = f"step {i} unloads {_n(gone)} kg of {cat}, {_n(had)} kg on board"
-                        self.add("mass_balance", msg, i)
-                onboard = {}
+            onboard = self._step_cargo(i, s, onboard)
             claim, expect = s["load_after"], self._load_of(onboard)
             empty = not any(kg > tol for kg in onboard.values())
             for dim in limits.keys() - claim.keys():
@@ -449,7 +429,8 @@ class _Checker:
             for dim, value in claim.items():
                 want = expect.get(dim)
                 if want is None:  # a dimension only the plan knows: check what can be
-                    want = 0.0 if empty else previous.get(dim) if kind in ("break", "end") else None
+                    quiet = s["type"] in ("break", "end")
+                    want = 0.0 if empty else previous.get(dim) if quiet else None
                 if want is not None and abs(value - want) > tol:
                     msg = f"step {i} load_after {dim} is {_n(value)}, expected {_n(want)}"
                     self.add("mass_balance", msg, i)
@@ -463,6 +444,32 @@ class _Checker:
         if (kg := sum(onboard.values())) > tol:
             msg = f"ends with {_n(kg)} kg on board; a truck that collected unloads before the end"
             self.add("unload_before_end", msg, len(steps) - 1)
+
+    def _step_cargo(self, i: int, s: dict[str, Any], onboard: dict[str, float]) -> dict[str, float]:
+        """The kg per category on board after step ``i``: a collect adds, an unload must
+        leave with what is on board and empties the truck."""
+        kind, place = s["type"], s["place"]
+        at = self.places.get(place, {}).get("kind")
+        for field, owner in (("collected", "collect"), ("unloaded", "unload")):
+            if s.get(field) and kind != owner:
+                self.add("mass_balance", f"step {i} is {kind!r} but lists {field}", i)
+        if kind == "collect":
+            if at not in ("point", None):
+                self.add("places", f"step {i} collects at {place}, a {at}", i)
+            for cat, kg in (s.get("collected") or {}).items():
+                self._check_category(i, cat)
+                onboard[cat] = onboard.get(cat, 0.0) + kg
+        elif kind == "unload":
+            if at not in ("station", None):
+                self.add("places", f"step {i} unloads at {place}, a {at}", i)
+            left = s.get("unloaded") or {}
+            for cat in sorted(set(left) | set(onboard)):
+                gone, had = left.get(cat, 0.0), onboard.get(cat, 0.0)
+                if abs(gone - had) > self.tol_load:
+                    msg = f"step {i} unloads {_n(gone)} kg of {cat}, {_n(had)} kg on board"
+                    self.add("mass_balance", msg, i)
+            onboard = {}
+        return onboard
 
     def _load_of(self, onboard: dict[str, float]) -> dict[str, float]:
         load = {"kg": sum(onboard.values())}

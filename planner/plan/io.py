@@ -113,3 +113,14 @@ def _non_finite(value: Any, path: str) -> list[str]:
     if isinstance(value, list):
         return [e for i, v in enumerate(value) for e in _non_finite(v, f"{path}[{i}]")]
     return []
+
+
+def read_run_record(plan_dir: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The scenario file named in a plan folder's ``run.json`` (written by ``planner
+    run``), and the whole record; None when it is missing or not readable, so that each
+    caller can say what to give instead."""
+    try:
+        meta = json.loads((plan_dir / "run.json").read_text(encoding="utf-8"))
+        return Path(meta["scenario_path"]), meta
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

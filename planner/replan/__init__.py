@@ -5,7 +5,9 @@ as they were and re-plans the rest, keeping each point's dates and announced win
 wherever the remaining fleet allows (see ``docs/replan.md``).
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from planner._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from planner.replan.core import (
@@ -41,9 +43,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'planner.replan' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

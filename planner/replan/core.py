@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import os
 import shutil
 import tempfile
@@ -24,6 +23,7 @@ from typing import Any
 from planner._atomic import atomic_writer, write_json_atomic
 from planner._errors import PlanError
 from planner.money import MonthMoney, month_money
+from planner.plan.io import read_run_record
 from planner.plan.model import Plan, Predecessor
 from planner.replan.assemble import VisitChange, replanned_plan, visit_changes
 from planner.replan.month import Month
@@ -129,15 +129,13 @@ def read_inputs(
         raise PlanError(
             f"PLAN_DIR: expected {plan_dir / 'plan.json'} (from planner run), not found"
         )
-    meta_path = plan_dir / "run.json"
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        scenario_path = Path(meta["scenario_path"])
-    except (OSError, ValueError, KeyError, TypeError):
+    record = read_run_record(plan_dir)
+    if record is None:
         raise PlanError(
-            f"PLAN_DIR: expected {meta_path}, the run record naming the scenario file "
-            "(written by planner run), not found or not readable"
-        ) from None
+            f"PLAN_DIR: expected {plan_dir / 'run.json'}, the run record naming the scenario "
+            "file (written by planner run), not found or not readable"
+        )
+    scenario_path, meta = record
     _check_out_dir(plan_dir, Path(out_dir))
     plan_bytes = (plan_dir / "plan.json").read_bytes()
     plan = Plan.read(plan_dir / "plan.json")

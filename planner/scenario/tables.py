@@ -111,41 +111,52 @@ def read_rows(path: Path, model: type[RowT], issues: list[Issue]) -> list[RowT]:
     return rows
 
 
+# Pydantic error types whose wording needs no context.
+_FIXED_MESSAGES = {
+    "missing": "expected a value",
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
+    "int_parsing": "expected a whole number",
+    "int_type": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false",
+    "string_too_short": "expected a non-empty value",
+    "extra_forbidden": "unknown key (a typo?)",
+    "date_from_datetime_parsing": "expected a date as YYYY-MM-DD",
+    "date_parsing": "expected a date as YYYY-MM-DD",
+    "date_type": "expected a date as YYYY-MM-DD",
+}
+# Pydantic error types worded from one value of the error's context.
+_BOUND_MESSAGES = {
+    "greater_than_equal": ("expected a value >= {}", "ge"),
+    "greater_than": ("expected a value > {}", "gt"),
+    "less_than_equal": ("expected a value <= {}", "le"),
+    "literal_error": ("expected one of {}", "expected"),
+}
+
+
 def plain_message(err: object) -> str:
     """A pydantic error as 'expected ...' wording."""
     e = err if isinstance(err, dict) else {}
     kind = e.get("type", "")
     ctx = e.get("ctx") or {}
-    if kind == "missing":
-        return "expected a value"
-    if kind in ("float_parsing", "float_type"):
-        return "expected a number"
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return "expected a whole number"
-    if kind in ("bool_parsing", "bool_type"):
-        return "expected true or false"
-    if kind == "greater_than_equal":
-        return f"expected a value >= {ctx.get('ge')}"
-    if kind == "greater_than":
-        return f"expected a value > {ctx.get('gt')}"
-    if kind == "less_than_equal":
-        return f"expected a value <= {ctx.get('le')}"
-    if kind == "literal_error":
-        return f"expected one of {ctx.get('expected')}"
-    if kind == "string_too_short":
-        return "expected a non-empty value"
+    if kind in _FIXED_MESSAGES:
+        return _FIXED_MESSAGES[kind]
+    if kind in _BOUND_MESSAGES:
+        template, key = _BOUND_MESSAGES[kind]
+        return template.format(ctx.get(key))
     if kind == "string_pattern_mismatch":
-        pattern = str(ctx.get("pattern", ""))
-        if ":[0-5]" in pattern:
-            return "expected a time as HH:MM"
-        if pattern.startswith("^\\d{4}-"):
-            return "expected a month as YYYY-MM"
-        return f"expected text matching {pattern}"
-    if kind == "extra_forbidden":
-        return "unknown key (a typo?)"
-    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
-        return "expected a date as YYYY-MM-DD"
+        return _pattern_message(str(ctx.get("pattern", "")))
     if kind == "value_error":
         return str(e.get("msg", "")).removeprefix("Value error, ")
     msg = str(e.get("msg", "invalid value"))
     return "expected " + msg[0].lower() + msg[1:] if msg else "invalid value"
+
+
+def _pattern_message(pattern: str) -> str:
+    if ":[0-5]" in pattern:
+        return "expected a time as HH:MM"
+    if pattern.startswith("^\\d{4}-"):
+        return "expected a month as YYYY-MM"
+    return f"expected text matching {pattern}"

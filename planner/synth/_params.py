@@ -139,6 +139,11 @@ class RegionParams:
     recipe: str = ""
 
     def __post_init__(self) -> None:
+        self._check_places()
+        self._check_totals()
+
+    def _check_places(self) -> None:
+        """Townships, gachas and facilities: unique codes, each listed where it points."""
         if not self.townships:
             raise ValueError("Expected at least one township.")
         codes = [t.code for t in self.townships]
@@ -164,6 +169,9 @@ class RegionParams:
                 raise ValueError(f"Facility {f.id}: expected kind buyer|plant, got {f.kind!r}.")
             if f.near not in codes:
                 raise ValueError(f"Facility {f.id}: township {f.near} is not listed.")
+
+    def _check_totals(self) -> None:
+        """Points, households, people and trucks in proportions a region can have."""
         if self.points < 2 * len(self.gachas):
             raise ValueError(
                 f"Expected points >= 2 per gacha ({2 * len(self.gachas)}), got {self.points}."
