@@ -334,18 +334,19 @@ def _per_depot(data: dict[str, Any], n: int) -> None:
         first = trucks[0]
         for k in range(len(trucks) + 1, n + 1):
             new = copy.deepcopy(first)
-            new["id"] = _free_id(f"{first.get('id')}-{k}", taken)
+            new["id"] = free_id(f"{first.get('id')}-{k}", taken)
             if first.get("name"):
                 new["name"] = f"{first['name']} #{k}"
             out.append(new)
     data["fleet"] = out
 
 
-def _free_id(wanted: str, taken: set[str]) -> str:
+def free_id(wanted: str, taken: set[str], sep: str = ".") -> str:
+    """``wanted``, or ``wanted<sep>2``, ``<sep>3``… the first not in ``taken`` (then taken)."""
     out, k = wanted, 1
     while out in taken:
         k += 1
-        out = f"{wanted}.{k}"
+        out = f"{wanted}{sep}{k}"
     taken.add(out)
     return out
 

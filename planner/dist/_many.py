@@ -19,8 +19,9 @@ from rich.console import Console
 
 from planner._atomic import write_json_atomic
 from planner._errors import Issue, ScenarioError
+from planner.dist._grid import free_id
 from planner.dist._run import Cluster, execute
-from planner.dist._tables import write_chart, write_csv, write_xlsx
+from planner.dist._tables import fill_outcome, write_chart, write_csv, write_xlsx
 from planner.dist._task import FIGURES, CellResult, CellTask
 
 # Figures that add up over regions (the others are recomputed for the total).
@@ -83,12 +84,7 @@ def find_scenarios(source: Path) -> list[Path]:
 def _region_name(path: Path, taken: set[str]) -> str:
     stem = path.parent.name if path.name == "scenario.toml" and path.parent.name else path.stem
     name = re.sub(r"[^\w.-]+", "-", stem).strip("-") or "region"
-    out, k = name, 1
-    while out in taken:
-        k += 1
-        out = f"{name}-{k}"
-    taken.add(out)
-    return out
+    return free_id(name, taken, sep="-")
 
 
 def prepare_many(
@@ -137,19 +133,7 @@ def many_rows(
     rows = []
     for reg in regions:
         row: dict[str, Any] = {"region": reg.name, "scenario": str(reg.scenario)}
-        res = results.get(reg.name)
-        if reg.task is None:
-            row.update(status="invalid", note=" | ".join(reg.problems))
-        elif res is None:
-            row.update(status="not run")
-        else:
-            row.update(res.figures)
-            row.update(
-                status=res.status,
-                seconds=res.seconds,
-                skipped="yes" if res.skipped else "",
-                note=res.message,
-            )
+        fill_outcome(row, results.get(reg.name), reg.problems if reg.task is None else None)
         rows.append(row)
     planned = [r for r in rows if r["status"] in ("ok", "check failed")]
     total: dict[str, Any] = {"region": "total", "status": f"{len(planned)} of {len(rows)} planned"}

@@ -24,7 +24,7 @@ from planner._atomic import write_text_atomic
 from planner._errors import ScenarioError
 from planner.dist._grid import Axis, Variant, expand, parse_axes
 from planner.dist._run import Cluster, execute
-from planner.dist._tables import write_chart, write_csv, write_xlsx
+from planner.dist._tables import fill_outcome, write_chart, write_csv, write_xlsx
 from planner.dist._task import FIGURES, CellResult, CellTask
 
 REGION_FILES = ("points", "households", "depots", "stations", "facilities", "roads", "boundary")
@@ -186,19 +186,7 @@ def sweep_rows(
     for cell in sweep.cells:
         v = cell.variant
         row: dict[str, Any] = {"cell": v.cell_id, **v.values}
-        res = results.get(v.cell_id)
-        if cell.task is None:
-            row.update(status="invalid", note=" | ".join(cell.problems))
-        elif res is None:
-            row.update(status="not run")
-        else:
-            row.update(res.figures)
-            row.update(
-                status=res.status,
-                seconds=res.seconds,
-                skipped="yes" if res.skipped else "",
-                note=res.message,
-            )
+        fill_outcome(row, results.get(v.cell_id), cell.problems if cell.task is None else None)
         row["folder"] = cell.folder.relative_to(sweep.out_dir).as_posix()
         rows.append(row)
     return columns, rows

@@ -12,9 +12,12 @@ import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planner._atomic import atomic_writer, write_text_atomic
+
+if TYPE_CHECKING:
+    from planner.dist._task import CellResult
 
 # The chart's panels: (column, title). 定时: points whose arrivals all lie within 60 min.
 PANELS = (
@@ -24,6 +27,25 @@ PANELS = (
     ("on_time_pct", "定时 % (arrivals within 60 min)"),
     ("fee_balance_cny", "balance CNY 农维费结余"),
 )
+
+
+def fill_outcome(
+    row: dict[str, Any], result: CellResult | None, problems: Sequence[str] | None
+) -> None:
+    """A cell's or region's outcome into its row: ``problems`` (None if the input was
+    valid) make it invalid; else its figures and status, or "not run" without a result."""
+    if problems is not None:
+        row.update(status="invalid", note=" | ".join(problems))
+    elif result is None:
+        row.update(status="not run")
+    else:
+        row.update(result.figures)
+        row.update(
+            status=result.status,
+            seconds=result.seconds,
+            skipped="yes" if result.skipped else "",
+            note=result.message,
+        )
 
 
 def csv_text(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:

@@ -356,39 +356,9 @@ class Reference:
                     )
                 )
                 continue
-            ok = True
-            for g in c.goods:
-                if (run.plan_id, g.item) not in self.goods:
-                    r = where.get(f"goods_loaded:{g.item}", where.get(f"goods_returned:{g.item}"))
-                    problems.append(
-                        Problem(source, r, "ref", "an item of the price list", repr(g.item))
-                    )
-                    ok = False
-            for t in c.weigh_tickets:
-                if not self._place_is(t.station, ("station",)):
-                    problems.append(
-                        _problem(
-                            source,
-                            where.get(f"weigh_ticket_kg:{t.station}"),
-                            "ref",
-                            "a transfer station of the plan",
-                            repr(t.station),
-                        )
-                    )
-                    ok = False
-            for d in c.deliveries:
-                if not self._place_is(d.facility, ("buyer", "plant")):
-                    problems.append(
-                        _problem(
-                            source,
-                            where.get(f"delivered_kg:{d.facility}"),
-                            "ref",
-                            "the buyer or the plant of the plan",
-                            repr(d.facility),
-                        )
-                    )
-                    ok = False
-            if not ok:
+            found = self._close_ref_problems(source, where, c, run)
+            problems += found
+            if found:
                 continue
             values = {
                 "cash_out_fen": _fen(c.cash_float_out_cny),
@@ -427,9 +397,30 @@ class Reference:
             )
         return out, problems
 
-    def _place_is(self, place_id: str, kinds: tuple[str, ...]) -> bool:
-        place = self.places.get(place_id)
-        return place is not None and place.kind in kinds
+    def _close_ref_problems(
+        self, source: str, where: dict[str, int], c: RunClose, run: RunRow
+    ) -> list[Problem]:
+        """Goods items, stations and facilities a run close names that the plan lacks."""
+        problems: list[Problem] = []
+        for g in c.goods:
+            if (run.plan_id, g.item) not in self.goods:
+                r = where.get(f"goods_loaded:{g.item}", where.get(f"goods_returned:{g.item}"))
+                problems.append(
+                    _problem(source, r, "ref", "an item of the price list", repr(g.item))
+                )
+        places = [
+            (t.station, "weigh_ticket_kg", ("station",), "a transfer station of the plan")
+            for t in c.weigh_tickets
+        ] + [
+            (d.facility, "delivered_kg", ("buyer", "plant"), "the buyer or the plant of the plan")
+            for d in c.deliveries
+        ]
+        for place_id, field_name, kinds, expected in places:
+            place = self.places.get(place_id)
+            if place is None or place.kind not in kinds:
+                at = where.get(f"{field_name}:{place_id}")
+                problems.append(_problem(source, at, "ref", expected, repr(place_id)))
+        return problems
 
 
 def _problem(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -18,6 +19,8 @@ from rich.table import Table
 
 from planner._errors import PlannerError
 from planner.ledger.db import DEFAULT_URL, ENV_URL, Ledger, open_ledger
+
+_T = TypeVar("_T")
 
 app = typer.Typer(
     help="The ledger: record filled tallies and run closes; households' green accounts.",
@@ -50,6 +53,15 @@ def _open(url: str) -> Ledger:
         return open_ledger(url)
     except PlannerError as exc:
         _fail(exc)
+
+
+def _query(url: str, ask: Callable[[Ledger], _T]) -> _T:
+    """``ask``'s answer from the ledger at ``url``; a planner error exits 2 with its message."""
+    with _open(url) as ledger:
+        try:
+            return ask(ledger)
+        except PlannerError as exc:
+            _fail(exc)
 
 
 def _json(doc: object) -> None:
@@ -125,11 +137,7 @@ def report(
 
     if by not in ("township", "gacha", "run"):
         _fail(ValueError(f"--by: expected township, gacha or run, found {by!r}"))
-    with _open(db) as ledger:
-        try:
-            rep = month_report(ledger, month)
-        except PlannerError as exc:
-            _fail(exc)
+    rep = _query(db, lambda ledger: month_report(ledger, month))
     if as_json:
         _json(rep.to_json())
         return
@@ -162,11 +170,7 @@ def reconcile_cmd(month: Month, db: Db = DEFAULT_URL, as_json: AsJson = False) -
     """List what does not add up: cash, goods, weigh tickets, plant, prices, stops, households."""
     from planner.ledger.reconcile import reconcile
 
-    with _open(db) as ledger:
-        try:
-            flags = reconcile(ledger, month)
-        except PlannerError as exc:
-            _fail(exc)
+    flags = _query(db, lambda ledger: reconcile(ledger, month))
     if as_json:
         _json({"month": month, "flags": [f.to_json() for f in flags]})
         return
@@ -193,11 +197,7 @@ def household(
     """One household's green account: balance, months, every transaction."""
     from planner.ledger.accounts import household_account
 
-    with _open(db) as ledger:
-        try:
-            acc = household_account(ledger, household_id, history=history)
-        except PlannerError as exc:
-            _fail(exc)
+    acc = _query(db, lambda ledger: household_account(ledger, household_id, history=history))
     if as_json:
         _json(acc.to_json())
         return

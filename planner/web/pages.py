@@ -77,6 +77,11 @@ def _folder(state: WebState, name: str) -> PlanFolder:
     return folder
 
 
+def _refused(request: Request, template: str, error: str) -> Response:
+    """The sign-in form again with its error, 401: the same answer whatever was wrong."""
+    return _render(request, template, {"error": error}, status_code=401)
+
+
 # --- office --------------------------------------------------------------------------
 @router.get("/", response_class=HTMLResponse, include_in_schema=True)
 def home(request: Request, state: Web) -> Response:
@@ -99,13 +104,13 @@ def login(
 ) -> Response:
     """Office sign-in (user name and password; the form's CSRF token)."""
     if not user or not password:
-        return _render(request, "login.html", {"error": "bad_login"}, status_code=401)
+        return _refused(request, "login.html", "bad_login")
     require_csrf(request, csrf)
     if state.office_throttle.blocked(user):
         raise HTTPException(429, "too many wrong passwords; wait 15 minutes")
     if not state.accounts.check_office(user, password):
         state.office_throttle.fail(user)
-        return _render(request, "login.html", {"error": "bad_login"}, status_code=401)
+        return _refused(request, "login.html", "bad_login")
     state.office_throttle.clear(user)
     request.session.clear()
     request.session["user"] = user
@@ -292,7 +297,7 @@ def household_login(
 ) -> Response:
     """Sign in with the card's code (or the household id) and its PIN."""
     if not card or not pin:
-        return _render(request, "household_login.html", {"error": "bad_pin"}, status_code=401)
+        return _refused(request, "household_login.html", "bad_pin")
     require_csrf(request, csrf)
     head = card.strip().upper().rpartition("-")[0] or card.strip().upper()
     if state.household_throttle.blocked(head):
@@ -304,7 +309,7 @@ def household_login(
         or not bridge.known_household(state.ledger, hid)
     ):
         state.household_throttle.fail(head)
-        return _render(request, "household_login.html", {"error": "bad_pin"}, status_code=401)
+        return _refused(request, "household_login.html", "bad_pin")
     state.household_throttle.clear(head)
     request.session["household"] = hid
     return RedirectResponse("/household", status_code=303)
