@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from planner.ledger.accounts import household_account
+from planner.ledger.bulk import insert_rows
 from planner.ledger.db import open_ledger
 from planner.ledger.importer import import_file
 from planner.ledger.plans import PlanSource, load_plan, register_plan
@@ -105,11 +106,11 @@ def _copy_month(ledger: Any, source: PlanSource, year: int) -> int:
             )
             batch.append(d)
             if len(batch) == 20_000:
-                s.execute(table(Entry).insert(), batch)
+                insert_rows(s, table(Entry), batch)
                 n += len(batch)
                 batch = []
         if batch:
-            s.execute(table(Entry).insert(), batch)
+            insert_rows(s, table(Entry), batch)
             n += len(batch)
     return n
 

@@ -9,12 +9,16 @@ or the full code; a code whose check character does not match is refused.
 from __future__ import annotations
 
 from collections.abc import Container
+from functools import lru_cache
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _N = len(ALPHABET)
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
 
 
+# A month's import checks every household code a few dozen times; a banner has tens
+# of thousands of households.
+@lru_cache(maxsize=65536)
 def check_char(household_id: str) -> str:
     """The Luhn mod 36 check character of ``household_id`` (case-insensitive).
 

@@ -38,6 +38,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from planner.ledger._checks import Reference, chunks
+from planner.ledger.bulk import insert_rows
 from planner.ledger.db import Ledger
 from planner.ledger.errors import LedgerError, Problem
 from planner.ledger.records import RunClose, TallyEntry
@@ -352,7 +353,7 @@ def _write_entry_changes(
             .execution_options(synchronize_session=False)
         )
     if new_rows:
-        s.execute(table(Entry).insert(), new_rows)
+        insert_rows(s, table(Entry), new_rows)
     if audit:
         s.execute(table(Audit).insert(), audit)
 
