@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import shutil
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,6 +15,8 @@ from icalendar import Calendar, Event
 from planner._errors import PlanError
 from planner.export.bundle import PlanBundle, read_bundle
 from planner.export.ics import gacha_calendar, write_calendars
+from planner.export.notices import issue_date
+from planner.plan.model import Plan
 
 
 @pytest.fixture(scope="module")
@@ -116,10 +121,136 @@ def test_stamps_come_from_the_plan_and_files_repeat_byte_for_byte(
     one = write_calendars(bundle, tmp_path / "a")
     two = write_calendars(bundle, tmp_path / "b")
     assert [p.read_bytes() for p in one] == [p.read_bytes() for p in two]
-    start = dt.date.fromisoformat(bundle.plan.to_json_dict()["period"]["start"])
+    issued = issue_date(bundle)  # the date the notices print, not the clock
     for path in one:
         for ev in _events(_read(path)):
-            assert ev.decoded("DTSTAMP") == dt.datetime.combine(start, dt.time(0), tzinfo=dt.UTC)
+            assert ev.decoded("DTSTAMP") == dt.datetime.combine(issued, dt.time(0), tzinfo=dt.UTC)
+            assert "SEQUENCE" not in ev  # a first version: 0
+
+
+def test_every_event_reminds_the_evening_before_and_an_hour_before(
+    bundle: PlanBundle, out: Path
+) -> None:
+    settings = bundle.scenario.settings.calendars
+    assert (settings.evening_reminder, settings.reminder_min) == ("19:00", 60)  # the defaults
+    events = [ev for path in sorted(out.glob("*.ics")) for ev in _events(_read(path))]
+    assert events
+    for ev in events:
+        alarms = ev.walk("VALARM")
+        assert [str(a["ACTION"]) for a in alarms] == ["DISPLAY", "DISPLAY"]
+        start = ev.decoded("DTSTART")
+        evening, hour = (start + a.decoded("TRIGGER") for a in alarms)
+        assert evening.astimezone(start.tzinfo).replace(tzinfo=None) == dt.datetime.combine(
+            start.date() - dt.timedelta(days=1), dt.time(19, 0)
+        )
+        assert start - hour == dt.timedelta(minutes=60)
+        assert all(str(a["DESCRIPTION"]) for a in alarms)
+
+
+def test_reminders_follow_the_scenario_and_can_be_switched_off(
+    bundle: PlanBundle, tmp_path: Path
+) -> None:
+    def with_calendars(**values: object) -> PlanBundle:
+        settings = bundle.scenario.settings
+        changed = settings.model_copy(
+            update={"calendars": settings.calendars.model_copy(update=values)}
+        )
+        return replace(bundle, scenario=replace(bundle.scenario, settings=changed))
+
+    paths = write_calendars(
+        with_calendars(evening_reminder="20:30", reminder_min=15), tmp_path / "a"
+    )
+    ev = next(e for p in paths for e in _events(_read(p)))
+    start = ev.decoded("DTSTART")
+    evening, early = (start + a.decoded("TRIGGER") for a in ev.walk("VALARM"))
+    assert (evening.astimezone(start.tzinfo).time(), start - early) == (
+        dt.time(20, 30),
+        dt.timedelta(minutes=15),
+    )
+    paths = write_calendars(with_calendars(evening_reminder="", reminder_min=0), tmp_path / "b")
+    assert all(not e.walk("VALARM") for p in paths for e in _events(_read(p)))
+
+
+def _next_version(bundle: PlanBundle, old_dir: Path, new_dir: Path) -> tuple[PlanBundle, str, str]:
+    """A version 2 of ``bundle``'s plan: one run 1 km longer, one point's window moved,
+    the last run gone; returns it, the changed run and the moved point."""
+    doc = bundle.plan.to_json_dict()
+    runs = doc["runs"]
+    changed_run, gone = runs[0]["id"], runs[-1]["id"]
+    assert changed_run != gone
+    runs[0]["distance_km"] = float(runs[0]["distance_km"]) + 1.0
+    doc["runs"] = runs[:-1]
+    moved = next(p for p in doc["points"] if p.get("window"))
+    lo, hi = moved["window"]
+    moved["window"] = [f"{int(lo[:2]) - 1:02d}{lo[2:]}", hi]
+    doc["version"] = 2
+    doc["predecessor"] = {
+        "path": f"../{old_dir.name}/plan.json",
+        "sha256": hashlib.sha256((old_dir / "plan.json").read_bytes()).hexdigest(),
+        "version": 1,
+    }
+    doc["replan"] = {"from": doc["period"]["start"], "trucks_out": [], "closed_days": []}
+    new_dir.mkdir()
+    v2 = replace(bundle, out_dir=new_dir, plan=Plan.from_json_dict(doc))
+    return v2, changed_run, moved["id"]
+
+
+def _by_uid(folder: Path) -> dict[str, Event]:
+    return {str(ev["UID"]): ev for p in sorted(folder.glob("*.ics")) for ev in _events(_read(p))}
+
+
+def test_a_new_version_bumps_sequence_only_for_events_it_changes(
+    bundle: PlanBundle, tmp_path: Path
+) -> None:
+    old_dir = tmp_path / "v1"
+    shutil.copytree(bundle.out_dir, old_dir)
+    write_calendars(replace(bundle, out_dir=old_dir), old_dir)
+    v2, changed_run, moved_point = _next_version(bundle, old_dir, tmp_path / "v2")
+    paths = write_calendars(v2, v2.out_dir)
+    before, after = _by_uid(old_dir / "calendars"), _by_uid(v2.out_dir / "calendars")
+    assert set(before) == set(after)  # the same UIDs: phones update events in place
+    stamp = dt.datetime.combine(v2.plan.period.start, dt.time(0), tzinfo=dt.UTC)
+    gone = bundle.runs[-1].id
+    bumped = set()
+    for uid, ev in after.items():
+        if int(ev.get("SEQUENCE", 0)):
+            bumped.add(uid)
+            assert int(ev["SEQUENCE"]) == 1 and ev.decoded("DTSTAMP") == stamp
+        else:
+            assert ev.to_ical() == before[uid].to_ical()  # untouched, stamp and all
+    expected = {f"run-{changed_run}", f"run-{gone}"}
+    assert {u.split(".")[0] for u in bumped if u.startswith("run-")} == expected
+    last = bundle.runs[-1]
+    dropped = {f"visit-{st.place}-{last.date:%Y%m%d}" for st in last.collects}
+    visits = {u.split(".")[0] for u in bumped if u.startswith("visit-")}
+    moved = {v for v in visits if v.startswith(f"visit-{moved_point}-")}
+    assert moved and visits == moved | dropped
+    cancelled = {
+        str(ev["UID"]).split(".")[0]
+        for ev in after.values()
+        if str(ev.get("STATUS", "")) == "CANCELLED"
+    }
+    assert cancelled == {f"run-{gone}"} | dropped
+    # A calendar none of whose events changed is the predecessor's file, byte for byte.
+    for path in paths:
+        names = {str(ev["UID"]) for ev in _events(_read(path))}
+        if not names & bumped:
+            assert path.read_bytes() == (old_dir / "calendars" / path.name).read_bytes()
+    # Written again, the same bytes.
+    again = write_calendars(v2, tmp_path / "again")
+    assert [p.read_bytes() for p in again] == [p.read_bytes() for p in paths]
+
+
+def test_without_the_predecessor_every_event_takes_the_versions_sequence(
+    bundle: PlanBundle, tmp_path: Path
+) -> None:
+    old_dir = tmp_path / "v1"
+    shutil.copytree(bundle.out_dir, old_dir)
+    v2, _, _ = _next_version(bundle, old_dir, tmp_path / "v2")
+    (old_dir / "plan.json").write_text("{}", encoding="utf-8")  # no longer the recorded plan
+    write_calendars(v2, v2.out_dir)
+    after = _by_uid(v2.out_dir / "calendars")
+    assert after and all(int(ev["SEQUENCE"]) == 1 for ev in after.values())
 
 
 def test_unknown_gacha_is_a_plan_error(bundle: PlanBundle) -> None:

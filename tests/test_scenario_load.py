@@ -87,6 +87,9 @@ def test_scenario_is_immutable():
         ("road_class_without_speed", "region.road_speeds_kmh", "missing dirt"),
         # not an IANA zone
         ("unknown_timezone", "month.timezone", "IANA"),
+        # the calendars' evening reminder is a clock time
+        ("evening_reminder_not_a_time", "calendars.evening_reminder", "HH:MM, found '7pm'"),
+        ("reminder_min_negative", "calendars.reminder_min", ">= 0, found -5"),
     ],
 )
 def test_bad_input_gets_one_clear_message(fixture, where, words):

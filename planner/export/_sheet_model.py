@@ -30,6 +30,11 @@ from planner.plan.model import Run
 
 # Blank rows on a form for a point without a household list.
 BLANK_FORM_ROWS = 12
+# The PDF form's cells that may need more than one line: (key, column mm, font pt).
+# The rows are drawn with fixed heights (fast to typeset), so the data says how many
+# lines a row needs; must match the column widths in templates/sheet.typ.
+_WRAPPING = (("name", 15.0, 7.0), ("goods", 22.0, 6.5))
+_MAX_LINES = 3
 
 
 def sheet_data(
@@ -226,7 +231,7 @@ def _forms(
         names = {h.id: h.name for h in households}
         people = {h.id: h.people for h in households}
         due = bundle.goods_due.get((run.id, s.place), {})
-        rows = []
+        rows: list[dict[str, Any]] = []
         for hid in ids:
             e = mine.get(hid)
             goods = due.get(hid, [])
@@ -245,6 +250,7 @@ def _forms(
                     ),
                 }
             )
+            rows[-1]["lines"] = _lines(rows[-1])
         start, end = announced(bundle, s)
         where = " · ".join(x for x in (s.gacha, s.township) if x)
         head = f"{s.number}. {s.name}" + (f"（{where}）" if where else "")
@@ -254,6 +260,7 @@ def _forms(
         for goods in due.values():
             for g in goods:
                 n_goods[goods_name(bundle, g.item, g.item, lang)] += g.count
+        total_goods = "、".join(f"{k}×{v}" for k, v in n_goods.items())
         out.append(
             {
                 "head": head,
@@ -265,12 +272,26 @@ def _forms(
                     "sell_kg": fmt_kg(totals[0]) if mine else "",
                     "cash": fmt_cny(totals[1]) if mine else "",
                     "points": f"{totals[2]:.0f}" if mine else "",
-                    "goods": "、".join(f"{k}×{v}" for k, v in n_goods.items()),
+                    "goods": total_goods,
+                    "lines": _lines({"goods": total_goods}),
                 },
                 "names": any(names.values()),
             }
         )
     return out
+
+
+def _lines(cells: dict[str, str]) -> int:
+    """Lines the PDF form's tallest cell of a row needs (1 to 3)."""
+    need = 1
+    for key, column_mm, size_pt in _WRAPPING:
+        text = cells.get(key, "")
+        if not text:
+            continue
+        # CJK characters are square; Latin letters and digits about half as wide.
+        width_mm = sum(1.0 if ord(ch) > 0x2E7F else 0.55 for ch in text) * size_pt * 0.3528
+        need = max(need, -int(-width_mm // (column_mm - 1.6)))
+    return min(need, _MAX_LINES)
 
 
 def _exchange_points(bundle: PlanBundle) -> dict[str, tuple[float, float]]:

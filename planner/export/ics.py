@@ -2,10 +2,14 @@
 
 A truck's calendar has one event per run, from the departure to the return, with
 the stops in order in the description. A gacha's calendar has one event per
-visit at its points, over the announced window. UIDs are built from the run,
-point and date, and DTSTAMP from the plan's first day, so the same plan always
-gives the same bytes and a re-planned month updates events in place when
-imported again.
+visit at its points, over the announced window. Every event carries two
+reminders (``[calendars]``: the evening before at a clock time, and some minutes
+before it starts). UIDs are built from the run, point and date, so a re-planned
+month updates events in place: a plan version with a predecessor
+(``planner replan``) gives the events that changed ``SEQUENCE`` + 1 and keeps the
+others as they were (:mod:`planner.export._ics_versions`). ``DTSTAMP`` is a date
+of the plan (the notices' issue date; a re-plan's ``--from``), never the clock, so
+the same plan always gives the same bytes.
 """
 
 from __future__ import annotations
@@ -16,10 +20,16 @@ from collections import Counter
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone
+from icalendar import Alarm, Calendar, Event, Timezone
 
 from planner._atomic import atomic_writer
 from planner._errors import PlanError
+from planner.export._ics_versions import (
+    cancelled_copy,
+    predecessor_calendars,
+    set_version,
+    versioned_bytes,
+)
 from planner.export.bundle import PlanBundle, Stop
 from planner.export.notices import (
     Visit,
@@ -27,6 +37,7 @@ from planner.export.notices import (
     file_key,
     gacha_visits,
     gachas,
+    issue_date,
     offer_lines,
     span_zh,
     stops_of,
@@ -44,8 +55,50 @@ def _period(bundle: PlanBundle) -> tuple[dt.date, dt.date]:
 
 
 def _stamp(bundle: PlanBundle) -> dt.datetime:
-    """DTSTAMP: the plan's first day at 00:00 UTC (never the clock, for identical files)."""
-    return dt.datetime.combine(_period(bundle)[0], dt.time(0), tzinfo=dt.UTC)
+    """DTSTAMP of a first version: the notices' issue date at 00:00 UTC (never the clock)."""
+    return dt.datetime.combine(issue_date(bundle), dt.time(0), tzinfo=dt.UTC)
+
+
+def _version_stamp(bundle: PlanBundle) -> dt.datetime:
+    """DTSTAMP of the events a re-planned version changes: its ``--from`` at 00:00 UTC."""
+    start = (bundle.plan.replan or {}).get("from")
+    try:
+        day = dt.date.fromisoformat(str(start))
+    except ValueError:
+        return _stamp(bundle)
+    return dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
+
+
+def _version(bundle: PlanBundle) -> int:
+    plan = bundle.plan
+    if plan.version is not None:
+        return plan.version
+    return plan.predecessor.version + 1 if plan.predecessor is not None else 1
+
+
+def _alarms(bundle: PlanBundle, start: dt.datetime, what: str) -> list[Alarm]:
+    """The reminders of an event starting at ``start`` (local time), per ``[calendars]``."""
+    settings = bundle.scenario.settings.calendars
+    out = []
+    if settings.evening_reminder:
+        clock = dt.time.fromisoformat(settings.evening_reminder)
+        evening = dt.datetime.combine(start.date() - dt.timedelta(days=1), clock, start.tzinfo)
+        # A trigger relative to the start (the widest supported form); UTC so that a
+        # change of clocks in between is counted.
+        before = start.astimezone(dt.UTC) - evening.astimezone(dt.UTC)
+        out.append(_alarm(f"明天 {start:%H:%M} {what}", -before))
+    if settings.reminder_min:
+        minutes = settings.reminder_min
+        out.append(_alarm(f"{minutes} 分钟后 {what}", -dt.timedelta(minutes=minutes)))
+    return out
+
+
+def _alarm(text: str, trigger: dt.timedelta) -> Alarm:
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", text)
+    alarm.add("trigger", trigger)
+    return alarm
 
 
 def _uid(kind: str, key: str, bundle: PlanBundle) -> str:
@@ -143,6 +196,8 @@ def run_event(bundle: PlanBundle, run: Run) -> Event:
         description="\n".join(lines),
         location=stops[0].name,
     )
+    for alarm in _alarms(bundle, stops[0].departure, f"出车：{truck}"):
+        event.add_component(alarm)
     return event
 
 
@@ -179,6 +234,8 @@ def _visit_events(bundle: PlanBundle, title: str, visits: list[Visit]) -> list[E
             ),
         )
         event.add("geo", (v.lat, v.lon))
+        for alarm in _alarms(bundle, v.start, f"流动回收车到{v.name}"):
+            event.add_component(alarm)
         events.append(event)
     return events
 
@@ -236,10 +293,39 @@ def write_calendars(bundle: PlanBundle, out_dir: Path) -> list[Path]:
         events = _visit_events(bundle, gacha.title, visits[key])
         cal = _calendar(bundle, f"{gacha.title} 流动回收车", _uid("gacha", key, bundle), events)
         cals.append((f"gacha-{file_key(key)}.ics", cal))
+    return _write_versions(bundle, folder, cals)
+
+
+def _write_versions(
+    bundle: PlanBundle, folder: Path, cals: list[tuple[str, Calendar]]
+) -> list[Path]:
+    """Write the calendars with SEQUENCE/DTSTAMP against the predecessor version, if any.
+
+    A first version writes its events at SEQUENCE 0. A later version compares each
+    event with the predecessor's calendars (found as ``planner replan`` recorded
+    them); when they cannot be found, every event gets the version's SEQUENCE
+    (``version`` - 1), which a phone takes as newer than any copy it holds.
+    """
+    version = _version(bundle)
+    previous = predecessor_calendars(bundle.out_dir, bundle.plan) if version > 1 else None
+    stamp = _version_stamp(bundle) if version > 1 else _stamp(bundle)
     paths = []
     for name, cal in cals:
-        path = folder / name
-        with atomic_writer(path, "wb") as fh:
-            fh.write(cal.to_ical())
-        paths.append(path)
+        if version > 1 and (previous is None or not (previous / name).is_file()):
+            # No predecessor's copy to compare with: new to phones that have none.
+            for event in cal.walk("VEVENT"):
+                set_version(event, version - 1 if previous is None else 0, stamp)
+        data = versioned_bytes(cal, previous / name if previous else None, stamp)
+        paths.append(_write(folder / name, data))
+    if previous is not None:
+        made = {name for name, _ in cals}
+        for before in sorted(previous.glob("*.ics")):
+            if before.name not in made:  # e.g. a gacha none of whose points is planned now
+                paths.append(_write(folder / before.name, cancelled_copy(before, stamp)))
     return paths
+
+
+def _write(path: Path, data: bytes) -> Path:
+    with atomic_writer(path, "wb") as fh:
+        fh.write(data)
+    return path

@@ -223,18 +223,20 @@ def _degrees(value: float, pos: str, neg: str) -> str:
     return f"{number}°{pos if value >= 0 else neg}"
 
 
-def _draw(bundle: PlanBundle, view: _View, fmt: str) -> bytes:
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.collections import LineCollection
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
-    from matplotlib.transforms import offset_copy
+@dataclass(frozen=True)
+class _Frame:
+    """Where the map sits in the figure, in inches."""
 
-    from planner.export.fonts import register_with_matplotlib
+    left: float
+    bottom: float
+    map_w: float
+    map_h: float
+    fig_w: float
+    fig_h: float
 
-    font = register_with_matplotlib()
+
+def _frame(view: _View) -> tuple[_Frame, float]:
+    """The figure's layout for ``view`` and the map's aspect (cos-latitude scaling)."""
     lat0 = (view.south + view.north) / 2.0
     aspect = 1.0 / math.cos(math.radians(lat0))
     ratio = (view.north - view.south) * aspect / (view.east - view.west)  # height / width
@@ -242,8 +244,19 @@ def _draw(bundle: PlanBundle, view: _View, fmt: str) -> bytes:
     map_w, map_h = (9.5, 9.5 * ratio) if ratio <= 1 else (9.5 / ratio, 9.5)
     map_w, map_h = max(map_w, 5.0), max(map_h, 4.0)
     left, bottom, top, legend_w = 0.75, 0.55, 0.95, 3.0
-    fig_w, fig_h = left + map_w + legend_w, bottom + map_h + top
+    frame = _Frame(left, bottom, map_w, map_h, left + map_w + legend_w, bottom + map_h + top)
+    return frame, aspect
 
+
+def _draw(bundle: PlanBundle, view: _View, fmt: str) -> bytes:
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from planner.export.fonts import register_with_matplotlib
+
+    font = register_with_matplotlib()
+    fr, aspect = _frame(view)
     with matplotlib.rc_context(
         {
             "svg.hashsalt": "planner-map",
@@ -251,112 +264,129 @@ def _draw(bundle: PlanBundle, view: _View, fmt: str) -> bytes:
             "axes.unicode_minus": False,
         }
     ):
-        fig = Figure(figsize=(fig_w, fig_h), dpi=150)
+        fig = Figure(figsize=(fr.fig_w, fr.fig_h), dpi=150)
         FigureCanvasAgg(fig)
-        ax = fig.add_axes((left / fig_w, bottom / fig_h, map_w / fig_w, map_h / fig_h))
+        ax = fig.add_axes(
+            (fr.left / fr.fig_w, fr.bottom / fr.fig_h, fr.map_w / fr.fig_w, fr.map_h / fr.fig_h)
+        )
         ax.set_facecolor("#e9eef2")
         ax.set_xlim(view.west, view.east)
         ax.set_ylim(view.south, view.north)
         ax.set_aspect(aspect)
-
         _background(ax, bundle, view)
-
-        colours = _colours(bundle)
-        lines = all_leg_lines(bundle)
-        by_vehicle: dict[str, list[Any]] = defaultdict(list)
-        for run in bundle.runs:
-            if run.id in view.run_ids:
-                by_vehicle[run.vehicle].extend(
-                    _xy(line) for line in lines[run.id] if line.length > 0
-                )
-        fleet = {v.id: v for v in bundle.scenario.fleet}
-        handles = []
-        drawn = [vid for vid in colours if by_vehicle.get(vid)]
-        for k, vid in enumerate(drawn):
-            segs = by_vehicle[vid]
-            # Trucks sharing a road are drawn side by side: each truck's lines are
-            # shifted by its own small offset (points, so the same at every zoom).
-            shift = (k - (len(drawn) - 1) / 2.0) * OFFSET_PT
-            ax.add_collection(
-                LineCollection(
-                    segs,
-                    colors=colours[vid],
-                    linewidths=1.3,
-                    alpha=0.9,
-                    capstyle="round",
-                    joinstyle="round",
-                    zorder=5,
-                    transform=offset_copy(ax.transData, fig=fig, x=shift, y=-shift, units="points"),
-                )
-            )
-            runs_n = sum(1 for r in bundle.runs if r.vehicle == vid and r.id in view.run_ids)
-            name = fleet[vid].name if vid in fleet else ""
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    color=colours[vid],
-                    lw=2.4,
-                    label=f"{vid} {name} ({runs_n})".replace("  ", " "),
-                )
-            )
-
-        sym = _places(ax, bundle, view, font)
-
-        ax.xaxis.set_major_locator(MaxNLocator(6))
-        ax.yaxis.set_major_locator(MaxNLocator(6))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: _degrees(v, "E", "W")))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: _degrees(v, "N", "S")))
-        ax.tick_params(labelsize=7, colors="#444444")
-        ax.grid(True, color="#9aa5ad", lw=0.4, ls=(0, (4, 4)), alpha=0.6)
-        ax.set_axisbelow(False)
-        for side in ax.spines.values():
-            side.set_color("#777777")
-
-        x_text = left / fig_w
-        fig.text(x_text, 1 - 0.38 / fig_h, view.title, fontsize=13, va="baseline")
-        fig.text(
-            x_text, 1 - 0.66 / fig_h, view.subtitle, fontsize=8.5, va="baseline", color="#444444"
-        )
-        legend_x = (left + map_w + 0.25) / fig_w
-        top_y = (bottom + map_h) / fig_h
-        trucks = fig.legend(
-            handles=handles,
-            loc="upper left",
-            bbox_to_anchor=(legend_x, top_y),
-            title="车辆 truck (车次 runs)",
-            fontsize=8,
-            title_fontsize=9,
-            frameon=False,
-            alignment="left",
-        )
-        fig.add_artist(trucks)
-        _scale_bar(fig, ax, view, lat0, left + map_w + 0.35, bottom)
-        fig.legend(
-            handles=sym,
-            loc="lower left",
-            bbox_to_anchor=(legend_x, (bottom + 0.6) / fig_h),
-            title="图例 legend",
-            fontsize=8,
-            title_fontsize=9,
-            frameon=False,
-            alignment="left",
-        )
-        if any(p.synthetic for p in bundle.scenario.points):
-            fig.text(
-                x_text,
-                0.12 / fig_h,
-                "位置与道路为合成数据 positions and roads are synthetic",
-                fontsize=7,
-                color="#8a5a00",
-            )
-
+        handles = _routes(fig, ax, bundle, view)
+        sym = _places(ax, bundle, view)
+        _axes_style(ax)
+        _titles_and_legends(fig, ax, bundle, view, fr, (handles, sym))
         buf = io.BytesIO()
         if fmt == "svg":
             fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "planner"})
         else:
             fig.savefig(buf, format="png", metadata={"Software": "planner"})
     return buf.getvalue()
+
+
+def _routes(fig: Any, ax: Any, bundle: PlanBundle, view: _View) -> list[Any]:
+    """Each truck's road-following routes in its colour; returns the legend handles."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+    from matplotlib.transforms import offset_copy
+
+    colours = _colours(bundle)
+    lines = all_leg_lines(bundle)
+    by_vehicle: dict[str, list[Any]] = defaultdict(list)
+    for run in bundle.runs:
+        if run.id in view.run_ids:
+            by_vehicle[run.vehicle].extend(_xy(line) for line in lines[run.id] if line.length > 0)
+    fleet = {v.id: v for v in bundle.scenario.fleet}
+    handles = []
+    drawn = [vid for vid in colours if by_vehicle.get(vid)]
+    for k, vid in enumerate(drawn):
+        # Trucks sharing a road are drawn side by side: each truck's lines are
+        # shifted by its own small offset (points, so the same at every zoom).
+        shift = (k - (len(drawn) - 1) / 2.0) * OFFSET_PT
+        ax.add_collection(
+            LineCollection(
+                by_vehicle[vid],
+                colors=colours[vid],
+                linewidths=1.3,
+                alpha=0.9,
+                capstyle="round",
+                joinstyle="round",
+                zorder=5,
+                transform=offset_copy(ax.transData, fig=fig, x=shift, y=-shift, units="points"),
+            )
+        )
+        runs_n = sum(1 for r in bundle.runs if r.vehicle == vid and r.id in view.run_ids)
+        name = fleet[vid].name if vid in fleet else ""
+        label = f"{vid} {name} ({runs_n})".replace("  ", " ")
+        handles.append(Line2D([], [], color=colours[vid], lw=2.4, label=label))
+    return handles
+
+
+def _axes_style(ax: Any) -> None:
+    """Graticule in degrees, small grey ticks."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(6))
+    ax.yaxis.set_major_locator(MaxNLocator(6))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: _degrees(v, "E", "W")))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: _degrees(v, "N", "S")))
+    ax.tick_params(labelsize=7, colors="#444444")
+    ax.grid(True, color="#9aa5ad", lw=0.4, ls=(0, (4, 4)), alpha=0.6)
+    ax.set_axisbelow(False)
+    for side in ax.spines.values():
+        side.set_color("#777777")
+
+
+def _titles_and_legends(
+    fig: Any,
+    ax: Any,
+    bundle: PlanBundle,
+    view: _View,
+    fr: _Frame,
+    handles: tuple[list[Any], list[Any]],
+) -> None:
+    """Title, subtitle, the trucks' and the symbols' legends, scale bar, synthetic note."""
+    trucks_h, symbols_h = handles
+    x_text = fr.left / fr.fig_w
+    fig.text(x_text, 1 - 0.38 / fr.fig_h, view.title, fontsize=13, va="baseline")
+    fig.text(
+        x_text, 1 - 0.66 / fr.fig_h, view.subtitle, fontsize=8.5, va="baseline", color="#444444"
+    )
+    legend_x = (fr.left + fr.map_w + 0.25) / fr.fig_w
+    top_y = (fr.bottom + fr.map_h) / fr.fig_h
+    trucks = fig.legend(
+        handles=trucks_h,
+        loc="upper left",
+        bbox_to_anchor=(legend_x, top_y),
+        title="车辆 truck (车次 runs)",
+        fontsize=8,
+        title_fontsize=9,
+        frameon=False,
+        alignment="left",
+    )
+    fig.add_artist(trucks)
+    lat0 = (view.south + view.north) / 2.0
+    _scale_bar(fig, ax, view, lat0, fr.left + fr.map_w + 0.35, fr.bottom)
+    fig.legend(
+        handles=symbols_h,
+        loc="lower left",
+        bbox_to_anchor=(legend_x, (fr.bottom + 0.6) / fr.fig_h),
+        title="图例 legend",
+        fontsize=8,
+        title_fontsize=9,
+        frameon=False,
+        alignment="left",
+    )
+    if any(p.synthetic for p in bundle.scenario.points):
+        fig.text(
+            x_text,
+            0.12 / fr.fig_h,
+            "位置与道路为合成数据 positions and roads are synthetic",
+            fontsize=7,
+            color="#8a5a00",
+        )
 
 
 def _lonlat(bundle: PlanBundle, rec: Any) -> tuple[float, float]:
@@ -444,7 +474,7 @@ def _zones(ax: Any, bundle: PlanBundle, view: _View) -> None:
                 )
 
 
-def _places(ax: Any, bundle: PlanBundle, view: _View, font: str) -> list[Any]:
+def _places(ax: Any, bundle: PlanBundle, view: _View) -> list[Any]:
     """Draw points, stations, depots and facilities; return legend handles."""
     from matplotlib.lines import Line2D
 

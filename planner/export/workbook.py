@@ -3,21 +3,22 @@
 Sheets: ``runs``, ``stops``, ``tallies``, ``gachas``, ``townships``, ``unserved``.
 Headers are Chinese with English (``日期 date``); every sheet has a frozen header
 row, an autofilter, number formats (kg ``0.0``, money ``¥#,##0.00``, times
-``hh:mm``) and column widths. The file is byte-identical for the same plan: the
+``hh:mm``) and column widths; text cells are always text, never formulas. The
+sheets are written by :mod:`planner.export._xlsx` (openpyxl took seconds for the
+month's half a million cells). The file is byte-identical for the same plan: the
 document dates and the zip entries' times are the plan's first day.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from planner._atomic import atomic_writer
+from planner.export._xlsx import Sheet, xlsx_bytes
 from planner.export.bundle import PlanBundle
 
 KG = "0.0"
@@ -387,85 +388,38 @@ def _width(value: Any, fmt: str | None) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
-def _sheet(wb: Any, title: str, cols: Sequence[Col], rows: list[list[Any]]) -> None:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    # A write-only sheet streams its rows: settings and widths come first.
-    ws = wb.create_sheet(title)
-    for j, col in enumerate(cols, start=1):
-        widest = max([_width(col.header, None), *(_width(r[j - 1], col.fmt) for r in rows)])
-        ws.column_dimensions[get_column_letter(j)].width = min(max(widest + 2, 6), 60)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{len(rows) + 1}"
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDE7F0")
-    header = []
-    for col in cols:
-        cell = WriteOnlyCell(ws, value=col.header)
-        cell.font, cell.fill = bold, fill
-        cell.alignment = Alignment(vertical="center")
-        header.append(cell)
-    ws.append(header)
-    formats = [(j, col.fmt) for j, col in enumerate(cols) if col.fmt]
-    for row in rows:
-        out = list(row)
-        for j, fmt in formats:
-            if out[j] is not None:
-                cell = WriteOnlyCell(ws, value=out[j])
-                cell.number_format = fmt
-                out[j] = cell
-        for j, value in enumerate(out):
-            if isinstance(value, str) and value.startswith("="):
-                # openpyxl makes a formula of any text starting with "=": a place named
-                # =HYPERLINK(...) would become a live link. Text stays text.
-                cell = WriteOnlyCell(ws, value=value)
-                cell.data_type = "s"
-                out[j] = cell
-        ws.append(out)
-
-
-def _deterministic_zip(data: bytes, stamp: dt.datetime) -> bytes:
-    """The same archive with every entry dated ``stamp`` (zip entries carry the clock)."""
-    out = io.BytesIO()
-    when = (stamp.year, stamp.month, stamp.day, 0, 0, 0)
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as src,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
-    ):
-        for info in src.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=when)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            dst.writestr(entry, src.read(info.filename))
-    return out.getvalue()
+def _sheet(title: str, cols: Sequence[Col], rows: list[list[Any]]) -> Sheet:
+    """A worksheet with widths from its widest cell per column (capped)."""
+    widths = [
+        min(max(max([_width(col.header, None), *(_width(r[j], col.fmt) for r in rows)]) + 2, 6), 60)
+        for j, col in enumerate(cols)
+    ]
+    return Sheet(
+        title=title,
+        headers=[c.header for c in cols],
+        formats=[c.fmt for c in cols],
+        widths=widths,
+        rows=rows,
+    )
 
 
 def workbook_bytes(bundle: PlanBundle) -> bytes:
     """The workbook as bytes (see the module docstring for its sheets)."""
-    from openpyxl import Workbook
-    from openpyxl.writer.excel import ExcelWriter
-
-    wb = Workbook(write_only=True)
-    _sheet(wb, "runs", *_runs(bundle))
-    _sheet(wb, "stops", *_stops(bundle))
-    _sheet(wb, "tallies", *_tallies(bundle))
-    _sheet(wb, "gachas", *_areas(bundle, "gacha"))
-    _sheet(wb, "townships", *_areas(bundle, "township"))
-    _sheet(wb, "unserved", *_unserved(bundle))
     start = bundle.plan.period.start
-    stamp = dt.datetime.combine(start, dt.time(0))
-    props = wb.properties
-    props.creator = "planner"
-    props.lastModifiedBy = "planner"
-    props.title = f"{bundle.plan.scenario} {start.isoformat()}"
-    props.created = stamp
-    props.modified = stamp
-    buf = io.BytesIO()
-    # ExcelWriter rather than Workbook.save: save() stamps "modified" with the clock.
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        ExcelWriter(wb, archive).save()
-    return _deterministic_zip(buf.getvalue(), stamp)
+    sheets = [
+        _sheet("runs", *_runs(bundle)),
+        _sheet("stops", *_stops(bundle)),
+        _sheet("tallies", *_tallies(bundle)),
+        _sheet("gachas", *_areas(bundle, "gacha")),
+        _sheet("townships", *_areas(bundle, "township")),
+        _sheet("unserved", *_unserved(bundle)),
+    ]
+    return xlsx_bytes(
+        sheets,
+        title=f"{bundle.plan.scenario} {start.isoformat()}",
+        creator="planner",
+        stamp=dt.datetime.combine(start, dt.time(0)),
+    )
 
 
 def write_workbook(bundle: PlanBundle, out_dir: Path) -> Path:

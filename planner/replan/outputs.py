@@ -6,14 +6,13 @@ with :func:`~planner.export.writer.export_plan` for the others; a run that no
 longer exists loses its files. The month-wide products (notices, calendars,
 workbook, GIS, maps, report) are made again from the whole plan: they are
 deterministic, so a gacha whose visits did not change gets the same notice byte
-for byte. Calendars then get ``SEQUENCE`` and ``DTSTAMP`` per event
-(:mod:`planner.replan.calendars`). The files that differ from the predecessor's
-are listed in ``changes.json``.
+for byte. Calendars get ``SEQUENCE`` and ``DTSTAMP`` per event against the
+predecessor's as they are written (:mod:`planner.export._ics_versions`). The files
+that differ from the predecessor's are listed in ``changes.json``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 import tempfile
@@ -22,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner.money.files import read_tallies
-from planner.replan.calendars import revise_calendars
 
 if TYPE_CHECKING:
     from planner.replan.core import ReplanResult
@@ -113,8 +111,6 @@ def export_changed(
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     export_plan(bundle(doc["runs"], stage), stage, ExportOptions(lang=lang, pdf=pdf, only=MONTHLY))
-    stamp = dt.datetime.combine(inputs.disruption.start, dt.time(0), tzinfo=dt.UTC)
-    revise_calendars(old_dir / "calendars", stage / "calendars", stamp)
     return _differences(old_dir, stage)
 
 

@@ -17,6 +17,7 @@ from pydantic.fields import FieldInfo
 from planner.scenario.model import CollectionPoint, Depot, Facility, Household, Station
 from planner.scenario.settings import (
     Budget,
+    CalendarSettings,
     CarrySettings,
     Category,
     GoodsItem,
@@ -46,6 +47,7 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("[budget]", Budget),
     ("[carry]", CarrySettings),
     ("[notices]", NoticeSettings),
+    ("[calendars]", CalendarSettings),
     ("[ledger]", LedgerSettings),
 )
 

@@ -366,6 +366,26 @@ class NoticeSettings(_Frozen):
         return v
 
 
+HHMM_OR_BLANK = r"^(([01]\d|2[0-3]):[0-5]\d)?$"
+
+
+class CalendarSettings(_Frozen):
+    """The reminders every calendar event carries (trucks' and gachas' ``.ics``)."""
+
+    evening_reminder: str = Field(
+        "19:00",
+        pattern=HHMM_OR_BLANK,
+        description="Clock time of the reminder on the evening before a visit or run "
+        "(blank: none).",
+    )
+    reminder_min: int = Field(
+        60,
+        ge=0,
+        le=720,
+        description="Minutes before a visit or run starts for the second reminder (0: none).",
+    )
+
+
 class LedgerSettings(_Frozen):
     """Green accounts and the checks of what comes back from the runs (``planner ledger``).
 
@@ -452,7 +472,10 @@ class ScenarioSettings(_Frozen):
         default_factory=lambda: NoticeSettings(),
         description="Contact, bad weather and lead time of the notices: see [notices].",
     )
-
+    calendars: CalendarSettings = Field(
+        default_factory=lambda: CalendarSettings(),
+        description="Reminders in the ICS calendars: see [calendars].",
+    )
     ledger: LedgerSettings = Field(
         default_factory=lambda: LedgerSettings(),
         description="Green accounts and reconciliation tolerances: see [ledger].",
