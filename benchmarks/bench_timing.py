@@ -4,12 +4,14 @@ For the Otog default and four synthetic regions, the first phase (group calendar
 search) runs once; then, in the same run, main's former second phase ("before":
 a target at the first visit's arrival, every day re-routed with hard windows,
 failing points widened by 60 min then opened, a failing day keeping its first
-routes) and :func:`planner.solve.timing.time_month` ("after") each make the final
-routes from that same first phase. Reported per region and approach: the
+routes), :func:`planner.solve.timing.time_month` ("after") and the same without
+sibling days and the 2 h cap ("no_siblings_no_cap") each make the final routes from
+that same first phase. Reported per region and approach: the
 distribution of the arrival spread and of the announced window width, the shares
 with every arrival within 60 / 120 min *and* a window of at most that width, the
 widest window, windows outside the scenario's bounds, the month's cost, the share
-of points served by one truck all month and unserved visits. A script, not a test:
+of points served by one truck all month, unserved visits, and each phase's wall and
+CPU seconds. A script, not a test:
 
     python benchmarks/bench_timing.py                        # 5 regions, phase 1 at 20 s
     python benchmarks/bench_timing.py --cache /tmp/timing    # reuse first phases
@@ -222,6 +224,16 @@ def region(
     )
     new_solution = dataclasses.replace(first, days=timed.days)
     t3, c3 = time.monotonic(), time.process_time()
+    # The same phase without sibling days and without the cap: what main's phase does
+    # once plans time each day with its windows.
+    plain = time_month(
+        sp.problem,
+        first,
+        lookups_for(scenario, sp),
+        TimingBudget(engine="pyvrp", seconds_per_day=per_day, seed=seed, siblings=0, cap=None),
+    )
+    t4, c4 = time.monotonic(), time.process_time()
+    plain_solution = dataclasses.replace(first, days=plain.days)
     return {
         "scenario": scenario.name,
         "first_phase_cost_cny": round(first.cost, 1),
@@ -229,6 +241,10 @@ def region(
         | {"seconds": round(t2 - t1, 1), "cpu_seconds": round(c2 - c1, 1)},
         "after": measure(scenario, sp, new_solution, timed.windows, timed.day_problems)
         | {"seconds": round(t3 - t2, 1), "cpu_seconds": round(c3 - c2, 1)},
+        "no_siblings_no_cap": measure(
+            scenario, sp, plain_solution, plain.windows, plain.day_problems
+        )
+        | {"seconds": round(t4 - t3, 1), "cpu_seconds": round(c4 - c3, 1)},
     }
 
 
