@@ -17,11 +17,22 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
+from planner.solve.engines import bounded_engine
 from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route
 from planner.solve.schedule import end_facility, schedule_route
 
 Window = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The routing engine, its work per call (seconds of work, not of the clock), the seed."""
+
+    name: str
+    seconds: float
+    seed: int
 
 
 def with_kept(problem: PeriodicProblem, kept: Mapping[int, Window]) -> PeriodicProblem:
@@ -243,3 +254,45 @@ def _insertions(
         facility, _, _ = end_facility(problem, v, node)
         out.append((len(routes), Route(v, (node, facility), (k, -1))))
     return out
+
+
+def route_left(
+    problem: PeriodicProblem,
+    day: int,
+    visits: Sequence[DayVisit],
+    routes: list[Route],
+    left: list[int],
+    targets: dict[int, Window],
+    engine: Engine,
+) -> tuple[list[Route], list[int]]:
+    """The visits ``left`` routed by the engine on the trucks ``routes`` leave free.
+
+    Each keeps its target as a hard window where the engine can place it so; the
+    visits it cannot place at all are returned.
+    """
+    used = {r.vehicle for r in routes}
+    free_only = dataclasses.replace(
+        problem,
+        vehicles=tuple(
+            dataclasses.replace(v, days=()) if i in used else v
+            for i, v in enumerate(problem.vehicles)
+        ),
+    )
+    if not free_only.vehicles_on(day):
+        return routes, left
+    sub = [visits[k] for k in left]
+    windows = {v.customer: targets[v.customer] for v in sub if v.customer in targets}
+    router = bounded_engine(engine.name, engine.seconds, len(sub))
+    for _ in range(2):
+        sub_vis = tuple(
+            dataclasses.replace(v, window=windows.get(v.customer, v.window)) for v in sub
+        )
+        sol = router.route_day(free_only, day, sub_vis, time_limit=engine.seconds, seed=engine.seed)
+        if not sol.unrouted:
+            break
+        for j in sol.unrouted:  # these cannot keep their target today
+            windows.pop(sub[j].customer, None)
+    out = list(routes)
+    for r in sol.routes:
+        out.append(Route(r.vehicle, r.stops, tuple(left[j] if j >= 0 else -1 for j in r.visits)))
+    return out, [left[j] for j in sol.unrouted]

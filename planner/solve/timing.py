@@ -51,8 +51,10 @@ from planner.scenario.settings import minutes_of
 from planner.solve._clock import WallLimit
 from planner.solve._spread import Grid, cap_spreads
 from planner.solve._template import (
+    Engine,
     insert_left,
     project,
+    route_left,
     siblings,
     twin_key,
     visits_under,
@@ -385,6 +387,11 @@ def _score(
     return day.cost + lookups.late_weight * late + lookups.truck_weight * foreign
 
 
+def bounded_by(budget: TimingBudget) -> Engine:
+    """The engine, work per call and seed a sibling day's left-over visits are routed with."""
+    return Engine(budget.engine, budget.seconds_per_day, budget.seed)
+
+
 def _derived(
     problem: PeriodicProblem,
     day: int,
@@ -398,56 +405,14 @@ def _derived(
     """``day`` driving ``source``'s routes (:mod:`planner.solve._template`), or ``None``."""
     routes, left = project(problem, day, visits[day], source, visits[source.day])
     if left:
-        routes, left = _route_left(problem, day, visits[day], routes, left, targets, budget)
+        routes, left = route_left(
+            problem, day, visits[day], routes, left, targets, bounded_by(budget)
+        )
     full = insert_left(problem, day, visits[day], routes, left, targets, lookups.late_weight)
     if full is None:
         return None
     sol = DaySolution(day, tuple(full), ())
     return _retime(problem, day, visits[day], sol, targets, usual, lookups)
-
-
-def _route_left(
-    problem: PeriodicProblem,
-    day: int,
-    visits: Sequence[DayVisit],
-    routes: list[Route],
-    left: list[int],
-    targets: dict[int, Window],
-    budget: TimingBudget,
-) -> tuple[list[Route], list[int]]:
-    """The visits ``left`` routed by the engine on the trucks ``routes`` leave free.
-
-    Each keeps its target as a hard window where the engine can place it so; the
-    visits it cannot place at all are returned.
-    """
-    used = {r.vehicle for r in routes}
-    free_only = dataclasses.replace(
-        problem,
-        vehicles=tuple(
-            dataclasses.replace(v, days=()) if i in used else v
-            for i, v in enumerate(problem.vehicles)
-        ),
-    )
-    if not free_only.vehicles_on(day):
-        return routes, left
-    sub = [visits[k] for k in left]
-    windows = {v.customer: targets[v.customer] for v in sub if v.customer in targets}
-    router = bounded_engine(budget.engine, budget.seconds_per_day, len(sub))
-    for _ in range(2):
-        sub_vis = tuple(
-            dataclasses.replace(v, window=windows.get(v.customer, v.window)) for v in sub
-        )
-        sol = router.route_day(
-            free_only, day, sub_vis, time_limit=budget.seconds_per_day, seed=budget.seed
-        )
-        if not sol.unrouted:
-            break
-        for j in sol.unrouted:  # these cannot keep their target today
-            windows.pop(sub[j].customer, None)
-    out = list(routes)
-    for r in sol.routes:
-        out.append(Route(r.vehicle, r.stops, tuple(left[j] if j >= 0 else -1 for j in r.visits)))
-    return out, [left[j] for j in sol.unrouted]
 
 
 def _reroute(
