@@ -1,17 +1,19 @@
 """Benchmark 定时: how well each point's arrivals keep one announced window.
 
-For the Otog default and two synthetic regions, the first phase (group calendar +
+For the Otog default and four synthetic regions, the first phase (group calendar +
 search) runs once; then, in the same run, main's former second phase ("before":
 a target at the first visit's arrival, every day re-routed with hard windows,
 failing points widened by 60 min then opened, a failing day keeping its first
-routes) and :func:`planner.solve.timing.time_month` ("after") each make the final
-routes from that same first phase. Reported per region and approach: the
+routes), :func:`planner.solve.timing.time_month` ("after") and the same without
+sibling days and the 2 h cap ("no_siblings_no_cap") each make the final routes from
+that same first phase. Reported per region and approach: the
 distribution of the arrival spread and of the announced window width, the shares
 with every arrival within 60 / 120 min *and* a window of at most that width, the
 widest window, windows outside the scenario's bounds, the month's cost, the share
-of points served by one truck all month and unserved visits. A script, not a test:
+of points served by one truck all month, unserved visits, and each phase's wall and
+CPU seconds. A script, not a test:
 
-    python benchmarks/bench_timing.py                        # 3 regions, phase 1 at 20 s
+    python benchmarks/bench_timing.py                        # 5 regions, phase 1 at 20 s
     python benchmarks/bench_timing.py --cache /tmp/timing    # reuse first phases
     python benchmarks/bench_timing.py --json benchmarks/results/timing.json
 """
@@ -53,6 +55,14 @@ SYNTH = (
         [
             "--seed", "11", "--points", "200", "--households", "9000",
             "--townships", "4", "--area-km2", "7000", "--trucks", "8",
+        ],
+    ),
+    ("random-160", ["--seed", "3", "--points", "160", "--households", "7500", "--trucks", "7"]),
+    (
+        "random-260",
+        [
+            "--seed", "21", "--points", "260", "--households", "12000",
+            "--townships", "5", "--area-km2", "9000", "--trucks", "10",
         ],
     ),
 )  # fmt: skip
@@ -202,10 +212,10 @@ def region(
         first = first_phase(sp, time_limit, seed)
         if pkl is not None:
             pkl.write_bytes(pickle.dumps(first))
-    t1 = time.monotonic()
+    t1, c1 = time.monotonic(), time.process_time()
     per_day = max(0.2, 0.2 * time_limit / max(1, sp.problem.num_days))
     old = before(scenario, sp, first, per_day, seed)
-    t2 = time.monotonic()
+    t2, c2 = time.monotonic(), time.process_time()
     timed = time_month(
         sp.problem,
         first,
@@ -213,13 +223,28 @@ def region(
         TimingBudget(engine="pyvrp", seconds_per_day=per_day, seed=seed),
     )
     new_solution = dataclasses.replace(first, days=timed.days)
-    t3 = time.monotonic()
+    t3, c3 = time.monotonic(), time.process_time()
+    # The same phase without sibling days and without the cap: what main's phase does
+    # once plans time each day with its windows.
+    plain = time_month(
+        sp.problem,
+        first,
+        lookups_for(scenario, sp),
+        TimingBudget(engine="pyvrp", seconds_per_day=per_day, seed=seed, siblings=0, cap=None),
+    )
+    t4, c4 = time.monotonic(), time.process_time()
+    plain_solution = dataclasses.replace(first, days=plain.days)
     return {
         "scenario": scenario.name,
         "first_phase_cost_cny": round(first.cost, 1),
-        "before": measure(scenario, sp, *old) | {"seconds": round(t2 - t1, 1)},
+        "before": measure(scenario, sp, *old)
+        | {"seconds": round(t2 - t1, 1), "cpu_seconds": round(c2 - c1, 1)},
         "after": measure(scenario, sp, new_solution, timed.windows, timed.day_problems)
-        | {"seconds": round(t3 - t2, 1)},
+        | {"seconds": round(t3 - t2, 1), "cpu_seconds": round(c3 - c2, 1)},
+        "no_siblings_no_cap": measure(
+            scenario, sp, plain_solution, plain.windows, plain.day_problems
+        )
+        | {"seconds": round(t4 - t3, 1), "cpu_seconds": round(c4 - c3, 1)},
     }
 
 
@@ -228,7 +253,7 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=20.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", type=Path, help="folder for first-phase pickles")
-    ap.add_argument("--only", help="one region: otog, random-120 or random-200")
+    ap.add_argument("--only", help="one region: otog or one of the random-* names")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     results = []

@@ -104,12 +104,14 @@ def build_plan(
     cost_cny = 0.0
     for ds in solution.days:
         date = sp.dates[ds.day]
-        visits = day_visits(problem, solution.patterns, ds.day)
+        # Timing depends on the windows the day was routed with (a truck early for
+        # one waits there), so the day's visits carry that problem's windows.
+        day_problem = (day_problems or {}).get(ds.day, problem)
+        visits = day_visits(day_problem, solution.patterns, ds.day)
         for route in ds.routes:
             if not route.stops:
                 continue
-            # Timing depends on the windows the day was routed with.
-            sched = schedule_route((day_problems or {}).get(ds.day, problem), ds.day, visits, route)
+            sched = schedule_route(day_problem, ds.day, visits, route)
             veh = problem.vehicles[route.vehicle]
             spec = fleet[veh.name]
             run = _run(sp, solution, date, sched, visits, spec.id, spec.depot, dims)

@@ -204,7 +204,7 @@ def arrivals(
         # As the plan times it (planner.plan.build): the day's visits as the month
         # lists them, scheduled under the problem the day was routed with.
         prob = (day_problems or {}).get(ds.day, sp.problem)
-        visits = day_visits(sp.problem, solution.patterns, ds.day)
+        visits = day_visits(prob, solution.patterns, ds.day)
         for route in ds.routes:
             for st in schedule_route(prob, ds.day, visits, route).steps:
                 if st.kind == "visit":

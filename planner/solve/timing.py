@@ -16,14 +16,25 @@ routes onto the targets, trading cost against visits kept on time:
    window; points it cannot place lose theirs; visits still left over are inserted
    where they cost least. The result is retimed as in 2 and replaces the day's
    routes when it scores better.
+3b. **Driving a sibling day's routes** (:mod:`planner.solve._template`). The one
+   or two days sharing most points with this one lend their routes: same truck
+   (or a twin), same order, the points not due today skipped (the truck waits
+   where that makes it early, so the shared points keep their minutes); the
+   day's other points are routed by the engine on the trucks left free, then
+   inserted where they cost least. Retimed as in 2, kept when it scores better.
 4. **Same truck.** Routes are handed to interchangeable trucks (same depot,
    capacity, shift, speed, costs) so that each point keeps its usual truck; this
    changes no time and no cost.
 
 A day's score is its cost plus :attr:`TimingLookups.late_weight` per visit off its
 target plus :attr:`TimingLookups.truck_weight` per visit not made by the point's
-usual truck. Rounds repeat 1–4 with targets from the routes so far. Everything is
-counted work (engine iterations, a fixed number of rounds): a seed gives the same
+usual truck. Rounds repeat 1–4 with targets from the routes so far. Last,
+:mod:`planner.solve._spread` moves every point whose arrivals still spread over
+:attr:`TimingBudget.cap` (2 h) into one window at any price, and points a little
+over the width into it where that costs no more than their late visits' score.
+The hard windows a day keeps are its day problem's, and the plan times the day
+with them (a truck early for a window waits there). Everything is counted work
+(engine iterations, a fixed number of rounds and moves): a seed gives the same
 routes on any machine.
 """
 
@@ -38,6 +49,17 @@ from typing import TYPE_CHECKING
 
 from planner.scenario.settings import minutes_of
 from planner.solve._clock import WallLimit
+from planner.solve._spread import Grid, cap_spreads
+from planner.solve._template import (
+    Engine,
+    insert_left,
+    project,
+    route_left,
+    siblings,
+    twin_key,
+    visits_under,
+    with_kept,
+)
 from planner.solve.engines import bounded_engine
 from planner.solve.problem import (
     DaySolution,
@@ -98,12 +120,16 @@ def lookups_for(scenario: Scenario, sp: ScenarioProblem) -> TimingLookups:
 
 @dataclass(frozen=True)
 class TimingBudget:
-    """Work the phase may do: engine seconds of work per day route and rounds."""
+    """Work the phase may do: engine seconds of work per day route, rounds, and how
+    many sibling days each day tries to drive the routes of; ``cap`` (minutes): the
+    widest spread of a point's arrivals left after the rounds (``None``: no cap)."""
 
     engine: str
     seconds_per_day: float
     seed: int
     rounds: int = 2
+    siblings: int = 2
+    cap: int | None = 120
 
 
 @dataclass(frozen=True)
@@ -173,6 +199,14 @@ def time_month(
                 < _score(cur, visits[d], targets, usual, problem, lookups)
             ):
                 cur = cand
+            for src in siblings(visits, d, budget.siblings):
+                derived = _derived(
+                    problem, d, visits, days[src].solution, targets, usual, lookups, budget
+                )
+                if derived is not None and _score(
+                    derived, visits[d], targets, usual, problem, lookups
+                ) < _score(cur, visits[d], targets, usual, problem, lookups):
+                    cur = derived
             days[d] = _relocate_late(problem, d, visits[d], cur, targets, lookups)
             done += 1
             if report is not None:
@@ -183,27 +217,29 @@ def time_month(
         usual = _usual_trucks(problem, visits, days)
         if rnd + 1 < budget.rounds:
             targets = _targets(problem, visits, days, lookups, first_pass=False)
-    day_problems = {d: _with_windows(problem, day.kept) for d, day in days.items()}
+    if budget.cap is not None:
+        grid = Grid(lookups.width, budget.cap, lookups.bounds, lookups.step)
+        capped = cap_spreads(
+            problem,
+            visits,
+            {d: (day.solution, day.kept) for d, day in days.items()},
+            grid,
+            lookups.late_weight,
+        )
+        days = {d: _Day(sol, kept, 0.0) for d, (sol, kept) in capped.items()}
+        for d in sorted(days):
+            days[d] = _hand_over(problem, d, visits[d], days[d], usual)
+    day_problems = {d: with_kept(problem, day.kept) for d, day in days.items()}
     out_days = tuple(days[ds.day].solution for ds in first.days)
     windows = cover_windows(problem, visits, out_days, day_problems, lookups)
     return Timed(out_days, day_problems, windows)
 
 
-def _with_windows(problem: PeriodicProblem, kept: dict[int, Window]) -> PeriodicProblem:
-    if not kept:
-        return problem
-    customers = tuple(
-        dataclasses.replace(c, window=kept[i]) if i in kept else c
-        for i, c in enumerate(problem.customers)
-    )
-    return dataclasses.replace(problem, customers=customers)
-
-
 def _arrivals(
     problem: PeriodicProblem, day: int, visits: Sequence[DayVisit], route: Route
 ) -> dict[int, int]:
-    """Customer index → service start on ``route``."""
-    sched = schedule_route(problem, day, visits, route)
+    """Customer index → service start on ``route`` with ``problem``'s windows (as the plan)."""
+    sched = schedule_route(problem, day, visits_under(problem, visits), route)
     return {visits[s.visit].customer: s.start for s in sched.steps if s.kind == "visit"}
 
 
@@ -226,7 +262,7 @@ def _targets(
     """Per customer, the grid window holding most of its arrivals (ties: nearest the first)."""
     times: dict[int, list[int]] = defaultdict(list)
     for d in sorted(days):
-        prob = _with_windows(problem, days[d].kept)
+        prob = with_kept(problem, days[d].kept)
         for r in days[d].solution.routes:
             for ci, t in _arrivals(prob, d, visits[d], r).items():
                 times[ci].append(t)
@@ -351,6 +387,34 @@ def _score(
     return day.cost + lookups.late_weight * late + lookups.truck_weight * foreign
 
 
+def bounded_by(budget: TimingBudget) -> Engine:
+    """The engine, work per call and seed a sibling day's left-over visits are routed with."""
+    return Engine(budget.engine, budget.seconds_per_day, budget.seed)
+
+
+def _derived(
+    problem: PeriodicProblem,
+    day: int,
+    visits: dict[int, tuple[DayVisit, ...]],
+    source: DaySolution,
+    targets: dict[int, Window],
+    usual: dict[int, int],
+    lookups: TimingLookups,
+    budget: TimingBudget,
+) -> _Day | None:
+    """``day`` driving ``source``'s routes (:mod:`planner.solve._template`), or ``None``."""
+    routes, left = project(problem, day, visits[day], source, visits[source.day])
+    if left:
+        routes, left = route_left(
+            problem, day, visits[day], routes, left, targets, bounded_by(budget)
+        )
+    full = insert_left(problem, day, visits[day], routes, left, targets, lookups.late_weight)
+    if full is None:
+        return None
+    sol = DaySolution(day, tuple(full), ())
+    return _retime(problem, day, visits[day], sol, targets, usual, lookups)
+
+
 def _reroute(
     problem: PeriodicProblem,
     day: int,
@@ -366,7 +430,7 @@ def _reroute(
     router = bounded_engine(budget.engine, budget.seconds_per_day, len(visits))
     windows = {ci: tw for ci, tw in targets.items()}
     for _ in range(2):
-        prob = _with_windows(problem, {ci: windows[ci] for ci in windows})
+        prob = with_kept(problem, {ci: windows[ci] for ci in windows})
         day_vis = tuple(
             dataclasses.replace(v, window=windows.get(v.customer, v.window)) for v in visits
         )
@@ -492,11 +556,6 @@ def _usual_trucks(
     return {ci: min(c, key=lambda v: (-c[v], v)) for ci, c in counts.items()}
 
 
-def _twin_key(problem: PeriodicProblem, v: int) -> tuple[object, ...]:
-    veh = problem.vehicles[v]
-    return dataclasses.astuple(dataclasses.replace(veh, name="", days=()))
-
-
 def _hand_over(
     problem: PeriodicProblem,
     day: int,
@@ -508,7 +567,7 @@ def _hand_over(
     on_day = problem.vehicles_on(day)
     by_key: dict[tuple[object, ...], list[int]] = defaultdict(list)
     for v in on_day:
-        by_key[_twin_key(problem, v)].append(v)
+        by_key[twin_key(problem, v)].append(v)
     routes = list(state.solution.routes)
     for trucks in by_key.values():
         idx = [i for i, r in enumerate(routes) if r.vehicle in trucks]
