@@ -26,6 +26,7 @@ from planner._atomic import atomic_writer
 from planner.ledger.codes import household_code
 from planner.ledger.plans import PlanSource
 from planner.ledger.tallyfile import CLOSE_COLUMNS, FORMULA_START, TALLY_COLUMNS
+from planner.money.tallies import MonthTallies
 
 # Columns written as text (ids, names, notes); the rest are numbers we format.
 _TEXT_TALLY = {"run_id", "point", "point_name", "household", "household_name", "category"}
@@ -258,12 +259,18 @@ def write_bundle_forms(bundle: Any, stage: Path) -> list[Path]:
 
     ``bundle`` is the exporters' :class:`~planner.export.bundle.PlanBundle`; the forms
     carry no balances (the ledger is not known there: ``planner ledger forms --db``
-    writes them with balances, and the Excel copies).
+    writes them with balances, and the Excel copies). The forecast and goods due are
+    the bundle's own tallies and goods rows, the ones the run sheets print, not
+    computed again.
     """
+    from planner.export.bundle import read_handouts  # the caller is the exporters
+
+    handouts = bundle.handouts if bundle.handouts is not None else read_handouts(bundle.out_dir)
     source = PlanSource(
         plan_dir=Path(bundle.out_dir),
         plan=bundle.plan,
         scenario=bundle.scenario,
         plan_sha256="",
+        tallies=MonthTallies(rows=list(bundle.tallies), handouts=list(handouts)),
     )
     return write_forms(source, Path(stage) / "sheets", xlsx=False)

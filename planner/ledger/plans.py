@@ -57,6 +57,8 @@ class PlanSource:
     plan: Plan
     scenario: Scenario
     plan_sha256: str
+    # The money step's tallies when the caller already has them (the exporters do).
+    tallies: MonthTallies | None = None
 
     @property
     def content_hash(self) -> str:
@@ -72,6 +74,8 @@ class PlanSource:
     @cached_property
     def forecast(self) -> MonthTallies:
         """Every household's expected tally at every visit (the money step's)."""
+        if self.tallies is not None:
+            return self.tallies
         return household_tallies(self.plan, self.scenario)
 
     @cached_property
