@@ -191,30 +191,28 @@ def time_month(
         for d in sorted(days):
             if wall is not None and wall.passed():
                 break
-            cur = _retime(problem, d, visits[d], days[d].solution, targets, usual, lookups)
-            cand = _reroute(problem, d, visits[d], targets, budget, usual, lookups)
+            cur = _retime(problem, d, visits[d], days[d].solution, targets, lookups)
+            cand = _reroute(problem, d, visits[d], targets, budget, lookups)
             if cand is not None and (
                 len(cand.solution.unrouted) <= len(days[d].solution.unrouted)
-                and _score(cand, visits[d], targets, usual, problem, lookups)
-                < _score(cur, visits[d], targets, usual, problem, lookups)
+                and _score(cand, visits[d], targets, usual, lookups)
+                < _score(cur, visits[d], targets, usual, lookups)
             ):
                 cur = cand
             for src in siblings(visits, d, budget.siblings):
-                derived = _derived(
-                    problem, d, visits, days[src].solution, targets, usual, lookups, budget
-                )
+                derived = _derived(problem, d, visits, days[src].solution, targets, lookups, budget)
                 if derived is not None and _score(
-                    derived, visits[d], targets, usual, problem, lookups
-                ) < _score(cur, visits[d], targets, usual, problem, lookups):
+                    derived, visits[d], targets, usual, lookups
+                ) < _score(cur, visits[d], targets, usual, lookups):
                     cur = derived
             days[d] = _relocate_late(problem, d, visits[d], cur, targets, lookups)
             done += 1
             if report is not None:
                 report("announced times", done, total)
-        usual = _usual_trucks(problem, visits, days)
+        usual = _usual_trucks(visits, days)
         for d in sorted(days):
             days[d] = _hand_over(problem, d, visits[d], days[d], usual)
-        usual = _usual_trucks(problem, visits, days)
+        usual = _usual_trucks(visits, days)
         if rnd + 1 < budget.rounds:
             targets = _targets(problem, visits, days, lookups, first_pass=False)
     if budget.cap is not None:
@@ -343,7 +341,6 @@ def _retime(
     visits: Sequence[DayVisit],
     solution: DaySolution,
     targets: dict[int, Window],
-    usual: dict[int, int],
     lookups: TimingLookups,
 ) -> _Day:
     """``solution``'s routes, each in its better direction, keeping what targets it can."""
@@ -376,7 +373,6 @@ def _score(
     visits: Sequence[DayVisit],
     targets: dict[int, Window],
     usual: dict[int, int],
-    problem: PeriodicProblem,
     lookups: TimingLookups,
 ) -> float:
     routed = [
@@ -398,7 +394,6 @@ def _derived(
     visits: dict[int, tuple[DayVisit, ...]],
     source: DaySolution,
     targets: dict[int, Window],
-    usual: dict[int, int],
     lookups: TimingLookups,
     budget: TimingBudget,
 ) -> _Day | None:
@@ -412,7 +407,7 @@ def _derived(
     if full is None:
         return None
     sol = DaySolution(day, tuple(full), ())
-    return _retime(problem, day, visits[day], sol, targets, usual, lookups)
+    return _retime(problem, day, visits[day], sol, targets, lookups)
 
 
 def _reroute(
@@ -421,7 +416,6 @@ def _reroute(
     visits: Sequence[DayVisit],
     targets: dict[int, Window],
     budget: TimingBudget,
-    usual: dict[int, int],
     lookups: TimingLookups,
 ) -> _Day | None:
     """The engine's routes for ``day`` with the targets as hard windows, or ``None``."""
@@ -445,7 +439,7 @@ def _reroute(
         sol = _insert_left(problem, day, visits, sol)
         if sol.unrouted:
             return None
-    return _retime(problem, day, visits, sol, targets, usual, lookups)
+    return _retime(problem, day, visits, sol, targets, lookups)
 
 
 def _insert_left(
@@ -543,9 +537,7 @@ def _relocate_late(
     return _Day(solution, kept, sum(schedule_route(problem, day, vis, r).cost for r in routes))
 
 
-def _usual_trucks(
-    problem: PeriodicProblem, visits: dict[int, tuple[DayVisit, ...]], days: dict[int, _Day]
-) -> dict[int, int]:
+def _usual_trucks(visits: dict[int, tuple[DayVisit, ...]], days: dict[int, _Day]) -> dict[int, int]:
     """Per customer, the truck that makes most of its visits (ties: the first one)."""
     counts: dict[int, Counter[int]] = defaultdict(Counter)
     for d in sorted(days):
