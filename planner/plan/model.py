@@ -255,6 +255,10 @@ class Plan(_Model):
         for key in _PLAN_OPTIONAL:
             if doc[key] is None:
                 del doc[key]
+        if doc.get("demand") is not None:
+            for key in ("overload_probability", "load_headroom"):
+                if doc["demand"][key] is None:
+                    del doc["demand"][key]
         return doc
 
     def to_json(self) -> str:
