@@ -69,6 +69,9 @@ def test_first_visit_counts_the_days_since_the_last_recorded_one() -> None:
     room = _headroom()
     # P1 was last visited 20 days before: the problem's 12 days are replaced.
     assert room.visit_load("P1", DAY, 12, first=True) == room.visit_load("P1", DAY, 20, False)
+    # A recent last visit does not route less than the plan's collected kg count.
+    recent = LoadHeadroom(FORECAST, SCENARIO, 0.05, {"P1": DAY - dt.timedelta(days=3)})
+    assert recent.visit_load("P1", DAY, 12, first=True) == recent.visit_load("P1", DAY, 12, False)
     # Without a recorded visit the problem's count stands.
     assert room.visit_load("P2", DAY, 12, first=True) == room.visit_load("P2", DAY, 12, False)
 

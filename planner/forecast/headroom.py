@@ -36,8 +36,8 @@ METHODS = ("tangent", "quantile", "reserve")
 class LoadHeadroom:
     """:class:`~planner.solve.from_scenario.PlannedLoad` from a :class:`Forecast`.
 
-    ``previous`` is each point's last recorded visit: the month's first visit then
-    collects the days since it rather than what the scenario assumes.
+    ``previous`` is each point's last recorded visit: the month's first visit is then
+    routed for the days since it where that is longer than what the scenario assumes.
     """
 
     forecast: Forecast
@@ -93,8 +93,13 @@ class LoadHeadroom:
         return {d: self.full_trip(d, _median(_capacities(self.scenario, d)))[0] for d in DIMENSIONS}
 
     def first_visit_days(self, point: str, date: dt.date, days: int) -> int:
+        """The longer of the problem's ``days`` and the days since the last recorded visit.
+
+        Never fewer than the problem's: the plan's ``collected`` kg (and the tallies)
+        still count those, and the routed load must hold them (``planner check``).
+        """
         if self.previous and point in self.previous:
-            return max((date - self.previous[point]).days, 1)
+            return max((date - self.previous[point]).days, days)
         return days
 
     def visit_load(self, point: str, date: dt.date, days: int, first: bool) -> dict[str, float]:
