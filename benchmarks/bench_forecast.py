@@ -32,8 +32,8 @@ def table(results: list[dict[str, Any]]) -> str:
     lines = [
         "| months | WAPE kg/stop: assumptions | forecast | reduction | 90 % coverage "
         "| WAPE cash/run: assumptions | forecast | overloaded runs before → after "
-        "| cash short | goods short | seconds |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| cash short | goods short | plan cost CNY | seconds |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         b, a = r["consequences"]["before"], r["consequences"]["after"] or {}
@@ -44,9 +44,15 @@ def table(results: list[dict[str, Any]]) -> str:
             f"| {c['wape_assumptions']:.3f} | {c['wape_forecast']:.3f} "
             f"| {b['overloaded']}/{b['runs']} → {a.get('overloaded', '-')}/{a.get('runs', '-')} "
             f"| {b['cash_short']} → {a.get('cash_short', '-')} "
-            f"| {b['goods_short']} → {a.get('goods_short', '-')} | {r['seconds']['total']:.0f} |"
+            f"| {b['goods_short']} → {a.get('goods_short', '-')} "
+            f"| {_cny(b.get('cost_cny'))} → {_cny(a.get('cost_cny'))} "
+            f"| {r['seconds']['total']:.0f} |"
         )
     return "\n".join(lines)
+
+
+def _cny(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.0f}"
 
 
 def main() -> None:
@@ -56,6 +62,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--time-limit", type=float, default=20.0)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument(
+        "--headroom",
+        default="tangent",
+        choices=("tangent", "quantile", "reserve", "none"),
+        help="how the plan on the forecast keeps room for its spread (none: the old means)",
+    )
     args = ap.parse_args()
     scenario = load_scenario(args.scenario)
     t0 = time.monotonic()
@@ -64,7 +76,14 @@ def main() -> None:
     plan_s = time.monotonic() - t0
     results = []
     for n in args.months:
-        r = backtest(scenario, months=n, seed=args.seed, plan=base, time_limit=args.time_limit)
+        r = backtest(
+            scenario,
+            months=n,
+            seed=args.seed,
+            plan=base,
+            time_limit=args.time_limit,
+            headroom=args.headroom,
+        )
         results.append(r)
         print(
             json.dumps(
@@ -76,6 +95,7 @@ def main() -> None:
         "scenario": scenario.name,
         "seed": args.seed,
         "time_limit_s": args.time_limit,
+        "headroom": args.headroom,
         "plan_assumptions_s": round(plan_s, 1),
         "results": results,
     }

@@ -93,6 +93,7 @@ def test_backtest_reports_every_figure(tiny: Scenario, planned_tiny: Path) -> No
         assert 0 <= result[key] <= 5
     assert result["cash_per_run"]["runs"] > 0
     assert result["consequences"]["before"]["runs"] > 0
+    assert result["consequences"]["before"]["cost_cny"] == Plan.read(planned_tiny).summary.cost_cny
     assert result["history"]["months"] == ["2026-11"]
     json.dumps(result)
 
@@ -129,6 +130,9 @@ def test_a_plan_on_the_ledger_says_so_and_passes_its_check(
         assert carry[rid]["carry_source"] == "ledger"
         assert carry[rid]["cash_float_cny"] >= upper["cash_cny"]
         assert upper["goods_factor"] >= 1
+    # the routes kept room for the forecast's spread, and the plan says how much
+    assert plan.demand.overload_probability == tiny.settings.stations_settings.overload_probability
+    assert plan.demand.load_headroom is not None and plan.demand.load_headroom["kg"] > 0
 
 
 def test_cli_forecast_and_run_on_the_ledger(history: str, tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ from planner.scenario.model import Scenario
 from planner.scenario.settings import minutes_of
 from planner.solve._clock import WallLimit
 from planner.solve.budget import Budget
-from planner.solve.from_scenario import build_problem
+from planner.solve.from_scenario import PlannedLoad, build_problem
 from planner.solve.month import solve_month
 from planner.solve.timing import lookups_for
 
@@ -58,6 +58,10 @@ class DemandProvider(Protocol):
 
     def daily_kg(self) -> Mapping[str, Mapping[str, float]]:
         """kg per day and collected category, per point."""
+        ...
+
+    def planned_load(self) -> PlannedLoad | None:
+        """Loads to route visits with, if not the expected kg (headroom for a spread)."""
         ...
 
     def describe(self, plan: Plan) -> Demand:
@@ -88,7 +92,12 @@ def plan_month(
     t0 = time.monotonic()
     wall = WallLimit(wall_limit) if wall_limit is not None else None
     travel = build_travel(scenario)
-    sp = build_problem(scenario, travel, daily_kg=demand.daily_kg() if demand else None)
+    sp = build_problem(
+        scenario,
+        travel,
+        daily_kg=demand.daily_kg() if demand else None,
+        planned_load=demand.planned_load() if demand else None,
+    )
     with progress_display(progress, console) as report:
         month = solve_month(
             sp,

@@ -229,8 +229,13 @@ def backtest(
     replan: bool = True,
     truth: Truth | None = None,
     workdir: Path | None = None,
+    headroom: str = "tangent",
 ) -> dict[str, Any]:
-    """Run the backtest (see the module docstring); the figures as one JSON-able dict."""
+    """Run the backtest (see the module docstring); the figures as one JSON-able dict.
+
+    ``headroom``: how the plan on the forecast keeps room for its spread
+    (:data:`planner.forecast.headroom.METHODS`, or ``"none"``: the means as they are).
+    """
     from planner.ledger.db import open_ledger
 
     t0 = time.monotonic()
@@ -266,7 +271,7 @@ def backtest(
         before = consequences(base, scenario, actual, _carry(base, scenario))
         after = None
         if replan:
-            demand = LedgerDemand(fc, scenario, last)
+            demand = LedgerDemand(fc, scenario, last, headroom)
             p1 = _plan(scenario, work / "plan-ledger", time_limit, seed, demand)
             p1a = assumption_plan(p1, scenario, last)
             act1, _ = draw_actuals(
@@ -280,6 +285,7 @@ def backtest(
             "month": target,
             "months": months,
             "seed": seed,
+            "headroom": headroom,
             "history": {"months": list(model.months), "visits": model.visits, "rows": model.rows},
             "truth": _truth_doc(truth),
             "consequences": {"before": before, "after": after},
@@ -402,4 +408,5 @@ def consequences(
         "goods_short": goods_short,
         "goods_item_short": item_short,
         "cash_float_cny": round(cash_total, 2),
+        "cost_cny": plan.summary.cost_cny,
     }

@@ -9,6 +9,7 @@ backtest's figures (:mod:`planner.forecast.backtest`). Read → compute → writ
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
 import sys
 from pathlib import Path
@@ -156,6 +157,15 @@ def _print(fc: Forecast, sc: Scenario) -> None:
     out.print(table)
 
 
+class HeadroomMethod(enum.StrEnum):
+    """:data:`planner.forecast.headroom.METHODS`, and ``none``."""
+
+    tangent = "tangent"
+    quantile = "quantile"
+    reserve = "reserve"
+    none = "none"
+
+
 @app.command("backtest")
 def backtest_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (.toml).")],
@@ -171,6 +181,13 @@ def backtest_cmd(
     replan: Annotated[
         bool, typer.Option(help="Also plan on the forecast and count its consequences.")
     ] = True,
+    headroom: Annotated[
+        HeadroomMethod,
+        typer.Option(
+            help="How the plan on the forecast keeps room in the truck for its spread "
+            "(none: the forecast's means as they are)."
+        ),
+    ] = HeadroomMethod.tangent,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Simulated history in a throw-away ledger → forecast → compared with the truth."""
@@ -181,7 +198,13 @@ def backtest_cmd(
     try:
         base = Plan.read(plan) if plan is not None else None
         result = backtest(
-            sc, months=months, seed=seed, plan=base, time_limit=time_limit, replan=replan
+            sc,
+            months=months,
+            seed=seed,
+            plan=base,
+            time_limit=time_limit,
+            replan=replan,
+            headroom=headroom.value,
         )
     except PlannerError as exc:
         raise _fail(exc) from None
@@ -201,6 +224,6 @@ def backtest_cmd(
     )
     table.add_row("90 % interval coverage", "", f"{result['coverage_90']:.3f}")
     before, after = result["consequences"]["before"], result["consequences"]["after"] or {}
-    for key in ("overloaded", "cash_short", "goods_short"):
+    for key in ("overloaded", "cash_short", "goods_short", "cost_cny"):
         table.add_row(f"runs {key.replace('_', ' ')}", str(before[key]), str(after.get(key, "-")))
     out.print(table)

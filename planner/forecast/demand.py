@@ -2,7 +2,9 @@
 
 :class:`LedgerDemand` is what :func:`planner.app.pipeline.plan_month` takes as its
 ``demand``: the per-point kg per day the problem is built on (the forecast's means),
-and, once the plan exists, its ``demand`` block — which figures came from history,
+the loads its visits are routed with (:mod:`headroom`: room for the spread, and the
+first visit counting the days since the point's last recorded one), and, once the
+plan exists, its ``demand`` block — which figures came from history,
 and per run the cash float and the goods factor at the forecast's upper quantile
 (``carry.runout_probability`` of running short).
 """
@@ -14,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from planner.forecast.headroom import LoadHeadroom
 from planner.forecast.predict import Forecast
 from planner.money.tallies import accumulation_days
 from planner.plan.model import Demand, Plan
@@ -32,9 +35,20 @@ class LedgerDemand:
     forecast: Forecast
     scenario: Scenario
     previous: Mapping[str, dt.date] | None = None
+    headroom: str = "tangent"
 
     def daily_kg(self) -> Mapping[str, Mapping[str, float]]:
         return self.forecast.daily_kg()
+
+    def planned_load(self) -> LoadHeadroom | None:
+        """Visit loads with headroom for the forecast's spread (``overload_probability``).
+
+        ``headroom`` ``"none"`` routes the forecast's means as they are (for comparison).
+        """
+        if self.headroom == "none":
+            return None
+        p = self.scenario.settings.stations_settings.overload_probability
+        return LoadHeadroom(self.forecast, self.scenario, p, self.previous, self.headroom)
 
     def describe(self, plan: Plan) -> Demand:
         p = self.scenario.settings.carry.runout_probability
@@ -42,12 +56,16 @@ class LedgerDemand:
         runs = {}
         for rid, st in stops.items():
             runs[rid] = run_upper(self.forecast, st, p, self.scenario.settings.carry.goods_margin)
+        headroom = self.planned_load()
+        room = headroom.full_trip_headroom() if headroom else None
         return Demand(
             source="ledger",
             history_months=self.forecast.history_months,
             runout_probability=p,
             points={pid: self.forecast.point_source(pid) for pid in sorted(self.forecast.rates)},
             runs=runs,
+            overload_probability=headroom.overload_probability if headroom else None,
+            load_headroom={d: round(h, 3) for d, h in room.items()} if room else None,
         )
 
 

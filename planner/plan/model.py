@@ -162,7 +162,9 @@ class Demand(_Model):
     Absent: the scenario's assumptions. ``source`` ``"ledger"``: a forecast from
     recorded visits (:mod:`planner.forecast`); ``points`` says per point whether its
     figures came from ``history`` or the ``assumption``, and ``runs`` holds per run
-    the cash float and goods factor at the forecast's upper quantile.
+    the cash float and goods factor at the forecast's upper quantile;
+    ``overload_probability`` and ``load_headroom`` (kg, m3, hazard_kg of a full trip
+    in the fleet's median truck) say how much room the routes keep for the spread.
     """
 
     source: str = Field(min_length=1)
@@ -170,6 +172,10 @@ class Demand(_Model):
     runout_probability: Num | None = None
     points: dict[str, str] = Field(default_factory=dict)
     runs: dict[str, dict[str, Num]] = Field(default_factory=dict)
+    # Loads routed with room for the forecast's spread: the accepted chance that a
+    # trip overflows before its station, and a full trip's headroom per dimension.
+    overload_probability: Num | None = None
+    load_headroom: dict[str, Num] | None = None
 
 
 class Predecessor(_Model):
@@ -249,6 +255,10 @@ class Plan(_Model):
         for key in _PLAN_OPTIONAL:
             if doc[key] is None:
                 del doc[key]
+        if doc.get("demand") is not None:
+            for key in ("overload_probability", "load_headroom"):
+                if doc["demand"][key] is None:
+                    del doc["demand"][key]
         return doc
 
     def to_json(self) -> str:

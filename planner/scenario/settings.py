@@ -211,6 +211,14 @@ class StationSettings(_Frozen):
     """Transfer-station settings."""
 
     unload_min: float = Field(20.0, ge=0, description="Minutes to unload at a station.")
+    overload_probability: float = Field(
+        0.05,
+        gt=0,
+        lt=0.5,
+        description="With demand from the ledger: accepted chance that a trip's true load "
+        "exceeds the truck's capacity before it reaches a station; loads are planned with "
+        "headroom for the forecast's spread.",
+    )
 
 
 class VehicleSpec(_Frozen):

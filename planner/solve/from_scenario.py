@@ -13,6 +13,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -25,6 +26,22 @@ from planner.solve.problem import Customer, Pattern, PeriodicProblem, Vehicle
 
 # Integer units per load dimension: kg in 0.1 kg, m3 in litres, hazard in 0.1 kg.
 LOAD_UNITS = {"kg": 10.0, "m3": 1000.0, "hazard_kg": 10.0}
+
+
+class PlannedLoad(Protocol):
+    """Loads to plan for other than the expected kg (a forecast's headroom for its spread)."""
+
+    def visit_load(self, point: str, date: dt.date, days: int, first: bool) -> Mapping[str, float]:
+        """Load per dimension to plan ``point``'s visit on ``date`` for.
+
+        ``days`` is what the problem counts the visit to collect; ``first``: it is the
+        point's first visit of the month.
+        """
+        ...
+
+    def capacity_reserve(self, capacity: Mapping[str, float]) -> Mapping[str, float]:
+        """Room per dimension a truck of ``capacity`` keeps free of planned load."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -95,12 +112,15 @@ def build_problem(
     travel: Travel,
     *,
     daily_kg: Mapping[str, Mapping[str, float]] | None = None,
+    planned_load: PlannedLoad | None = None,
 ) -> ScenarioProblem:
     """The month of ``scenario`` as a periodic VRP with intermediate facilities.
 
     ``daily_kg`` replaces the waste model's kg per day and collected category for
     the points it names (a forecast from recorded visits); the others keep
-    :func:`~planner.scenario.waste.point_daily_kg`.
+    :func:`~planner.scenario.waste.point_daily_kg`. ``planned_load`` sets the load
+    each visit is routed with and the room each truck keeps free (the expected kg,
+    and all of the capacity, without it); the plan's ``collected`` kg stay expected.
     """
     s = scenario.settings
     places = scenario.places()
@@ -142,7 +162,10 @@ def build_problem(
             demands = []
             for j in range(len(combo)):
                 days = _accumulation(dates, combo, j, month_length, s.month.previous_visit_days)
-                load = load_model.load({c: r * days for c, r in daily[p.id].items()})
+                if planned_load is None:
+                    load = load_model.load({c: r * days for c, r in daily[p.id].items()})
+                else:
+                    load = dict(planned_load.visit_load(p.id, dates[combo[j]], days, j == 0))
                 demands.append(tuple(math.ceil(load[d] * LOAD_UNITS[d]) for d in dims))
             pats.append(Pattern(combo, tuple(demands)))
         customers.append(
@@ -158,6 +181,9 @@ def build_problem(
     vehicles = []
     for v in s.fleet:
         cap = {"kg": v.payload_kg, "m3": v.box_m3, "hazard_kg": v.hazard_kg}
+        if planned_load is not None:
+            reserve = planned_load.capacity_reserve(cap)
+            cap = {d: max(cap[d] - reserve.get(d, 0.0), 0.0) for d in cap}
         vehicles.append(
             Vehicle(
                 name=v.id,
