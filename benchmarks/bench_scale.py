@@ -67,26 +67,10 @@ def make_region(folder: Path, points: int, seed: int, trucks: int | None) -> tup
         if trucks is not None or not short:
             break
         fleet += short
-    spare = sum(n.have for n in needs) - sum(n.trucks for n in needs)
-    if trucks is None:  # the fewest trucks the apportionment gives every depot enough
-        while spare > 0:
-            trial = folder.with_name(folder.name + "-fewer")
-            if trial.exists():
-                shutil.rmtree(trial)
-            generate_region(
-                region_params(points, fleet - 1, seed), trial / "data", trial / "t.toml"
-            )
-            sc = load_scenario(trial / "t.toml")
-            fewer = fleet_needs(build_problem(sc, build_travel(sc)).problem)
-            shutil.rmtree(trial)
-            if any(n.trucks > n.have for n in fewer):
-                break
-            fleet -= 1
-            spare -= 1
-        if fleet != len(scenario.fleet):
-            generate_region(region_params(points, fleet, seed), folder / "data", toml)
-            scenario = load_scenario(toml)
-            needs = fleet_needs(build_problem(scenario, build_travel(scenario)).problem)
+    if trucks is None:  # each depot keeps the trucks it needs, no more
+        _keep_trucks(toml, {sp.node_ids[n.depot]: n.trucks for n in needs})
+        scenario = load_scenario(toml)
+        needs = fleet_needs(build_problem(scenario, build_travel(scenario)).problem)
     binding = sorted({n.reason.split(":")[0] for n in needs})
     unreachable = sum(len(n.unreachable) for n in needs)
     info = {
@@ -100,6 +84,28 @@ def make_region(folder: Path, points: int, seed: int, trucks: int | None) -> tup
         "visits_required": sum(scenario.visits.values()),
     }
     return toml, info
+
+
+def _keep_trucks(toml: Path, per_depot: dict[str, int]) -> None:
+    """Drop each depot's last trucks from the scenario beyond ``per_depot``."""
+    import tomllib
+
+    text = toml.read_text(encoding="utf-8")
+    seen: dict[str, int] = {}
+    drop = set()
+    for truck in tomllib.loads(text)["fleet"]:
+        seen[truck["depot"]] = seen.get(truck["depot"], 0) + 1
+        if seen[truck["depot"]] > per_depot.get(truck["depot"], 0):
+            drop.add(truck["id"])
+    blocks = text.split("\n[[fleet]]\n")
+    kept = [blocks[0]]
+    for block in blocks[1:]:
+        truck_id = block.split("\n", 1)[0].removeprefix("id = ").strip('"')
+        if truck_id not in drop:
+            kept.append(block)
+        elif "\n[" in block:  # the last truck's block runs into the next section
+            kept[-1] += "\n[" + block.split("\n[", 1)[1]
+    toml.write_text("\n[[fleet]]\n".join(kept), encoding="utf-8")
 
 
 def run_once(toml: Path, out: Path, mode: str, time_limit: float, seed: int) -> dict:
@@ -149,8 +155,8 @@ def main() -> None:
     doc = json.loads(args.json.read_text()) if args.json.exists() else {"rows": []}
     doc["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     for points in args.sizes:
-        folder = args.work / f"r{points}-s{args.seed}" + (f"-t{args.trucks}" if args.trucks else "")
-        toml, info = make_region(args.work / folder, points, args.seed, args.trucks)
+        name = f"r{points}-s{args.seed}" + (f"-t{args.trucks}" if args.trucks else "")
+        toml, info = make_region(args.work / name, points, args.seed, args.trucks)
         print(
             f"{points} points: {info['trucks']} trucks ({info['trucks_needed']} needed: "
             f"{info['binding']}; {info['binding_detail']})",
