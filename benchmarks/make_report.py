@@ -221,6 +221,21 @@ def _scale(path: Path) -> list[str]:
         "|" + " --- |" * len(SCALE_COLS),
     ]
     lines += ["| " + " | ".join(str(r.get(c, "")) for c in SCALE_COLS) + " |" for r in rows]
+    lines.append("")
+    # Where the cut costs quality: the cut and the whole answer at one size and budget.
+    for points in sorted({r["points"] for r in rows}):
+        by = {(r["mode"], r["time_limit_s"]): r for r in rows if r["points"] == points}
+        for (mode, limit), whole in sorted(by.items()):
+            cut = by.get(("depots", limit))
+            if mode != "whole" or cut is None:
+                continue
+            dc = 100.0 * (cut["cost_per_visit_cny"] / whole["cost_per_visit_cny"] - 1.0)
+            du = cut["unserved"] - whole["unserved"]
+            dt = 100.0 * (cut["cpu_s"] / whole["cpu_s"] - 1.0)
+            lines.append(
+                f"- {points} points at {limit:g} s: cut vs whole cost per visit {dc:+.1f} %, "
+                f"unserved {du:+d}, CPU {dt:+.0f} %."
+            )
     return [*lines, ""]
 
 
