@@ -181,6 +181,64 @@ def _targets(results: Path) -> list[str]:
     return [*out, ""]
 
 
+SCALE_COLS = (
+    "points",
+    "depots",
+    "trucks",
+    "trucks_needed",
+    "binding",
+    "mode",
+    "time_limit_s",
+    "wall_s",
+    "cpu_s",
+    "load_before",
+    "peak_rss_mb",
+    "visits",
+    "unserved",
+    "cost_cny",
+    "cost_per_visit_cny",
+    "check_passes",
+    "label",
+)
+
+
+def _scale(path: Path) -> list[str]:
+    """The scaling curve (benchmarks/bench_scale.py), one row per run, in run order."""
+    if not path.exists():
+        return []
+    rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
+    lines = [
+        "## Scaling curve (`python benchmarks/bench_scale.py`)",
+        "",
+        "Synthetic banners on Otog's outline and density, the fleet the planner's own",
+        "estimate says is enough (`planner info`); each row one `planner run --no-export`",
+        "child (wall, CPU and peak RSS from its rusage; `load_before` the 1-minute load",
+        "average when it started), then `planner check`. `mode` is `--decompose`: `whole`",
+        "one search, `depots` (and `auto` from 600 points) each depot's sub-month apart",
+        "(`planner/solve/decompose.py`). Compare modes within one size (same run).",
+        "",
+        "| " + " | ".join(SCALE_COLS) + " |",
+        "|" + " --- |" * len(SCALE_COLS),
+    ]
+    lines += ["| " + " | ".join(str(r.get(c, "")) for c in SCALE_COLS) + " |" for r in rows]
+    lines.append("")
+    # Where the cut costs quality: the cut and the whole answer at one size and budget.
+    for points in sorted({r["points"] for r in rows}):
+        by = {(r["mode"], r["time_limit_s"]): r for r in rows if r["points"] == points}
+        for (mode, limit), whole in sorted(by.items()):
+            cut = by.get(("depots", limit))
+            if mode != "whole" or cut is None:
+                continue
+            dc = 100.0 * (cut["cost_per_visit_cny"] / whole["cost_per_visit_cny"] - 1.0)
+            du = cut["unserved"] - whole["unserved"]
+            dt = 100.0 * (cut["cpu_s"] / whole["cpu_s"] - 1.0)
+            lines.append(
+                f"- {points} points at {limit:g} s: cut vs whole cost per visit {dc:+.1f} %, "
+                f"unserved {du:+d}, CPU {dt:+.0f} %."
+            )
+    return [*lines, ""]
+
+
 def render(results: Path, plan_json: Path | None) -> str:
     lines = [
         "# Benchmarks",
@@ -219,6 +277,7 @@ def render(results: Path, plan_json: Path | None) -> str:
         ]
         lines += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
         lines += ["", f"Peak memory of the benchmark process: {data['peak_mb']:,.0f} MB.", ""]
+    lines += _scale(results / "scale.json")
     network = results / "network.txt"
     if network.exists():
         lines += [

@@ -14,6 +14,7 @@
 # here at the end). Measure on an idle machine: the OR-Tools engine's budget is work
 # (solutions), so on a busy one it takes longer, with the same routes.
 #
+# SCALE=1 also runs benchmarks/bench_scale.py (the scaling curve) before the report.
 # Overrides: PVRPIF_TIME, VRP_TIME, ENGINE (pyvrp, ortools or all), SEED,
 # DATA_ROOT (the folder holding pvrpif/, cvrp_x/ and solomon/; by default the
 # runner looks in ../shared/benchmarks) and RESULTS (default: the repository's
@@ -52,5 +53,12 @@ run cvrp_x "$VRP_TIME"
 run solomon "$VRP_TIME"
 if [[ "$ENGINE" != "all" ]]; then
     ENGINE=all RESULTS="$RESULTS/engines" run pvrpif "$ENGINES_TIME" --instances "$ENGINES_SUBSET"
+fi
+if [[ -n "${SCALE:-}" ]]; then
+    # The scaling curve (long: about an hour of CPU): cut vs whole where both run,
+    # then the larger sizes cut, into $RESULTS/scale.json.
+    python benchmarks/bench_scale.py --sizes 200 400 800 --modes whole depots \
+        --time-limit 30 --json "$RESULTS/scale.json"
+    python benchmarks/bench_scale.py --sizes 1600 1800 3200 --json "$RESULTS/scale.json"
 fi
 python benchmarks/make_report.py --results "$RESULTS"

@@ -230,16 +230,23 @@ def run(
     db: Annotated[
         str, typer.Option("--db", envvar="PLANNER_DB", help="Ledger for --demand ledger.")
     ] = "sqlite:///ledger.sqlite",
+    decompose: Annotated[
+        str,
+        typer.Option(
+            help="Solve depots' sub-months apart: 'auto' (large months), 'depots' or 'whole'."
+        ),
+    ] = "auto",
 ) -> None:
     """Plan the month and write plan.json, tallies.csv, summary.json and every output."""
     _check_engine(engine)
+    _check_decompose(decompose)
     _check_seconds("--time-limit", time_limit)
     _check_seconds("--wall-limit", wall_limit)
     _check_lang(lang)
     _check_out_dir("--out", output)
     sc = _load(scenario, strict)
     result = _plan_month(
-        sc, output, time_limit, seed, engine, quiet, wall_limit, _demand(sc, demand, db)
+        sc, output, time_limit, seed, engine, quiet, wall_limit, _demand(sc, demand, db), decompose
     )
     _print_warnings(result.warnings)
     if result.plan.reproducible is False:
@@ -299,6 +306,13 @@ def _demand(sc: Scenario, demand: str, db: str) -> DemandProvider | None:
         raise _fail(exc) from None
 
 
+def _check_decompose(mode: str) -> None:
+    from planner.solve.decompose import MODES
+
+    if mode not in MODES:
+        raise _fail(f"--decompose: expected one of {', '.join(MODES)}, found {mode!r}")
+
+
 def _plan_month(
     sc: Scenario,
     output: Path,
@@ -308,6 +322,7 @@ def _plan_month(
     quiet: bool,
     wall_limit: float | None = None,
     demand: DemandProvider | None = None,
+    decompose: str = "auto",
 ) -> PlanResult:
     from planner.app.pipeline import plan_month
 
@@ -322,6 +337,7 @@ def _plan_month(
             console=err,
             wall_limit=wall_limit,
             demand=demand,
+            decompose=decompose,
         )
     except (NetworkError, PlanError) as exc:
         raise _fail(exc) from None

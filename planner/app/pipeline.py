@@ -81,13 +81,15 @@ def plan_month(
     improve_calendar: bool = True,
     wall_limit: float | None = None,
     demand: DemandProvider | None = None,
+    decompose: str = "auto",
 ) -> PlanResult:
     """Plan ``scenario``'s month and write ``out_dir/plan.json`` atomically.
 
     Every budget is work, not wall time: the same inputs, seed and version give the
     same plan.json byte for byte at any load. ``wall_limit`` (seconds, opt-in) ends
     the search in real time as well; the plan then says it is not reproducible
-    (``reproducible: false`` and ``reproducible_reason`` in plan.json).
+    (``reproducible: false`` and ``reproducible_reason`` in plan.json). ``decompose``
+    says whether the depots' sub-months are solved apart (:mod:`planner.solve.decompose`).
     """
     t0 = time.monotonic()
     wall = WallLimit(wall_limit) if wall_limit is not None else None
@@ -114,6 +116,7 @@ def plan_month(
             ),
             wall=wall,
             timing=lookups_for(scenario, sp),
+            decompose=decompose,
         )
     routed = build_plan(
         scenario, sp, month.solution, windows=month.windows, day_problems=month.day_problems
@@ -142,6 +145,7 @@ def plan_month(
         "engine": engine,
         "time_limit_s": time_limit,
         "wall_limit_s": wall_limit,
+        "decompose": decompose,
     }
     with claim_folder(out_dir):  # also removes what killed runs left there
         plan.write(path)

@@ -24,6 +24,7 @@ Every budget is a share of one :class:`~planner.solve.budget.Budget`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 
 from planner.solve._clock import WallLimit
 from planner.solve.budget import Budget
+from planner.solve.decompose import pieces, should_cut, solve_in_pieces
 from planner.solve.engines import bounded_engine
 from planner.solve.from_scenario import ScenarioProblem
 from planner.solve.group_calendar import group_calendar
@@ -71,14 +73,29 @@ def solve_month(
     bounds: Window | None = None,
     wall: WallLimit | None = None,
     timing: TimingLookups | None = None,
+    decompose: str = "auto",
 ) -> MonthSolution:
     """Both phases for ``sp``'s month, within ``budget``; see the module docstring.
 
     ``bounds`` (minutes: ``windows.earliest``, ``windows.latest``): no window opens
     before or closes after them. Without ``wall`` nothing here reads the clock; with
-    it, days left when it passes keep their first-phase routes.
+    it, days left when it passes keep their first-phase routes. ``decompose``
+    (:mod:`planner.solve.decompose`): ``auto``, ``depots`` or ``whole``.
     """
     problem = sp.problem
+    if should_cut(problem, decompose) and len(parts := pieces(problem)) > 1:
+        # The depots' sub-months one after another, each solved as below, merged.
+        one = functools.partial(
+            solve_month,
+            width_min=width_min,
+            engine=engine,
+            report=report,
+            improve_calendar=improve_calendar,
+            bounds=bounds,
+            wall=wall,
+            decompose="whole",
+        )
+        return solve_in_pieces(sp, parts, budget=budget, seed=seed, timing=timing, solve_one=one)
     if report is not None:
         report("calendar", 0, 1)
     patterns = group_calendar(

@@ -1,0 +1,92 @@
+"""The depots' sub-months: how a month is cut, and that the merged plan is whole."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from planner.app.pipeline import plan_month
+from planner.network.travel import build_travel
+from planner.scenario.load import load_scenario
+from planner.solve.decompose import AUTO_MIN_POINTS, piece_seed, pieces, should_cut
+from planner.solve.fleet import fleet_needs
+from planner.solve.from_scenario import build_problem
+from planner.synth import generate_region, synthetic_params
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("two_depots")
+    params = synthetic_params(
+        points=36, households=1800, townships=2, area_km2=1500.0, trucks=4, seed=5
+    )
+    generate_region(params, folder / "data", folder / "two.toml")
+    return folder / "two.toml"
+
+
+@pytest.fixture(scope="module")
+def problem(region: Path):
+    scenario = load_scenario(region)
+    return build_problem(scenario, build_travel(scenario)).problem
+
+
+def test_each_point_and_truck_in_exactly_one_piece_with_its_nearest_depot(problem):
+    parts = pieces(problem)
+    assert len(parts) == 2
+    assert sorted(i for p in parts for i in p.customers) == list(range(len(problem.customers)))
+    assert sorted(k for p in parts for k in p.vehicles) == list(range(len(problem.vehicles)))
+    d = problem.duration
+    for p in parts:
+        assert {problem.vehicles[k].depot for k in p.vehicles} == set(p.depots)
+        for i in p.customers:
+            node = problem.customers[i].node
+            nearest = min(problem.depots, key=lambda q: (d[q, node] + d[node, q], q))
+            assert nearest in p.depots
+
+
+def test_a_depot_short_of_trucks_is_solved_with_its_neighbour(problem):
+    first = problem.vehicles[0].depot
+    # One truck on one day for the first depot: far fewer than its points need.
+    mine = [k for k, v in enumerate(problem.vehicles) if v.depot == first]
+    vehicles = tuple(
+        dataclasses.replace(v, days=(0,))
+        for k, v in enumerate(problem.vehicles)
+        if v.depot != first or k == mine[0]
+    )
+    short = dataclasses.replace(problem, vehicles=vehicles)
+    assert any(n.trucks > n.have for n in fleet_needs(short))
+    parts = pieces(short)
+    assert len(parts) == 1 and len(parts[0].customers) == len(problem.customers)
+
+
+def test_auto_cuts_large_months_only_and_whole_never(problem):
+    assert not should_cut(problem, "auto")  # 36 points
+    assert should_cut(problem, "depots")
+    assert not should_cut(problem, "whole")
+    many = dataclasses.replace(problem, customers=problem.customers * (AUTO_MIN_POINTS // 36 + 1))
+    assert should_cut(many, "auto")
+    with pytest.raises(ValueError, match="decompose mode"):
+        should_cut(problem, "townships")
+
+
+def test_piece_seeds_differ_per_piece_and_follow_the_run_seed(problem):
+    a, b = pieces(problem)
+    assert piece_seed(0, a) != piece_seed(0, b)
+    assert piece_seed(0, a) != piece_seed(1, a)
+    assert piece_seed(3, a) == piece_seed(3, a)
+
+
+def test_cut_month_passes_the_checker_and_is_byte_identical(region: Path, tmp_path: Path):
+    scenario = load_scenario(region)
+    cut = plan_month(scenario, tmp_path / "cut", time_limit=4, seed=2, decompose="depots")
+    again = plan_month(scenario, tmp_path / "again", time_limit=4, seed=2, decompose="depots")
+    whole = plan_month(scenario, tmp_path / "whole", time_limit=4, seed=2, decompose="whole")
+    assert cut.check_violations == () and whole.check_violations == ()
+    assert cut.path.read_bytes() == again.path.read_bytes()
+    assert cut.path.read_bytes() != whole.path.read_bytes()
+    # Every required visit is made or listed as unserved, in the cut plan as in the whole.
+    for result in (cut, whole):
+        made = sum(len(r.collects) for r in result.plan.runs)
+        assert made + len(result.plan.unserved) == sum(scenario.visits.values())
