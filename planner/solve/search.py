@@ -184,7 +184,7 @@ def solve(  # noqa: C901, PLR0915 - phases share the clock and Ctrl-C state; spl
         if not movable:
             # Nothing to choose in the calendar: the engine's days are the answer.
             fixed = routed
-            return _solution(problem, model, plan, fixed)
+            return _solution(problem, plan, fixed)
         polish_at = deadline - shares.polish * time_limit
         for d in range(problem.num_days):
             improve_day(model, plan.days[d], rng, deadline=polish_at, now=clock.now)
@@ -207,7 +207,7 @@ def solve(  # noqa: C901, PLR0915 - phases share the clock and Ctrl-C state; spl
         def on_best(p: Plan) -> None:
             state["best"] = p
 
-        def on_iteration(it: int, p: Plan) -> None:
+        def on_iteration(_it: int, _p: Plan) -> None:
             now = clock.now()
             report("calendar search", now - search_start, max(1e-9, polish_at - search_start))
 
@@ -265,7 +265,7 @@ def solve(  # noqa: C901, PLR0915 - phases share the clock and Ctrl-C state; spl
             remaining = min(remaining, shares.polish * time_limit)
         per_day = max(shares.engine_floor, remaining / max(1, problem.num_days))
         for d in range(problem.num_days):
-            best = _reroute(problem, model, best, router, per_day, seed, deadline, clock, days=[d])
+            best = _reroute(problem, best, router, per_day, seed, deadline, clock, days=[d])
             report("polish", d + 1, problem.num_days)
     except KeyboardInterrupt:
         found = state.get("best") if state else None
@@ -276,14 +276,13 @@ def solve(  # noqa: C901, PLR0915 - phases share the clock and Ctrl-C state; spl
         for d in range(problem.num_days):
             fallback.unrouted[d] = {v.customer for v in day_visits(problem, tuple(patterns), d)}
         if fixed is not None:
-            return _solution(problem, model, fallback, fixed)
+            return _solution(problem, fallback, fixed)
         best = fallback
-    return _solution(problem, model, best, None)
+    return _solution(problem, best, None)
 
 
 def _reroute(
     problem: PeriodicProblem,
-    model: RouteModel,
     plan: Plan,
     router: Callable[[float, int], RoutingEngine],
     budget: float,
@@ -327,7 +326,6 @@ def _repair(plan: Plan, rng: random.Random, cfg: LNSConfig) -> Plan:
 
 def _solution(
     problem: PeriodicProblem,
-    model: RouteModel,
     plan: Plan,
     fixed: Sequence[DaySolution] | None,
 ) -> PeriodicSolution:
