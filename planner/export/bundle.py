@@ -193,11 +193,15 @@ class PlanBundle:
         ]
 
     @cached_property
+    def handout_rows(self) -> list[Handout]:
+        """goods.csv's rows: the ones given, else read from ``out_dir`` (none without it)."""
+        return self.handouts if self.handouts is not None else read_handouts(self.out_dir)
+
+    @cached_property
     def goods_due(self) -> dict[tuple[str, str], dict[str, list[Handout]]]:
         """``(run id, point)`` -> household -> the goods it is expected to take there."""
-        rows = self.handouts if self.handouts is not None else read_handouts(self.out_dir)
         out: dict[tuple[str, str], dict[str, list[Handout]]] = defaultdict(dict)
-        for h in rows:
+        for h in self.handout_rows:
             out[h.run_id, h.point].setdefault(h.household, []).append(h)
         return dict(out)
 

@@ -263,14 +263,11 @@ def write_bundle_forms(bundle: Any, stage: Path) -> list[Path]:
     the bundle's own tallies and goods rows, the ones the run sheets print, not
     computed again.
     """
-    from planner.export.bundle import read_handouts  # the caller is the exporters
-
-    handouts = bundle.handouts if bundle.handouts is not None else read_handouts(bundle.out_dir)
     source = PlanSource(
         plan_dir=Path(bundle.out_dir),
         plan=bundle.plan,
         scenario=bundle.scenario,
         plan_sha256="",
-        tallies=MonthTallies(rows=list(bundle.tallies), handouts=list(handouts)),
+        tallies=MonthTallies(rows=list(bundle.tallies), handouts=list(bundle.handout_rows)),
     )
     return write_forms(source, Path(stage) / "sheets", xlsx=False)
