@@ -83,6 +83,10 @@ def test_synth_random_region(tmp_path):
         ],
     )
     assert res.exit_code == 0, res.output
+    # The summary a user reads, not a dataclass repr.
+    said = " ".join(res.output.split())
+    assert "12 points, 200 households" in said and "2 trucks" in said
+    assert "RegionSummary(" not in said
     res = runner.invoke(app, ["validate", str(tmp_path / "r.toml")])
     assert res.exit_code == 0, res.output
 

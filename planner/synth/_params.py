@@ -224,3 +224,12 @@ class RegionSummary:
     road_km: tuple[tuple[str, float], ...]
     points_off_road: int
     max_point_road_km: float
+
+    def __str__(self) -> str:
+        km = sum(length for _, length in self.road_km)
+        return (
+            f"{self.points} points, {self.households} households ({self.people} people) in "
+            f"{self.gachas} gachas of {self.townships} townships; {self.depots} depots, "
+            f"{self.stations} stations, {self.trucks} trucks; {km:,.0f} km of roads; "
+            f"scenario {self.scenario_path}"
+        )
