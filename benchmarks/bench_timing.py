@@ -41,6 +41,7 @@ from planner.scenario.settings import minutes_of
 from planner.solve.engines import bounded_engine
 from planner.solve.from_scenario import ScenarioProblem, build_problem
 from planner.solve.group_calendar import group_calendar
+from planner.solve.month import with_windows
 from planner.solve.problem import DaySolution, PeriodicProblem, PeriodicSolution, day_visits
 from planner.solve.schedule import day_cost
 from planner.solve.search import SearchOptions, solve
@@ -96,7 +97,7 @@ def before(
     )
     windows = announced_windows(draft.runs, width, cover=False, bounds=bounds)
     by_node = {c.node: p for c, p in zip(sp.problem.customers, sp.customer_points, strict=True)}
-    narrowed = _windowed(sp.problem, windows, by_node, sp.problem)
+    narrowed = with_windows(sp.problem, windows, by_node)
     days: list[DaySolution] = []
     day_problems: dict[int, PeriodicProblem] = {}
     for d, old in enumerate(first.days):
@@ -115,7 +116,7 @@ def before(
                     day_windows.pop(point, None)
                 else:
                     day_windows[point] = (max(bounds[0], lo - widen), min(bounds[1], hi + widen))
-            loose = _windowed(narrowed, day_windows, by_node, sp.problem)
+            loose = with_windows(narrowed, day_windows, by_node, default=sp.problem)
             new = router.route_day(loose, d, visits, time_limit=per_day, seed=seed)
         if len(new.unrouted) <= len(old.unrouted):
             days.append(new)
@@ -125,20 +126,6 @@ def before(
     solution = dataclasses.replace(first, days=tuple(days))
     final = build_plan(scenario, sp, solution, day_problems=day_problems)
     return solution, announced_windows(final.runs, width, bounds=bounds), day_problems
-
-
-def _windowed(
-    problem: PeriodicProblem,
-    windows: dict[str, tuple[int, int]],
-    by_node: dict[int, str],
-    default: PeriodicProblem,
-) -> PeriodicProblem:
-    base = {c.node: c.window for c in default.customers}
-    customers = tuple(
-        dataclasses.replace(c, window=windows.get(by_node[c.node], base[c.node]))
-        for c in problem.customers
-    )
-    return dataclasses.replace(problem, customers=customers)
 
 
 def measure(
