@@ -9,8 +9,9 @@ reported and recorded with it).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy import select
@@ -34,16 +35,78 @@ from planner.ledger.schema import (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class _Run:
+    id: str
+    plan_id: int
+    month: str
+    date: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class _Stop:
+    run_id: str
+    point_id: str
+    seq: int
+    people: int
+    compost_g: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Household:
+    id: str
+    point_id: str
+    people: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Price:
+    plan_id: int
+    category: str
+    stream: str
+    buy_fen_kg: int
+    milli_points_per_kg: int
+    kg_per_item_g: int
+    milli_points_per_item: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Goods:
+    plan_id: int
+    item: str
+    name: str
+    milli_points: int
+    value_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    id: str
+    kind: str
+
+
+def _columns(model: Any, light: type) -> list[Any]:
+    """The columns of ``model`` that the light row ``light`` holds, in its field order."""
+    return [getattr(model, f.name) for f in fields(light)]
+
+
 @dataclass
 class Reference:
-    runs: dict[str, RunRow] = field(default_factory=dict)
-    stops: dict[tuple[str, str], StopRow] = field(default_factory=dict)
+    """What the ledger knows about the runs of one import, as plain values.
+
+    Read with Core selects (no ORM objects): an import checks a thousand or more rows
+    against these per file, and attribute reads on mapped objects cost more than the
+    checks themselves.
+    """
+
+    runs: dict[str, _Run] = field(default_factory=dict)
+    stops: dict[tuple[str, str], _Stop] = field(default_factory=dict)
     stops_of: dict[str, list[str]] = field(default_factory=dict)
     kg: dict[tuple[str, str, str], int] = field(default_factory=dict)
-    prices: dict[tuple[int, str], Price] = field(default_factory=dict)
-    goods: dict[tuple[int, str], GoodsPrice] = field(default_factory=dict)
-    households: dict[str, HouseholdRow] = field(default_factory=dict)
-    places: dict[str, PlaceRow] = field(default_factory=dict)
+    prices: dict[tuple[int, str], _Price] = field(default_factory=dict)
+    goods: dict[tuple[int, str], _Goods] = field(default_factory=dict)
+    households: dict[str, _Household] = field(default_factory=dict)
+    places: dict[str, _Place] = field(default_factory=dict)
     settings: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
@@ -58,33 +121,44 @@ class Reference:
         closes = list(closes)
         run_ids = sorted({e.run_id for _, e in entries} | {c.run_id for _, c in closes})
         for chunk in chunks(run_ids):
-            ref.runs.update(
-                (r.id, r) for r in s.scalars(select(RunRow).where(RunRow.id.in_(chunk)))
-            )
-            for st in s.scalars(select(StopRow).where(StopRow.run_id.in_(chunk))):
-                ref.stops[(st.run_id, st.point_id)] = st
-            for k in s.scalars(select(StopKg).where(StopKg.run_id.in_(chunk))):
-                ref.kg[(k.run_id, k.point_id, k.category)] = k.grams
+            ref._load_runs(s, chunk)
         for (run, point), _st in sorted(ref.stops.items(), key=lambda x: (x[0][0], x[1].seq)):
             ref.stops_of.setdefault(run, []).append(point)
         plans = sorted({r.plan_id for r in ref.runs.values()})
-        for p in s.scalars(select(Price).where(Price.plan_id.in_(plans))):
+        for row in s.execute(select(*_columns(Price, _Price)).where(Price.plan_id.in_(plans))):
+            p = _Price(*row)
             ref.prices[(p.plan_id, p.category)] = p
-        for g in s.scalars(select(GoodsPrice).where(GoodsPrice.plan_id.in_(plans))):
+        gq = select(*_columns(GoodsPrice, _Goods)).where(GoodsPrice.plan_id.in_(plans))
+        for row in s.execute(gq):
+            g = _Goods(*row)
             ref.goods[(g.plan_id, g.item)] = g
-        for pl in s.scalars(select(PlanRow).where(PlanRow.id.in_(plans))):
-            ref.settings[pl.id] = pl.settings["ledger"]
+        for pid, settings in s.execute(
+            select(PlanRow.id, PlanRow.settings).where(PlanRow.id.in_(plans))
+        ):
+            ref.settings[pid] = settings["ledger"]
         names = {e.household for _, e in entries}
         names |= {n.rpartition("-")[0] for n in names if "-" in n}
         for chunk in chunks(sorted(names)):
-            q = select(HouseholdRow).where(HouseholdRow.id.in_(chunk))
-            ref.households.update((h.id, h) for h in s.scalars(q))
+            q = select(*_columns(HouseholdRow, _Household)).where(HouseholdRow.id.in_(chunk))
+            ref.households.update((r[0], _Household(*r)) for r in s.execute(q))
         refs = {t.station for _, c in closes for t in c.weigh_tickets}
         refs |= {d.facility for _, c in closes for d in c.deliveries}
         for chunk in chunks(sorted(refs)):
-            pq = select(PlaceRow).where(PlaceRow.id.in_(chunk))
-            ref.places.update((p.id, p) for p in s.scalars(pq))
+            pq = select(*_columns(PlaceRow, _Place)).where(PlaceRow.id.in_(chunk))
+            ref.places.update((r[0], _Place(*r)) for r in s.execute(pq))
         return ref
+
+    def _load_runs(self, s: Session, chunk: Sequence[str]) -> None:
+        """Runs, their stops and the stops' planned kg per category."""
+        rq = select(*_columns(RunRow, _Run)).where(RunRow.id.in_(chunk))
+        self.runs.update((r[0], _Run(*r)) for r in s.execute(rq))
+        sq = select(*_columns(StopRow, _Stop)).where(StopRow.run_id.in_(chunk))
+        for row in s.execute(sq):
+            st = _Stop(*row)
+            self.stops[(st.run_id, st.point_id)] = st
+        kq = select(StopKg.run_id, StopKg.point_id, StopKg.category, StopKg.grams)
+        for run_id, point_id, category, grams in s.execute(kq.where(StopKg.run_id.in_(chunk))):
+            self.kg[(run_id, point_id, category)] = grams
 
     def check_entries(
         self, source: str, entries: Sequence[tuple[int, TallyEntry]]
@@ -132,7 +206,7 @@ class Reference:
 
     def _resolve(
         self, source: str, row: int, e: TallyEntry, problems: list[Problem]
-    ) -> tuple[RunRow, StopRow, HouseholdRow] | None:
+    ) -> tuple[_Run, _Stop, _Household] | None:
         """The record's run, stop and household; a household off its stop is a warning."""
         run = self.runs.get(e.run_id)
         if run is None:
@@ -181,9 +255,9 @@ class Reference:
         source: str,
         row: int,
         e: TallyEntry,
-        run: RunRow,
-        stop: StopRow,
-        hh: HouseholdRow,
+        run: _Run,
+        stop: _Stop,
+        hh: _Household,
         problems: list[Problem],
     ) -> bool:
         """Grams, price, cash and points earned for a record with a category."""
@@ -218,7 +292,7 @@ class Reference:
         source: str,
         row: int,
         e: TallyEntry,
-        run: RunRow,
+        run: _Run,
         problems: list[Problem],
     ) -> bool:
         """Goods value and points redeemed (the price list's unless the record says)."""
@@ -260,8 +334,8 @@ class Reference:
         source: str,
         row: int,
         e: TallyEntry,
-        stop: StopRow,
-        hh: HouseholdRow,
+        stop: _Stop,
+        hh: _Household,
         cfg: dict[str, Any],
         problems: list[Problem],
     ) -> bool:
@@ -305,7 +379,7 @@ class Reference:
         self,
         rec: dict[str, Any],
         e: TallyEntry,
-        price: Price,
+        price: _Price,
         source: str,
         row: int,
         problems: list[Problem],
@@ -398,7 +472,7 @@ class Reference:
         return out, problems
 
     def _close_ref_problems(
-        self, source: str, where: dict[str, int], c: RunClose, run: RunRow
+        self, source: str, where: dict[str, int], c: RunClose, run: _Run
     ) -> list[Problem]:
         """Goods items, stations and facilities a run close names that the plan lacks."""
         problems: list[Problem] = []
@@ -429,7 +503,7 @@ def _problem(
     return Problem(source, row, col, expected, found, "warning" if warn else "error")
 
 
-def _base_record(e: TallyEntry, run: RunRow, hh: HouseholdRow) -> dict[str, Any]:
+def _base_record(e: TallyEntry, run: _Run, hh: _Household) -> dict[str, Any]:
     """The row to store before prices and goods are applied."""
     return {
         "run_id": e.run_id,

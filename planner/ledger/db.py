@@ -5,8 +5,12 @@ factory. The schema is created and upgraded by Alembic (``migrations/``) on open
 two processes opening a new database at once are serialised (SQLite: ``BEGIN
 IMMEDIATE``; PostgreSQL: an advisory lock).
 
-SQLite runs in WAL mode with full synchronous commits and foreign keys on; every
+SQLite runs in WAL mode with ``synchronous=NORMAL`` and foreign keys on; every
 transaction begins ``IMMEDIATE`` so that writers queue instead of failing half-way.
+In WAL mode NORMAL skips the fsync at each commit but keeps every transaction
+atomic: a killed process (``kill -9``) leaves the database as of its last commit;
+only an operating-system crash or a power cut may lose the latest commits (whole,
+never half of one), which an import then records again (imports are idempotent).
 """
 
 from __future__ import annotations
@@ -126,7 +130,7 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     for pragma in (
         "PRAGMA journal_mode=WAL",
-        "PRAGMA synchronous=FULL",
+        "PRAGMA synchronous=NORMAL",
         "PRAGMA foreign_keys=ON",
         f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}",
     ):

@@ -53,6 +53,7 @@ from planner.ledger.schema import (
     LedgerLock,
     table,
 )
+from planner.ledger.sums import refresh_runs
 from planner.ledger.tallyfile import read_tally_file
 
 # Test hook: hold the finished transaction open this many seconds before committing
@@ -292,6 +293,7 @@ def _apply_entries(
     corrections = bool(old)
     new_rows: list[dict[str, Any]] = []
     gone: list[int] = []
+    touched: set[str] = set()
     audit: list[dict[str, Any]] = []
     for r in rows:
         prev = old.pop(r["key"], None)
@@ -300,20 +302,25 @@ def _apply_entries(
                 stats.unchanged += 1
                 continue
             gone.append(prev.id)
+            touched.add(prev.run_id)
             stats.changed += 1
             audit.append(_audit(now, who, import_id, "changed", r["key"], prev, r))
         else:
             stats.added += 1
             if corrections:
                 audit.append(_audit(now, who, import_id, "added", r["key"], None, r))
-        new_rows.append(r | {"import_id": import_id, "active": True, "superseded_by": None})
+        r.update(import_id=import_id, active=True, superseded_by=None)
+        new_rows.append(r)
+        touched.add(r["run_id"])
     if replace_stops:
         for key, prev in old.items():
             if "|" in key and (prev.run_id, prev.point_id) in scope:
                 gone.append(prev.id)
+                touched.add(prev.run_id)
                 stats.removed += 1
                 audit.append(_audit(now, who, import_id, "removed", key, prev, None))
     _write_entry_changes(s, import_id, gone, new_rows, audit)
+    refresh_runs(s, touched)
     return stats
 
 

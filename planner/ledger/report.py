@@ -20,7 +20,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from planner.ledger.db import Ledger
 from planner.ledger.errors import LedgerError
@@ -29,13 +30,14 @@ from planner.ledger.schema import (
     GRAMS,
     MILLI,
     Close,
-    Entry,
     PlaceRow,
     PlanRow,
     Price,
     RunRow,
+    StopHouseholds,
     StopKg,
     StopRow,
+    StopSum,
     isum,
 )
 
@@ -175,27 +177,11 @@ def month_report(ledger: Ledger, month: str) -> MonthReport:
             .add_columns(StopKg.point_id)
             .order_by(StopKg.run_id, StopKg.point_id, StopKg.category)
         ).all()
-        actual = s.execute(
-            select(
-                Entry.run_id,
-                Entry.point_id,
-                Entry.stream,
-                Entry.category,
-                isum(Entry.grams),
-                isum(Entry.cash_fen),
-                isum(Entry.goods_fen),
-                isum(Entry.milli_points_earned),
-                isum(Entry.milli_points_redeemed),
-            )
-            .where(Entry.month == month, Entry.active.is_(True))
-            .group_by(Entry.run_id, Entry.point_id, Entry.stream, Entry.category)
-            .order_by(Entry.run_id, Entry.point_id, Entry.stream, Entry.category)
-        ).all()
+        actual = _actual_sums(s, month)
         visited = s.execute(
-            select(Entry.run_id, Entry.point_id, func.count(func.distinct(Entry.household_id)))
-            .where(Entry.month == month, Entry.active.is_(True))
-            .group_by(Entry.run_id, Entry.point_id)
-            .order_by(Entry.run_id, Entry.point_id)
+            select(StopHouseholds.run_id, StopHouseholds.point_id, StopHouseholds.households)
+            .where(StopHouseholds.month == month)
+            .order_by(StopHouseholds.run_id, StopHouseholds.point_id)
         ).all()
         odo = {
             c.run_id: (c.odometer_end_m - c.odometer_start_m)
@@ -210,6 +196,33 @@ def month_report(ledger: Ledger, month: str) -> MonthReport:
     actual = sorted(actual, key=lambda r: (r[0], r[1], r[2], r[3]))
     visited = sorted(visited, key=lambda r: (r[0], r[1]))
     return _assemble(month, runs, prices, settings, stops, kgs, actual, visited, odo, places)
+
+
+def _actual_sums(s: Session, month: str) -> list[tuple[Any, ...]]:
+    """The month's active entries summed per run, point, stream and category.
+
+    Read from the per-stop sums the importer keeps (:mod:`planner.ledger.sums`): a few
+    rows per stop, whatever the number of entries. The goods items of a category are
+    added here, in integers, so the figures are exactly the entries' sums.
+    """
+    q = select(
+        StopSum.run_id,
+        StopSum.point_id,
+        StopSum.stream,
+        StopSum.category,
+        StopSum.grams,
+        StopSum.cash_fen,
+        StopSum.goods_fen,
+        StopSum.milli_points_earned,
+        StopSum.milli_points_redeemed,
+    ).where(StopSum.month == month)
+    acc: dict[tuple[str, str, str, str], list[int | None]] = {}
+    for run_id, point, stream, category, *amounts in s.execute(q):
+        got = acc.setdefault((run_id, point, stream, category), [None] * len(amounts))
+        for i, x in enumerate(amounts):
+            if x is not None:
+                got[i] = int(x) + (got[i] or 0)
+    return [(*k, *v) for k, v in acc.items()]
 
 
 @dataclass

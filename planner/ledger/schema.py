@@ -310,3 +310,38 @@ class Audit(Base):
     key: Mapped[str] = mapped_column(KEY, index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# --- sums kept by the importer -----------------------------------------------------
+class StopSum(Base):
+    """A stop's active entries summed per stream, category and goods item.
+
+    Written by the importer in the import's own transaction (:mod:`planner.ledger.sums`),
+    so that ``report`` reads a few rows per stop instead of every entry of the month.
+    ``grams`` is NULL where no entry of the group gives a mass (as ``SUM`` is).
+    """
+
+    __tablename__ = "stop_sums"
+    run_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    point_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    stream: Mapped[str] = mapped_column(String(10), primary_key=True)
+    category: Mapped[str] = mapped_column(ID, primary_key=True)
+    goods_item: Mapped[str] = mapped_column(ID, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    entries: Mapped[int]
+    grams: Mapped[int | None]
+    cash_fen: Mapped[int]
+    goods_qty: Mapped[int]
+    goods_fen: Mapped[int]
+    milli_points_earned: Mapped[int]
+    milli_points_redeemed: Mapped[int]
+
+
+class StopHouseholds(Base):
+    """How many households have an active entry at a stop (kept with :class:`StopSum`)."""
+
+    __tablename__ = "stop_households"
+    run_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    point_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    households: Mapped[int]
