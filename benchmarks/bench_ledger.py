@@ -7,8 +7,13 @@
    transaction each) and times it (wall and CPU of this process), imports them all
    again (nothing new), and times ``report``, ``household`` and ``reconcile``;
 3. fills ``--history`` more months (the same month's entries copied under the run
-   ids and dates of earlier Decembers, written straight through the ORM tables,
-   not through the importer) and times the queries again, with the database size.
+   ids and dates of earlier Decembers, copied by the database with ``INSERT ...
+   SELECT``, not through the importer; the per-stop sums rebuilt for them) and times
+   the queries again, with the database size.
+
+``--sim DIR`` reuses a simulated month; ``--before FILE`` keeps the results of the
+previous code (the same script run with its ``PYTHONPATH``) in the output, so that
+before and after are measured back to back on the same machine.
 
 The figures go to stdout and ``benchmarks/results/ledger.json``. Without ``--pg``
 (or ``$PLANNER_TEST_PG_URL``) only SQLite is measured.
@@ -26,10 +31,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, cast, func, literal, select
 
 from planner.ledger.accounts import household_account
-from planner.ledger.bulk import insert_rows
 from planner.ledger.db import open_ledger
 from planner.ledger.importer import import_file
 from planner.ledger.plans import PlanSource, load_plan, register_plan
@@ -37,6 +41,11 @@ from planner.ledger.reconcile import reconcile
 from planner.ledger.report import month_report
 from planner.ledger.schema import Entry, RunRow, StopKg, StopRow, table
 from planner.ledger.simulate import simulate_month, write_simulation
+
+try:  # the per-stop sums (absent before they existed: the same script times both)
+    from planner.ledger.sums import refresh_runs
+except ImportError:  # pragma: no cover
+    refresh_runs = None  # type: ignore[assignment]
 
 
 def _timed(fn: Any, repeat: int = 3) -> float:
@@ -63,8 +72,19 @@ def _fresh_pg(server: str) -> str:
     return fresh_pg_database(server)
 
 
+def _shifted_date(dialect: str, years: int) -> Any:
+    """``entries.date`` moved back ``years`` years, in the database's own SQL."""
+    if dialect == "sqlite":
+        return func.date(Entry.date, f"-{years} years")
+    return cast(Entry.date - func.make_interval(years), Date)
+
+
 def _copy_month(ledger: Any, source: PlanSource, year: int) -> int:
-    """December's records again under ``year``'s run ids and dates (history filler)."""
+    """December's records again under ``year``'s run ids and dates (history filler).
+
+    Runs and stops go through Python (a few thousand rows); the entries are copied by
+    the database itself (``INSERT ... SELECT``), then the copied runs' sums rebuilt.
+    """
     old, new = source.month, f"{year}-12"
 
     def shift(text: str) -> str:
@@ -91,28 +111,18 @@ def _copy_month(ledger: Any, source: PlanSource, year: int) -> int:
                 ],
             )
         cols = [c.name for c in Entry.__table__.columns if c.name != "id"]
-        n = 0
-        q = select(*[getattr(Entry, c) for c in cols]).where(
-            Entry.month == old, Entry.active.is_(True)
-        )
-        batch: list[dict[str, Any]] = []
-        for rec in s.execute(q).yield_per(20_000):
-            d = dict(zip(cols, rec, strict=True))
-            d.update(
-                run_id=shift(d["run_id"]),
-                key=shift(d["key"]),
-                month=new,
-                date=d["date"].replace(year=year),
-            )
-            batch.append(d)
-            if len(batch) == 20_000:
-                insert_rows(s, table(Entry), batch)
-                n += len(batch)
-                batch = []
-        if batch:
-            insert_rows(s, table(Entry), batch)
-            n += len(batch)
-    return n
+        changed = {
+            "run_id": func.replace(Entry.run_id, old, new),
+            "key": func.replace(Entry.key, old, new),
+            "month": literal(new),
+            "date": _shifted_date(ledger.dialect, 2026 - year),
+        }
+        picked = [changed.get(c, getattr(Entry, c)) for c in cols]
+        q = select(*picked).where(Entry.month == old, Entry.active.is_(True))
+        n = s.execute(table(Entry).insert().from_select(cols, q)).rowcount
+        if refresh_runs is not None:
+            refresh_runs(s, [shift(r.id) for r in runs])
+    return int(n)
 
 
 def bench(url: str, source: PlanSource, files: list[Path], history: int) -> dict[str, Any]:
@@ -179,6 +189,10 @@ def main() -> None:
     ap.add_argument("--pg", default=os.environ.get("PLANNER_TEST_PG_URL"), help="PostgreSQL.")
     ap.add_argument("--history", type=int, default=11, help="Months of history to add.")
     ap.add_argument("--only", choices=("sqlite", "postgresql"), default=None)
+    ap.add_argument(
+        "--before", type=Path, default=None, help="Results of the previous code, kept alongside."
+    )
+    ap.add_argument("--sim", type=Path, default=None, help="Reuse a `ledger simulate` folder.")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/ledger.json"))
     ap.add_argument(
         "--subset-rows",
@@ -190,14 +204,13 @@ def main() -> None:
     source = load_plan(args.plan)
     work = Path(tempfile.mkdtemp(prefix="bench-ledger-"))
     t = time.perf_counter()
-    sim = simulate_month(source, seed=0)
-    write_simulation(sim, work / "sim")
-    files = sorted((work / "sim").glob("*.csv"))
-    print(
-        f"simulated {sum(len(v) for v in sim.tallies.values())} rows in "
-        f"{time.perf_counter() - t:.1f} s ({len(files)} files)",
-        flush=True,
-    )
+    sim_dir = args.sim
+    if sim_dir is None:
+        sim_dir = work / "sim"
+        sim = simulate_month(source, seed=0)
+        write_simulation(sim, sim_dir)
+        print(f"simulated in {time.perf_counter() - t:.1f} s", flush=True)
+    files = sorted(sim_dir.glob("*.csv"))
     if args.subset_rows:
         files = _subset(files, args.subset_rows)
         args.history = 0
@@ -218,6 +231,8 @@ def main() -> None:
         results["postgresql"] = bench(_fresh_pg(args.pg), source, files, args.history)
         print(json.dumps(results["postgresql"]), flush=True)
     results["load_avg_at_end"] = os.getloadavg()[0]
+    if args.before is not None:
+        results["before"] = json.loads(args.before.read_text(encoding="utf-8"))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(results, indent=1))

@@ -57,14 +57,14 @@ def _sqlite_executemany(
     if sorted(order) != names:  # a column default the rows do not give
         session.execute(table.insert(), list(rows))
         return
-    procs: list[Callable[[Any], Any] | None] = [
-        table.c[n].type.bind_processor(dialect) for n in order
-    ]
-    plan = list(zip(order, procs, strict=True))
-    params = [
-        tuple(None if (v := r.get(n)) is None else (p(v) if p is not None else v) for n, p in plan)
-        for r in rows
-    ]
+    columns: list[list[Any]] = []
+    for n in order:
+        values = [r.get(n) for r in rows]
+        proc: Callable[[Any], Any] | None = table.c[n].type.bind_processor(dialect)
+        if proc is not None:
+            values = [None if v is None else proc(v) for v in values]
+        columns.append(values)
+    params = list(zip(*columns, strict=True))
     conn.exec_driver_sql(str(stmt), params)
 
 

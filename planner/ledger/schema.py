@@ -203,17 +203,23 @@ class ImportRow(Base):
 
 
 class Entry(Base):
-    """A tally line: one household, visit, stream and category (or goods item)."""
+    """A tally line: one household, visit, stream and category (or goods item).
+
+    No foreign keys (migration 0002): ``import_id``/``superseded_by`` name imports,
+    ``run_id`` a run and ``household_id`` a household, all checked by the importer
+    under the ledger lock; runs, households and imports are never deleted. On
+    PostgreSQL the constraints' per-row triggers were most of an import's COPY.
+    """
 
     __tablename__ = "entries"
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     key: Mapped[str] = mapped_column(KEY)
-    import_id: Mapped[int] = mapped_column(Integer, ForeignKey("imports.id"))
-    superseded_by: Mapped[int | None] = mapped_column(Integer, ForeignKey("imports.id"))
+    import_id: Mapped[int] = mapped_column(Integer)
+    superseded_by: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean)
-    run_id: Mapped[str] = mapped_column(ID, ForeignKey("runs.id"))
+    run_id: Mapped[str] = mapped_column(ID)
     point_id: Mapped[str] = mapped_column(ID)
-    household_id: Mapped[str] = mapped_column(ID, ForeignKey("households.id"))
+    household_id: Mapped[str] = mapped_column(ID)
     month: Mapped[str] = mapped_column(String(7))
     date: Mapped[dt.date]
     stream: Mapped[str] = mapped_column(String(10))

@@ -21,6 +21,7 @@ import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -150,10 +151,15 @@ def _csv_table(name: str, data: bytes) -> Table:
     except csv.Error as exc:
         raise LedgerError(f"{name}: row 1: not valid CSV ({exc})") from None
     rows = []
+    # Only a file with an apostrophe somewhere can hold text forms.py protected.
+    quoted = "'" in text
+    strip = str.strip
     try:
         for n, rec in enumerate(reader, start=2):
-            if any(c.strip() for c in rec):
-                rows.append((n, [_untext(c) if c[:1] == "'" else c for c in rec]))
+            if any(map(strip, rec)):
+                rows.append(
+                    (n, [_untext(c) if c[:1] == "'" else c for c in rec] if quoted else rec)
+                )
     except csv.Error as exc:
         raise LedgerError(f"{name}: row {reader.line_num}: not valid CSV ({exc})") from None
     return name, header, rows
@@ -228,25 +234,17 @@ def _tally_rows(
     parsed: ParsedFile, label: str, header: list[str], rows: Iterable[tuple[int, list[str]]]
 ) -> None:
     seen: dict[str, int] = {}
-    inputs = [(c, i) for i, c in enumerate(header) if c in _INPUT]
-    measured = [i for i, c in enumerate(header) if c in MEASURED]
+    inputs = [(c, i, _KIND.get(c, "text")) for i, c in enumerate(header) if c in _INPUT]
+    measured = itemgetter(*[i for i, c in enumerate(header) if c in MEASURED], 0)
+    width = len(header)
+    strip = str.strip
     for n, cells in rows:
-        width = len(cells)
-        if not any(i < width and cells[i].strip() for i in measured):
+        if len(cells) < width:
+            cells = cells + [""] * (width - len(cells))
+        if not any(map(strip, measured(cells)[:-1])):
             continue
-        values: dict[str, Any] = {}
-        bad = False
-        for col, i in inputs:
-            text = cells[i] if i < width else ""
-            if not text or text.isspace():
-                continue
-            ok, val, expected = _convert(col, text)
-            if not ok:
-                parsed.problems.append(Problem(label, n, col, expected, repr(text)))
-                bad = True
-            elif val is not None:
-                values[col] = val
-        if bad:
+        values = _row_values(parsed, label, n, cells, inputs)
+        if values is None:
             continue
         try:
             entry = TallyEntry.model_validate(values)
@@ -267,6 +265,54 @@ def _tally_rows(
             continue
         seen[key] = n
         parsed.entries.append((n, entry))
+
+
+# How each input column's text is read (the rest are text: stripped, blank is None).
+_KIND: dict[str, str] = {c: "number" for c in _NUMBERS}
+_KIND |= {"compost_declared": "other", "stream": "other", "note": "note"}
+_INF = (float("inf"), float("-inf"))
+
+
+def _row_values(
+    parsed: ParsedFile,
+    label: str,
+    n: int,
+    cells: list[str],
+    inputs: list[tuple[str, int, str]],
+) -> dict[str, Any] | None:
+    """One row's input cells as values (blank cells left out), or None with the
+    problems of the cells that could not be read listed."""
+    values: dict[str, Any] = {}
+    bad = False
+    for col, i, kind in inputs:
+        text = cells[i]
+        if not text or text.isspace():
+            continue
+        if kind == "text":
+            values[col] = text.strip()
+            continue
+        if kind == "note":
+            values[col] = text
+            continue
+        if kind == "number" and _NUMBERS[col] is float:
+            # _number's float case, inline: this is most of the file's cells.
+            try:
+                x = float(text)
+            except ValueError:
+                x = _NAN
+            if x == x and x not in _INF:
+                values[col] = x
+                continue
+        ok, val, expected = _convert(col, text)
+        if not ok:
+            parsed.problems.append(Problem(label, n, col, expected, repr(text)))
+            bad = True
+        elif val is not None:
+            values[col] = val
+    return None if bad else values
+
+
+_NAN = float("nan")
 
 
 def _convert(col: str, text: str) -> tuple[bool, Any, str]:
