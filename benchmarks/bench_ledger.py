@@ -119,9 +119,10 @@ def _copy_month(ledger: Any, source: PlanSource, year: int) -> int:
         }
         picked = [changed.get(c, getattr(Entry, c)) for c in cols]
         q = select(*picked).where(Entry.month == old, Entry.active.is_(True))
-        n = s.execute(table(Entry).insert().from_select(cols, q)).rowcount
+        s.execute(table(Entry).insert().from_select(cols, q))
         if refresh_runs is not None:
             refresh_runs(s, [shift(r.id) for r in runs])
+        n = s.execute(select(func.count()).where(Entry.month == new)).scalar_one()
     return int(n)
 
 

@@ -233,19 +233,25 @@ class _Lines:
     places: dict[str, PlaceRow]
     run_lines: dict[str, Line] = field(default_factory=dict)
     gachas: dict[tuple[str, str], Line] = field(default_factory=dict)
+    plan_of: dict[str, int] = field(default_factory=dict)
+    _of_point: dict[str, Line] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.run_lines = {
             rid: Line({"run_id": rid, "date": r.date.isoformat(), "vehicle": r.vehicle})
             for rid, r in self.runs.items()
         }
+        self.plan_of = {rid: r.plan_id for rid, r in self.runs.items()}
 
     def gacha(self, point: str) -> Line:
-        p = self.places.get(point)
-        key = (p.township, p.gacha) if p else ("", "")
-        if key not in self.gachas:
-            self.gachas[key] = Line({"township": key[0], "gacha": key[1]})
-        return self.gachas[key]
+        line = self._of_point.get(point)
+        if line is None:
+            p = self.places.get(point)
+            key = (p.township, p.gacha) if p else ("", "")
+            if key not in self.gachas:
+                self.gachas[key] = Line({"township": key[0], "gacha": key[1]})
+            line = self._of_point[point] = self.gachas[key]
+        return line
 
     def of(self, run_id: str, point: str) -> tuple[Line, Line]:
         """The run's line and the point's gacha line: every figure counts in both."""
@@ -323,7 +329,7 @@ def _add_run_costs(lines: _Lines, odo: dict[str, int]) -> None:
 
 def _add_planned_kgs(lines: _Lines, prices: dict[tuple[int, str], Price], kgs: Any) -> None:
     for run_id, category, grams, point in kgs:
-        price = prices.get((lines.runs[run_id].plan_id, category))
+        price = prices.get((lines.plan_of[run_id], category))
         if price is None:
             continue
         name = "sold_kg" if price.stream == "sell" else "exchanged_kg"
@@ -334,9 +340,9 @@ def _add_planned_kgs(lines: _Lines, prices: dict[tuple[int, str], Price], kgs: A
 
 
 def _add_actual_entries(lines: _Lines, prices: dict[tuple[int, str], Price], actual: Any) -> None:
-    runs = lines.runs
+    plan_of = lines.plan_of
     for run_id, point, stream, category, grams, cash, goods, earned, redeemed in actual:
-        price = prices.get((runs[run_id].plan_id, category)) if run_id in runs else None
+        price = prices.get((plan_of[run_id], category)) if run_id in plan_of else None
         for line in lines.of(run_id, point):
             a = line.actual
             if stream == "sell":
