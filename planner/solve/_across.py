@@ -214,6 +214,8 @@ def _with_pattern(
             routes, still = insert_visits(prob, d, visits, routes, [where[i]], math.inf)
             if still:
                 return None
+        if not all(schedule_route(prob, d, visits, r).feasible for r in routes):
+            return None  # a route the point left is no longer feasible (a break, a window)
         ds = DaySolution(d, tuple(sorted(routes, key=lambda r: r.vehicle)), tuple(sorted(unrouted)))
         delta += day_cost(prob, d, visits, ds) - before
         out[d] = (ds, prob)
