@@ -267,6 +267,9 @@ def run(
     from planner.money.table import money_table
 
     out.print(money_table(result.summary))
+    from planner.app.info import fleet_table
+
+    out.print(fleet_table(result.fleet))
     if s.unserved:
         _say(
             err,

@@ -42,6 +42,12 @@ def test_run_then_check(tmp_path):
         app, ["run", str(DATA / "tiny.toml"), "-o", str(out), "--time-limit", "3", "--quiet"]
     )
     assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    # The fleet estimate per depot, as planner info prints it, with what binds it.
+    info = " ".join(runner.invoke(app, ["info", str(DATA / "tiny.toml")]).output.split())
+    assert "Smallest fleet the month needs" in text and "hours:" in text
+    estimate = text[text.index("Smallest fleet") :]
+    assert estimate.split("hours:")[0] in info
     plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
     assert plan["format"] == "rural-waste-plan/1"
     res = runner.invoke(app, ["check", str(out)])

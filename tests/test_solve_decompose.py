@@ -7,12 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from planner.app.pipeline import plan_month
+from planner.app.pipeline import _TravelLookup, plan_month
 from planner.network.travel import build_travel
+from planner.plan.build import build_plan
+from planner.plan.check import check_plan
 from planner.scenario.load import load_scenario
-from planner.solve.decompose import AUTO_MIN_POINTS, piece_seed, pieces, should_cut
+from planner.scenario.settings import minutes_of
+from planner.solve._across import month_cost
+from planner.solve.budget import Budget
+from planner.solve.decompose import AUTO_MIN_POINTS, mend, piece_seed, pieces, should_cut
 from planner.solve.fleet import fleet_needs
 from planner.solve.from_scenario import build_problem
+from planner.solve.month import solve_month
+from planner.solve.problem import DaySolution, day_visits
+from planner.solve.schedule import schedule_route
+from planner.solve.timing import lookups_for
 from planner.synth import generate_region, synthetic_params
 
 
@@ -90,3 +99,83 @@ def test_cut_month_passes_the_checker_and_is_byte_identical(region: Path, tmp_pa
     for result in (cut, whole):
         made = sum(len(r.collects) for r in result.plan.runs)
         assert made + len(result.plan.unserved) == sum(scenario.visits.values())
+
+
+def _month(region: Path, workers: int):
+    scenario = load_scenario(region)
+    sp = build_problem(scenario, build_travel(scenario))
+    win = scenario.settings.windows
+    month = solve_month(
+        sp,
+        width_min=win.width_min,
+        budget=Budget(3),
+        seed=1,
+        engine="pyvrp",
+        bounds=(minutes_of(win.earliest), minutes_of(win.latest)),
+        timing=lookups_for(scenario, sp),
+        decompose="depots",
+        workers=workers,
+    )
+    return scenario, sp, month
+
+
+def test_pieces_in_worker_processes_give_the_same_month_as_one_after_another(region: Path):
+    _, _, alone = _month(region, workers=1)
+    _, _, two = _month(region, workers=2)
+    assert two.solution == alone.solution
+    assert two.windows == alone.windows
+    assert {d: p.customers for d, p in two.day_problems.items()} == {
+        d: p.customers for d, p in alone.day_problems.items()
+    }
+
+
+def _drop_day(sp, month, day: int):
+    """The month with every route of ``day`` removed: its visits unrouted."""
+    sol = month.solution
+    visits = day_visits(month.day_problems.get(day, sp.problem), sol.patterns, day)
+    days = list(sol.days)
+    days[day] = DaySolution(day, (), tuple(range(len(visits))))
+    return dataclasses.replace(month, solution=dataclasses.replace(sol, days=tuple(days)))
+
+
+def test_mend_puts_a_lost_day_back_on_the_trucks_and_the_plan_passes_the_checker(region: Path):
+    scenario, sp, month = _month(region, workers=1)
+    busiest = max(month.solution.days, key=lambda ds: len(ds.routes)).day
+    broken = _drop_day(sp, month, busiest)
+    lost = len(broken.solution.days[busiest].unrouted)
+    assert lost > 0
+    mended = mend(sp, broken, lookups_for(scenario, sp))
+    sol = mended.solution
+    assert sum(len(ds.unrouted) for ds in sol.days) < sum(
+        len(ds.unrouted) for ds in broken.solution.days
+    )
+    # Every route is feasible under the problem its day is routed with, the cost is the
+    # days' cost, and the announced windows hold every arrival.
+    assert sol.cost == pytest.approx(
+        month_cost(sp.problem, sol.patterns, sol.days, mended.day_problems)
+    )
+    for ds in sol.days:
+        prob = mended.day_problems.get(ds.day, sp.problem)
+        visits = day_visits(prob, sol.patterns, ds.day)
+        for r in ds.routes:
+            sched = schedule_route(prob, ds.day, visits, r)
+            assert sched.feasible
+            for st in sched.steps:
+                if st.kind == "visit":
+                    lo, hi = mended.windows[sp.customer_points[visits[st.visit].customer]]
+                    assert lo <= st.start <= hi
+    plan = build_plan(scenario, sp, sol, windows=mended.windows, day_problems=mended.day_problems)
+    travel = _TravelLookup(build_travel(scenario), scenario)
+    assert check_plan(plan, scenario, travel=travel).violations == ()
+
+
+def test_mend_leaves_a_month_without_unserved_visits_as_it_is(region: Path):
+    scenario, sp, month = _month(region, workers=1)
+    clean = dataclasses.replace(
+        month,
+        solution=dataclasses.replace(
+            month.solution,
+            days=tuple(dataclasses.replace(ds, unrouted=()) for ds in month.solution.days),
+        ),
+    )
+    assert mend(sp, clean, lookups_for(scenario, sp)) is clean

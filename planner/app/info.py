@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -11,6 +13,9 @@ from rich.text import Text
 from planner.network.travel import Travel, build_travel, describe
 from planner.scenario.model import Scenario
 from planner.scenario.waste import daily_kg_per_person, point_people
+
+if TYPE_CHECKING:
+    from planner.app.pipeline import FleetRow
 
 
 def region_info(scenario: Scenario, console: Console) -> None:
@@ -111,19 +116,29 @@ def region_info(scenario: Scenario, console: Console) -> None:
 
 def fleet_report(scenario: Scenario, travel: Travel, console: Console) -> None:
     """The smallest fleet per depot that the month needs, and what binds it."""
+    from planner.app.pipeline import FleetRow
     from planner.solve.fleet import fleet_needs
     from planner.solve.from_scenario import build_problem
 
     sp = build_problem(scenario, travel)
+    rows = [
+        FleetRow(sp.node_ids[n.depot], n.trucks, n.have, n.reason, len(n.unreachable))
+        for n in fleet_needs(sp.problem)
+    ]
+    console.print(fleet_table(rows))
+
+
+def fleet_table(rows: Sequence[FleetRow]) -> Table:
+    """``planner info``'s and ``planner run``'s table of the fleet estimate."""
     t = Table(title="Smallest fleet the month needs (estimate; points at their nearest depot)")
     for col in ("depot", "trucks needed", "trucks", "binding"):
         t.add_column(col, justify="left" if col in ("depot", "binding") else "right")
-    for need in fleet_needs(sp.problem):
-        short = need.trucks > need.have or need.unreachable
+    for row in rows:
+        short = row.needed > row.have or row.unreachable
         t.add_row(
-            Text(sp.node_ids[need.depot]),
-            Text(str(need.trucks), style="bold red" if short else ""),
-            str(need.have),
-            Text(need.reason),
+            Text(row.depot),
+            Text(str(row.needed), style="bold red" if short else ""),
+            str(row.have),
+            Text(row.reason),
         )
-    console.print(t)
+    return t

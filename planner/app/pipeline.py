@@ -33,6 +33,7 @@ from planner.scenario.model import Scenario
 from planner.scenario.settings import minutes_of
 from planner.solve._clock import WallLimit
 from planner.solve.budget import Budget
+from planner.solve.fleet import fleet_needs
 from planner.solve.from_scenario import PlannedLoad, build_problem
 from planner.solve.month import solve_month
 from planner.solve.timing import lookups_for
@@ -51,6 +52,19 @@ class PlanResult:
     seconds: float
     first_phase_cost: float
     spread_min: dict[str, int]
+    fleet: tuple[FleetRow, ...] = ()
+    """The smallest fleet per depot the month needs (``planner info``'s estimate)."""
+
+
+@dataclass(frozen=True)
+class FleetRow:
+    """One depot's fleet estimate: trucks needed a service day, trucks it has, why."""
+
+    depot: str
+    needed: int
+    have: int
+    reason: str
+    unreachable: int
 
 
 class DemandProvider(Protocol):
@@ -99,6 +113,10 @@ def plan_month(
         travel,
         daily_kg=demand.daily_kg() if demand else None,
         planned_load=demand.planned_load() if demand else None,
+    )
+    fleet = tuple(
+        FleetRow(sp.node_ids[n.depot], n.trucks, n.have, n.reason, len(n.unreachable))
+        for n in fleet_needs(sp.problem)
     )
     with progress_display(progress, console) as report:
         month = solve_month(
@@ -161,6 +179,7 @@ def plan_month(
         seconds=time.monotonic() - t0,
         first_phase_cost=month.first_cost,
         spread_min=arrival_spread(plan),
+        fleet=fleet,
     )
 
 

@@ -25,16 +25,23 @@ points up.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
+import multiprocessing
+import os
+import signal
 import zlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from planner.solve._across import mend_unserved, month_cost
 from planner.solve.budget import Budget
 from planner.solve.fleet import fleet_needs
 from planner.solve.from_scenario import ScenarioProblem
 from planner.solve.problem import (
+    Customer,
     DaySolution,
     PeriodicProblem,
     PeriodicSolution,
@@ -131,7 +138,32 @@ def piece_seed(seed: int, piece: Piece) -> int:
 
 
 SolveOne = Callable[..., "MonthSolution"]
-"""Solves one piece: ``solve_one(sub, budget=, seed=, timing=)`` (solve_month's keywords)."""
+"""Solves one piece: ``solve_one(sub, budget=, seed=, timing=, report=)`` (solve_month's
+keywords); picklable (a partial of a module's function) for the worker processes."""
+Report = Callable[[str, float, float], None]
+
+WORKERS = 2
+"""Worker processes for the pieces (at most the machine's cores and the pieces)."""
+
+
+@dataclass(frozen=True)
+class _Task:
+    """One piece's month, as a worker process receives it."""
+
+    sp: ScenarioProblem
+    budget: Budget
+    seed: int
+    timing: TimingLookups | None
+
+
+@dataclass(frozen=True)
+class _Solved:
+    """A piece's month without its matrices (each day's customers only), to send back."""
+
+    solution: PeriodicSolution
+    first_cost: float
+    windows: dict[str, tuple[int, int]]
+    day_customers: dict[int, tuple[Customer, ...]]
 
 
 def solve_in_pieces(
@@ -142,12 +174,21 @@ def solve_in_pieces(
     seed: int,
     timing: TimingLookups | None,
     solve_one: SolveOne,
+    report: Report | None = None,
+    workers: int | None = None,
 ) -> MonthSolution:
-    """Each piece solved by ``solve_one`` in order, the results merged into one month."""
+    """Each piece solved by ``solve_one``, the results merged into one month.
+
+    With ``workers`` above 1 (default :data:`WORKERS`, at most the cores) the pieces
+    run in that many worker processes, largest first; each piece's month depends on
+    its own problem, share and seed only, so the plan is the same with any number of
+    workers. The workers end with this process. ``report`` gets each piece's
+    progress when they run here, the pieces done when they run in workers.
+    """
     problem = sp.problem
     visits = [sum(problem.customers[i].frequency for i in p.customers) for p in parts]
     total = max(1, sum(visits))
-    solved = []
+    tasks = []
     for piece, n in zip(parts, visits, strict=True):
         sub = dataclasses.replace(
             sp,
@@ -156,8 +197,106 @@ def solve_in_pieces(
         )
         share = dataclasses.replace(budget, time_limit=budget.time_limit * max(n, 1) / total)
         mine = dataclasses.replace(timing, points=sub.customer_points) if timing else None
-        solved.append(solve_one(sub, budget=share, seed=piece_seed(seed, piece), timing=mine))
-    return merge(problem, parts, solved)
+        tasks.append(_Task(sub, share, piece_seed(seed, piece), mine))
+    count = min(WORKERS if workers is None else workers, os.cpu_count() or 1, len(tasks))
+    if "fork" not in multiprocessing.get_all_start_methods():
+        count = 1  # workers read their pieces from a forked copy of this process
+    if count <= 1:
+        solved = [
+            solve_one(t.sp, budget=t.budget, seed=t.seed, timing=t.timing, report=report)
+            for t in tasks
+        ]
+    else:
+        solved = _in_workers(tasks, visits, solve_one, count, report)
+    return mend(sp, merge(problem, parts, solved), timing)
+
+
+def mend(sp: ScenarioProblem, month: MonthSolution, timing: TimingLookups | None) -> MonthSolution:
+    """The merged month with its unserved visits put on any depot's truck that day
+    (:mod:`planner.solve._across`); itself when nothing was unserved or nothing fits."""
+    sol = month.solution
+    if not any(ds.unrouted for ds in sol.days):
+        return month
+    bounds = timing.bounds if timing is not None else None
+    step = timing.step if timing is not None else 15
+    got = mend_unserved(
+        sp.problem,
+        sol.patterns,
+        sol.days,
+        month.day_problems,
+        month.windows,
+        sp.customer_points,
+        bounds,
+        step,
+    )
+    if not got.placed:
+        return month
+    cost = month_cost(sp.problem, got.patterns, got.days, got.day_problems)
+    solution = dataclasses.replace(sol, patterns=got.patterns, days=got.days, cost=cost)
+    return dataclasses.replace(
+        month, solution=solution, windows=got.windows, day_problems=got.day_problems
+    )
+
+
+def _in_workers(
+    tasks: Sequence[_Task],
+    visits: Sequence[int],
+    solve_one: SolveOne,
+    count: int,
+    report: Report | None,
+) -> list[MonthSolution]:
+    """The tasks solved in ``count`` forked worker processes; results in the tasks' order.
+
+    The workers are forked after the tasks are stored in :data:`_TASKS`, so they
+    read their piece (and its matrices) from the copied memory instead of a pickle;
+    only the index goes over, and each piece comes back without its matrices.
+    """
+    from planner.solve.month import MonthSolution
+
+    order = sorted(range(len(tasks)), key=lambda i: (-visits[i], i))  # largest first
+    _TASKS[:] = [(solve_one, t) for t in tasks]
+    got: dict[int, _Solved] = {}
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(count, mp_context=ctx, initializer=_die_with_parent) as pool:
+            futures = {pool.submit(_solve_task, i): i for i in order}
+            if report is not None:
+                report("pieces", 0, len(tasks))
+            for f in as_completed(futures):
+                got[futures[f]] = f.result()
+                if report is not None:
+                    report("pieces", len(got), len(tasks))
+    finally:
+        _TASKS.clear()
+    out = []
+    for i, task in enumerate(tasks):
+        r = got[i]
+        days = {
+            d: dataclasses.replace(task.sp.problem, customers=c) for d, c in r.day_customers.items()
+        }
+        out.append(MonthSolution(r.solution, r.first_cost, r.windows, days))
+    return out
+
+
+_TASKS: list[tuple[SolveOne, _Task]] = []
+"""The pieces of the cut being solved, for the forked workers to read."""
+
+
+def _solve_task(index: int) -> _Solved:
+    """In a worker: one piece's month (no progress display; its matrices stay here)."""
+    solve_one, task = _TASKS[index]
+    ms = solve_one(task.sp, budget=task.budget, seed=task.seed, timing=task.timing, report=None)
+    days = {d: p.customers for d, p in ms.day_problems.items()}
+    return _Solved(ms.solution, ms.first_cost, ms.windows, days)
+
+
+def _die_with_parent() -> None:
+    """A worker asks the kernel to end it when the planner's process ends (Linux)."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown ends it
+        pass
 
 
 def merge(

@@ -74,13 +74,16 @@ def solve_month(
     wall: WallLimit | None = None,
     timing: TimingLookups | None = None,
     decompose: str = "auto",
+    workers: int | None = None,
 ) -> MonthSolution:
     """Both phases for ``sp``'s month, within ``budget``; see the module docstring.
 
     ``bounds`` (minutes: ``windows.earliest``, ``windows.latest``): no window opens
     before or closes after them. Without ``wall`` nothing here reads the clock; with
     it, days left when it passes keep their first-phase routes. ``decompose``
-    (:mod:`planner.solve.decompose`): ``auto``, ``depots`` or ``whole``.
+    (:mod:`planner.solve.decompose`): ``auto``, ``depots`` or ``whole``; a cut
+    month's pieces run in ``workers`` processes (``None``: the module's default; the
+    plan does not depend on it).
     """
     problem = sp.problem
     if should_cut(problem, decompose) and len(parts := pieces(problem)) > 1:
@@ -89,13 +92,21 @@ def solve_month(
             solve_month,
             width_min=width_min,
             engine=engine,
-            report=report,
             improve_calendar=improve_calendar,
             bounds=bounds,
             wall=wall,
             decompose="whole",
         )
-        return solve_in_pieces(sp, parts, budget=budget, seed=seed, timing=timing, solve_one=one)
+        return solve_in_pieces(
+            sp,
+            parts,
+            budget=budget,
+            seed=seed,
+            timing=timing,
+            solve_one=one,
+            report=report,
+            workers=workers,
+        )
     if report is not None:
         report("calendar", 0, 1)
     patterns = group_calendar(
