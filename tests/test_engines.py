@@ -321,3 +321,25 @@ def test_single_trip_day_gives_distinct_trucks_single_trips(max_reloads: int | N
     assert len(sol.routes) >= math.ceil(sum(v.demand[0] for v in visits) / 25)
     again = PyVRPEngine(max_iterations=300).route_day(p, 0, visits, time_limit=5.0, seed=1)
     assert sol == again
+
+
+def test_ortools_large_models_buy_fewer_solutions_per_second() -> None:
+    # Above LARGE_MODEL nodes the budget buys a descent plus a rate falling with size:
+    # more seconds buy more, a bigger model fewer per second, a time dimension fewer.
+    from planner.solve.engines.ortools_engine import LARGE_MODEL, large_model_solutions
+
+    n = LARGE_MODEL + 40
+    assert large_model_solutions(n, 30.0, False, False) > large_model_solutions(
+        n, 10.0, False, False
+    )
+    per_small = large_model_solutions(n, 30.0, False, False) - large_model_solutions(
+        n, 0.0, False, False
+    )
+    per_big = large_model_solutions(4 * n, 30.0, False, False) - large_model_solutions(
+        4 * n, 0.0, False, False
+    )
+    assert per_big * 4 < per_small  # faster than linear in the size
+    assert large_model_solutions(n, 30.0, True, False) < large_model_solutions(
+        n, 30.0, False, False
+    )
+    assert large_model_solutions(n, 30.0, True, True) < large_model_solutions(n, 30.0, True, False)
