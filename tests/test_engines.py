@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -281,3 +282,64 @@ def test_ortools_sizes_a_cvrp_fleet_and_drops_what_cannot_bind() -> None:
     check_day(p, visits, sol)
     assert not sol.unrouted
     assert len(sol.routes) >= 8
+
+
+def cvrp_day(n: int, trucks: int, *, max_reloads: int | None = None) -> PeriodicProblem:
+    """A one-day CVRP on a random square: the depot (node 0) is the only facility."""
+    rng = np.random.default_rng(n)
+    xy = rng.uniform(0, 1000, size=(n + 1, 2))
+    dur = np.rint(np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))).astype(np.int64)
+    custs = tuple(
+        Customer(1 + i, (Pattern((0,), ((int(rng.integers(1, 10)),),)),)) for i in range(n)
+    )
+    fleet = tuple(Vehicle(f"v{k}", 0, (25,), (0, 10**6), 10**6, (0,)) for k in range(trucks))
+    return PeriodicProblem(1, dur, dur, (0,), (0,), custs, fleet, max_reloads=max_reloads)
+
+
+def test_single_trip_days_are_recognised() -> None:
+    from planner.solve.engines.pyvrp_engine import single_trip_day
+
+    assert single_trip_day(cvrp_day(20, 20), 0, 20)  # a truck per visit
+    assert not single_trip_day(cvrp_day(20, 5), 0, 20)  # too few: reloads may be needed
+    assert single_trip_day(cvrp_day(20, 5, max_reloads=0), 0, 20)  # one trip each anyway
+    p, _ = random_day(3, 10, 3, depot_facility=True)  # facilities apart from the depots
+    assert not single_trip_day(p, 0, 10)
+    line, _ = line_day([5, 10], [10, 10])  # the depot is no facility (Otog-like)
+    assert not single_trip_day(line, 0, 2)
+
+
+@pytest.mark.parametrize("max_reloads", [None, 0])
+def test_single_trip_day_gives_distinct_trucks_single_trips(max_reloads: int | None) -> None:
+    # One vehicle type with many trucks in PyVRP: each route must come back as a
+    # different truck of ours, on one trip (no facility stop between visits).
+    p = cvrp_day(30, 30, max_reloads=max_reloads)
+    visits = day_visits(p, (0,) * 30, 0)
+    sol = PyVRPEngine(max_iterations=300).route_day(p, 0, visits, time_limit=5.0, seed=1)
+    check_day(p, visits, sol)
+    assert not sol.unrouted
+    assert all(-1 not in r.visits for r in sol.routes)
+    assert len(sol.routes) >= math.ceil(sum(v.demand[0] for v in visits) / 25)
+    again = PyVRPEngine(max_iterations=300).route_day(p, 0, visits, time_limit=5.0, seed=1)
+    assert sol == again
+
+
+def test_ortools_large_models_buy_fewer_solutions_per_second() -> None:
+    # Above LARGE_MODEL nodes the budget buys a descent plus a rate falling with size:
+    # more seconds buy more, a bigger model fewer per second, a time dimension fewer.
+    from planner.solve.engines.ortools_engine import LARGE_MODEL, large_model_solutions
+
+    n = LARGE_MODEL + 40
+    assert large_model_solutions(n, 30.0, False, False) > large_model_solutions(
+        n, 10.0, False, False
+    )
+    per_small = large_model_solutions(n, 30.0, False, False) - large_model_solutions(
+        n, 0.0, False, False
+    )
+    per_big = large_model_solutions(4 * n, 30.0, False, False) - large_model_solutions(
+        4 * n, 0.0, False, False
+    )
+    assert per_big * 4 < per_small  # faster than linear in the size
+    assert large_model_solutions(n, 30.0, True, False) < large_model_solutions(
+        n, 30.0, False, False
+    )
+    assert large_model_solutions(n, 30.0, True, True) < large_model_solutions(n, 30.0, True, False)

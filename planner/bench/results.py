@@ -28,7 +28,8 @@ from planner.bench.solution_io import BenchInstance
 CSV_COLUMNS: tuple[str, ...] = ("instance", "engine", "cost", "bks", "proven_optimal")
 
 
-CSV_COLUMNS += ("gap_pct", "seconds", "feasible", "first_violation", "solution", "note")
+CSV_COLUMNS += ("gap_pct", "seconds", "cpu_seconds", "feasible", "first_violation", "solution")
+CSV_COLUMNS += ("note",)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class BenchRow:
     first_violation: str
     solution: str
     note: str = ""
+    cpu_seconds: float | None = None  # the process's CPU seconds during the solve
     bks_corrected: bool = False
     at_or_below_bks: bool = False
     below_bks: bool = False
@@ -126,6 +128,7 @@ def make_row(
     violations: tuple[str, ...],
     solution: str = "",
     notes: tuple[str, ...] = (),
+    cpu_seconds: float | None = None,
 ) -> BenchRow:
     """The table row of one run; gap and BKS records only for a feasible solution."""
     feasible = cost is not None and not violations
@@ -150,6 +153,7 @@ def make_row(
         first_violation=violations[0] if violations else "",
         solution=solution,
         note="; ".join((*notes, ref.note) if corrected and ref is not None else notes),
+        cpu_seconds=cpu_seconds,
         bks_corrected=corrected,
         at_or_below_bks=at,
         below_bks=below,
@@ -200,6 +204,7 @@ def write_csv(path: Path, rows: list[BenchRow]) -> None:
             **asdict(r),
             "gap_pct": None if r.gap_pct is None else round(r.gap_pct, 4),
             "seconds": round(r.seconds, 2),
+            "cpu_seconds": None if r.cpu_seconds is None else round(r.cpu_seconds, 2),
         }
         writer.writerow([_csv_value(values[c]) for c in CSV_COLUMNS])
     with atomic_writer(path, newline="") as fh:

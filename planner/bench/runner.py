@@ -25,6 +25,7 @@ import csv
 import importlib.metadata
 import importlib.util
 import math
+import os
 import shlex
 import sys
 import time
@@ -301,6 +302,7 @@ def _run_one(
     A solver's :class:`~planner._errors.PlannerError` becomes an infeasible row.
     """
     start = time.perf_counter()
+    cpu = time.process_time()
     try:
         data, seconds, admitted = _solve(instance, set_name, engine, live=live, **options)
     except PlannerError as exc:
@@ -308,6 +310,7 @@ def _run_one(
         return make_row(
             instance, engine, ref, seconds, cost=None, violations=(f"no solution: {exc}",)
         )
+    cpu = time.process_time() - cpu
     relative = Path("solutions") / set_name / _solution_name(instance.name, engine)
     write_solution_json(results / relative, data)
     result = evaluate(instance.path, results / relative)
@@ -326,6 +329,7 @@ def _run_one(
         violations=result.violations,
         solution=relative.as_posix(),
         notes=tuple(notes),
+        cpu_seconds=cpu,
     )
 
 
@@ -398,6 +402,7 @@ def run_bench(
     results = Path(results)
     (results / "solutions" / set_name).mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
+    load_before = os.getloadavg()
     rows: list[BenchRow] = []
     live = _Live(console, len(files) * len(engines))
     options = {"time_limit": time_limit, "seed": seed}
@@ -431,6 +436,9 @@ def run_bench(
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine_info(),
+        # 1/5/15-minute load averages: CPU is shared, wall seconds grow with the load.
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in os.getloadavg()],
         "notes": notes,
         "summary": [asdict(s) for s in summary],
     }

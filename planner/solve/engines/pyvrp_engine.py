@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +67,18 @@ class _Day:
     clients: tuple[int, ...]  # client -> day visit
     depots: tuple[int, ...]  # depot -> problem node
     prize: int  # for optional visits: more than any insertion costs
+    fleet: tuple[tuple[int, ...], ...] = ()  # vehicle type -> its problem vehicles
+
+    def vehicle_of(self) -> Callable[[int], int]:
+        """Problem vehicle of each route by its vehicle type, in the order routes come."""
+        fleet = self.fleet or tuple((k,) for k in self.vehicles)
+        used = [0] * len(fleet)
+
+        def pick(vehicle_type: int) -> int:
+            used[vehicle_type] += 1
+            return fleet[vehicle_type][used[vehicle_type] - 1]
+
+        return pick
 
 
 class PyVRPEngine:
@@ -85,12 +97,13 @@ class PyVRPEngine:
     def __init__(self, max_iterations: int | None = None) -> None:
         self.max_iterations = max_iterations
 
-    def _stop(self, seconds: float) -> StoppingCriterion:
+    def _stop(self, seconds: float, share: float = 0.5) -> StoppingCriterion:
+        """Stop after ``share`` of ``seconds`` (or of :attr:`max_iterations`)."""
         if self.max_iterations is None:
-            return MaxRuntime(seconds)
+            return MaxRuntime(share * seconds)
         # The iterations alone end the search: no wall-clock guard, which would bind
         # on a busy machine and change the routes.
-        return MaxIterations(self.max_iterations // 2 + 1)
+        return MaxIterations(int(self.max_iterations * share) + 1)
 
     def route_day(
         self,
@@ -107,58 +120,79 @@ class PyVRPEngine:
         unrouted = [i for i, good in enumerate(ok) if not good]
         if not todo:
             return DaySolution(day, (), tuple(unrouted))
-        built = _build(problem, day, visits, todo)
+        single = single_trip_day(problem, day, len(todo))
+        built = (
+            _build_single(problem, day, visits, todo)
+            if single
+            else _build(problem, day, visits, todo)
+        )
         search = (1 - _POLISH) * time_limit
-        # Phase 1: every visit required -- PyVRP finds reload trips best this way.
-        result = _solve(built.data, self._stop(search / 2), seed, None)
-        best = result.best
-        data = built.data
-        if not best.is_feasible():
-            # Phase 2: visits optional with a prize above any insertion cost, started
-            # from phase 1's routes, so the visits that do not fit are left out.
-            data = data.replace(
-                clients=[
-                    pyvrp.Client(
-                        c.location,
-                        delivery=c.delivery,
-                        pickup=c.pickup,
-                        service_duration=c.service_duration,
-                        tw_early=c.tw_early,
-                        tw_late=c.tw_late,
-                        prize=built.prize,
-                        required=False,
-                        name=c.name,
-                    )
-                    for c in data.clients()
-                ]
-            )
-            routes_in = [
-                pyvrp.Route(
-                    data,
-                    [pyvrp.Activity(a.type, a.idx) for a in r.schedule()[1:-1]],
-                    r.vehicle_type(),
-                )
-                for r in best.routes()
-            ]
-            best = pyvrp.Solution(data, routes_in)
-        result = _solve(data, self._stop(search / 2), seed, best)
-        raw: list[Route] = []
-        for r in result.best.routes():
-            stops: list[int] = []
-            idx: list[int] = []
-            for act in r.schedule()[1:-1]:
-                if act.is_depot():
-                    stops.append(built.depots[act.idx])
-                    idx.append(-1)
-                else:
-                    vi = built.clients[act.idx]
-                    stops.append(visits[vi].node)
-                    idx.append(vi)
-            raw.append(Route(built.vehicles[r.vehicle_type()], tuple(stops), tuple(idx)))
+        # Phase 1: every visit required -- PyVRP finds reload trips best this way. A
+        # single-trip day (no reload modelling) gets the whole search in one run, as
+        # plain PyVRP does; the second half follows only if that found no feasible routes.
+        result = _solve(built.data, self._stop(search, 1.0 if single else 0.5), seed, None)
+        if not (single and result.best.is_feasible()):
+            data, best = built.data, result.best
+            if not best.is_feasible():
+                # Phase 2: visits optional with a prize above any insertion cost, started
+                # from phase 1's routes, so the visits that do not fit are left out.
+                data, best = _optional(data, best, built.prize)
+            result = _solve(data, self._stop(search), seed, best)
+        raw = _read_routes(built, visits, result.best)
         deadline = time.monotonic() + _POLISH * time_limit
         if self.max_iterations is not None:  # reproducible: finish without a clock
             deadline = math.inf
         return finish_day(problem, day, visits, raw, unrouted, deadline)
+
+
+def _optional(
+    data: pyvrp.ProblemData, best: pyvrp.Solution, prize: int
+) -> tuple[pyvrp.ProblemData, pyvrp.Solution]:
+    """``data`` with every client optional at ``prize``, and ``best`` on it."""
+    data = data.replace(
+        clients=[
+            pyvrp.Client(
+                c.location,
+                delivery=c.delivery,
+                pickup=c.pickup,
+                service_duration=c.service_duration,
+                tw_early=c.tw_early,
+                tw_late=c.tw_late,
+                prize=prize,
+                required=False,
+                name=c.name,
+            )
+            for c in data.clients()
+        ]
+    )
+    routes_in = [
+        pyvrp.Route(
+            data,
+            [pyvrp.Activity(a.type, a.idx) for a in r.schedule()[1:-1]],
+            r.vehicle_type(),
+        )
+        for r in best.routes()
+    ]
+    return data, pyvrp.Solution(data, routes_in)
+
+
+def _read_routes(built: _Day, visits: Sequence[DayVisit], best: pyvrp.Solution) -> list[Route]:
+    """PyVRP's routes as ours (facility stops as visit index -1, depots left out)."""
+    pick = built.vehicle_of()
+    raw: list[Route] = []
+    for r in best.routes():
+        stops: list[int] = []
+        idx: list[int] = []
+        for act in r.schedule()[1:-1]:
+            if act.is_depot():
+                stops.append(built.depots[act.idx])
+                idx.append(-1)
+            else:
+                vi = built.clients[act.idx]
+                stops.append(visits[vi].node)
+                idx.append(vi)
+        raw.append(Route(pick(r.vehicle_type()), tuple(stops), tuple(idx)))
+    return raw
 
 
 def _solve(
@@ -279,6 +313,15 @@ def _build(  # noqa: PLR0915 - one PyVRP model, built in one place
         longest = int(dist_m[kinds.index(kind(k))][: len(nodes), : len(nodes)].max())
         worst = max(worst, 10 * longest + utc * (v.shift[1] - v.shift[0]))
     prize = min(worst + 1, MAX_VALUE // (len(todo) + 1))
+    clients = _clients(problem, visits, todo, loc)
+    data = pyvrp.ProblemData(locations, clients, depots, types, dist_m, dur_m)
+    return _Day(data, tuple(vehicles), tuple(todo), depot_of, prize)
+
+
+def _clients(
+    problem: PeriodicProblem, visits: Sequence[DayVisit], todo: Sequence[int], loc: dict[int, int]
+) -> list[pyvrp.Client]:
+    """The visits ``todo`` as required PyVRP clients (demand as pickup)."""
     ndim = len(problem.dimensions)
     clients = []
     for i in todo:
@@ -295,8 +338,88 @@ def _build(  # noqa: PLR0915 - one PyVRP model, built in one place
                 name=str(i),
             )
         )
+    return clients
+
+
+def _group(problem: PeriodicProblem, vehicle: int) -> tuple[object, ...]:
+    """What makes vehicles interchangeable: everything but their name and days."""
+    v = problem.vehicles[vehicle]
+    key: tuple[object, ...] = (v.depot, v.capacity, v.shift, v.max_duration, v.speed_factor)
+    return (*key, v.cost_per_distance, v.cost_per_duration, v.break_window, v.break_duration)
+
+
+def single_trip_day(problem: PeriodicProblem, day: int, visits: int) -> bool:
+    """Whether no truck of ``day`` needs a reload, so PyVRP may route it without them.
+
+    True when the day's trucks share one depot, the only facility (a one-day CVRP or
+    VRPTW instance), have no break, and either may make one trip only
+    (``max_reloads == 0``) or are all alike and at least as many as the ``visits``:
+    then a reload at the depot is just another truck's route, no dearer, and leaving
+    reloads out only drops duplicate solutions. Otog's trucks (stations that are no
+    depot) never qualify.
+    """
+    vehicles = problem.vehicles_on(day)
+    depots = {problem.vehicles[k].depot for k in vehicles}
+    if len(depots) != 1 or set(problem.facilities) != depots:
+        return False
+    if any(break_reserve(problem, k) for k in vehicles):
+        return False
+    if problem.max_reloads == 0:
+        return True
+    return len({_group(problem, k) for k in vehicles}) == 1 and len(vehicles) >= visits
+
+
+def _build_single(
+    problem: PeriodicProblem, day: int, visits: Sequence[DayVisit], todo: Sequence[int]
+) -> _Day:
+    """PyVRP data for a :func:`single_trip_day`: no reload depots, one vehicle type per
+    group of interchangeable trucks (``num_available``), as plain PyVRP models it."""
+    vehicles = problem.vehicles_on(day)
+    depot = problem.vehicles[vehicles[0]].depot
+    nodes = sorted({depot} | {visits[i].node for i in todo})
+    loc = {n: i for i, n in enumerate(nodes)}
+    sub = np.ix_(nodes, nodes)
+    money = _money_scale(problem, vehicles)
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for k in vehicles:
+        groups.setdefault(_group(problem, k), []).append(k)
+    fleet = tuple(tuple(g) for g in groups.values())
+    dist_m: list[Any] = []
+    dur_m: list[Any] = []
+    types: list[pyvrp.VehicleType] = []
+    worst = 0
+    for g in fleet:
+        v = problem.vehicles[g[0]]
+        travel = np.array(travel_matrix(problem, g[0])[sub], dtype=np.int64)
+        cost = travel
+        if problem.objective == "cost":
+            per_m = money * v.cost_per_distance
+            cost = np.rint(problem.distance[sub] * per_m).astype(np.int64)
+        dist_m.append(cost)
+        dur_m.append(travel)
+        utc = round(v.cost_per_duration * money) if problem.objective == "cost" else 0
+        types.append(
+            pyvrp.VehicleType(
+                num_available=len(g),
+                capacity=list(v.capacity),
+                start_depot=0,
+                end_depot=0,
+                tw_early=v.shift[0],
+                tw_late=v.shift[1],
+                shift_duration=v.max_duration,
+                unit_distance_cost=1,
+                unit_duration_cost=utc,
+                profile=len(types),
+                name=v.name,
+            )
+        )
+        worst = max(worst, 10 * int(cost.max()) + utc * (v.shift[1] - v.shift[0]))
+    locations = [pyvrp.Location(0.0, 0.0, name=str(n)) for n in nodes]
+    depots = [pyvrp.Depot(loc[depot], name=f"depot {depot}")]
+    clients = _clients(problem, visits, todo, loc)
+    prize = min(worst + 1, MAX_VALUE // (len(todo) + 1))
     data = pyvrp.ProblemData(locations, clients, depots, types, dist_m, dur_m)
-    return _Day(data, tuple(vehicles), tuple(todo), depot_of, prize)
+    return _Day(data, tuple(vehicles), tuple(todo), (depot,), prize, fleet)
 
 
 def _money_scale(problem: PeriodicProblem, vehicles: Sequence[int]) -> float:
