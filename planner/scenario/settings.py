@@ -189,6 +189,13 @@ class WindowSettings(_Frozen):
         description="What keeping one more visit inside its point's window is worth to the "
         "window phase (CNY of route cost it may add).",
     )
+    aim_pct: float = Field(
+        95.0,
+        ge=0,
+        le=100,
+        description="Share of points (%) the window phase keeps inside one window of "
+        "width_min; beyond it, the points whose window costs most get up to 2 h instead.",
+    )
     same_truck_cny: float = Field(
         5.0,
         ge=0,

@@ -16,6 +16,8 @@ score decides whether the derived routes replace the day's.
 from __future__ import annotations
 
 import dataclasses
+import itertools
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -296,3 +298,49 @@ def route_left(
     for r in sol.routes:
         out.append(Route(r.vehicle, r.stops, tuple(left[j] if j >= 0 else -1 for j in r.visits)))
     return out, [left[j] for j in sol.unrouted]
+
+
+def usual_trucks(
+    visits: Mapping[int, Sequence[DayVisit]], days: Mapping[int, DaySolution]
+) -> dict[int, int]:
+    """Per customer, the truck that makes most of its visits (ties: the first one)."""
+    counts: dict[int, Counter[int]] = defaultdict(Counter)
+    for d in sorted(days):
+        for r in days[d].routes:
+            for vi in r.visits:
+                if vi >= 0:
+                    counts[visits[d][vi].customer][r.vehicle] += 1
+    return {ci: min(c, key=lambda v: (-c[v], v)) for ci, c in counts.items()}
+
+
+def hand_over(
+    problem: PeriodicProblem,
+    visits: Sequence[DayVisit],
+    solution: DaySolution,
+    usual: Mapping[int, int],
+) -> DaySolution:
+    """Give the day's routes to interchangeable trucks so points keep their usual truck."""
+    on_day = problem.vehicles_on(solution.day)
+    by_key: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    for v in on_day:
+        by_key[twin_key(problem, v)].append(v)
+    routes = list(solution.routes)
+    for trucks in by_key.values():
+        idx = [i for i, r in enumerate(routes) if r.vehicle in trucks]
+        if len(trucks) < 2 or not idx or len(trucks) > 7:
+            continue
+
+        def matches(i: int, v: int) -> int:
+            return sum(
+                1 for vi in routes[i].visits if vi >= 0 and usual.get(visits[vi].customer) == v
+            )
+
+        cur = tuple(routes[i].vehicle for i in idx)
+        best = (sum(matches(i, v) for i, v in zip(idx, cur, strict=True)), cur)
+        for perm in itertools.permutations(trucks, len(idx)):
+            m = sum(matches(i, v) for i, v in zip(idx, perm, strict=True))
+            if m > best[0]:
+                best = (m, perm)
+        for i, v in zip(idx, best[1], strict=True):
+            routes[i] = dataclasses.replace(routes[i], vehicle=v)
+    return dataclasses.replace(solution, routes=tuple(routes))

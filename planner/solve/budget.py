@@ -55,6 +55,11 @@ class Budget:
     windows_share
         The announced-window phase: this share, spread over the days (each day at
         least ``windows_day_floor``, which may go past the limit on a tiny one).
+    windows_polish_share
+        Of the announced-window phase's share, what its last step (cheaper routes
+        inside the windows found, :mod:`planner.solve._polish`) may work, counted
+        in stop prices. (Its earlier steps are bounded by counts -- rounds, sibling
+        days, engine work per call -- not yet by this share.)
     """
 
     time_limit: float
@@ -64,6 +69,7 @@ class Budget:
     search_floor: float = 1.0
     windows_share: float = 0.2
     windows_day_floor: float = 0.2
+    windows_polish_share: float = 1.0
     search: SearchShares = SearchShares()
 
     def __post_init__(self) -> None:
@@ -86,3 +92,8 @@ class Budget:
         """Work-seconds per day for routing it again with the announced windows."""
         per = self.windows_share * self.time_limit / max(1, num_days)
         return max(self.windows_day_floor, per)
+
+    @property
+    def windows_polish(self) -> float:
+        """Work-seconds for the window phase's last step (its cost-only repair)."""
+        return self.windows_polish_share * self.windows_share * self.time_limit

@@ -132,7 +132,10 @@ def solve_month(
             first,
             timing,
             TimingBudget(
-                engine=engine, seconds_per_day=budget.windows_day(problem.num_days), seed=seed
+                engine=engine,
+                seconds_per_day=budget.windows_day(problem.num_days),
+                seed=seed,
+                polish_work=budget.windows_polish,
             ),
             report=report,
             wall=wall,

@@ -32,6 +32,10 @@ usual truck. Rounds repeat 1–4 with targets from the routes so far. Last,
 :mod:`planner.solve._spread` moves every point whose arrivals still spread over
 :attr:`TimingBudget.cap` (2 h) into one window at any price, and points a little
 over the width into it where that costs no more than their late visits' score.
+Then (:mod:`planner.solve._polish`, given :attr:`TimingBudget.polish_work`) every
+visit is held to its point's window as found and the routes are made cheaper
+inside them; beyond :attr:`TimingLookups.aim` of points in one width, the points
+whose window costs most may be widened to the cap.
 The hard windows a day keeps are its day problem's, and the plan times the day
 with them (a truck early for a window waits there). Everything is counted work
 (engine iterations, a fixed number of rounds and moves): a seed gives the same
@@ -41,22 +45,23 @@ routes on any machine.
 from __future__ import annotations
 
 import dataclasses
-import itertools
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from planner.scenario.settings import minutes_of
 from planner.solve._clock import WallLimit
+from planner.solve._polish import Aim, Meter, polish, release
 from planner.solve._spread import Grid, cap_spreads
 from planner.solve._template import (
     Engine,
+    hand_over,
     insert_left,
     project,
     route_left,
     siblings,
-    twin_key,
+    usual_trucks,
     visits_under,
     with_kept,
 )
@@ -96,6 +101,9 @@ class TimingLookups:
         Score (CNY) of one visit outside its point's target window.
     truck_weight
         Score (CNY) of one visit not made by the point's usual truck.
+    aim
+        Share of points (0..1) to keep in one window of the width; the last step
+        may widen the others' (the costliest first) to the cap.
     """
 
     points: tuple[str, ...]
@@ -104,6 +112,7 @@ class TimingLookups:
     step: int = 15
     late_weight: float = 300.0
     truck_weight: float = 5.0
+    aim: float = 1.0
 
 
 def lookups_for(scenario: Scenario, sp: ScenarioProblem) -> TimingLookups:
@@ -115,6 +124,7 @@ def lookups_for(scenario: Scenario, sp: ScenarioProblem) -> TimingLookups:
         bounds=(minutes_of(win.earliest), minutes_of(win.latest)),
         late_weight=win.late_visit_cny,
         truck_weight=win.same_truck_cny,
+        aim=win.aim_pct / 100.0,
     )
 
 
@@ -122,7 +132,8 @@ def lookups_for(scenario: Scenario, sp: ScenarioProblem) -> TimingLookups:
 class TimingBudget:
     """Work the phase may do: engine seconds of work per day route, rounds, and how
     many sibling days each day tries to drive the routes of; ``cap`` (minutes): the
-    widest spread of a point's arrivals left after the rounds (``None``: no cap)."""
+    widest spread of a point's arrivals left after the rounds (``None``: no cap);
+    ``polish_work``: work-seconds for the last step (0: none)."""
 
     engine: str
     seconds_per_day: float
@@ -130,6 +141,7 @@ class TimingBudget:
     rounds: int = 2
     siblings: int = 2
     cap: int | None = 120
+    polish_work: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -209,10 +221,10 @@ def time_month(
             done += 1
             if report is not None:
                 report("announced times", done, total)
-        usual = _usual_trucks(visits, days)
+        usual = usual_trucks(visits, {d: day.solution for d, day in days.items()})
         for d in sorted(days):
-            days[d] = _hand_over(problem, d, visits[d], days[d], usual)
-        usual = _usual_trucks(visits, days)
+            days[d] = _handed(problem, visits[d], days[d], usual)
+        usual = usual_trucks(visits, {d: day.solution for d, day in days.items()})
         if rnd + 1 < budget.rounds:
             targets = _targets(problem, visits, days, lookups, first_pass=False)
     if budget.cap is not None:
@@ -226,11 +238,43 @@ def time_month(
         )
         days = {d: _Day(sol, kept, 0.0) for d, (sol, kept) in capped.items()}
         for d in sorted(days):
-            days[d] = _hand_over(problem, d, visits[d], days[d], usual)
+            days[d] = _handed(problem, visits[d], days[d], usual)
+    days = _polished(problem, visits, days, lookups, budget, usual)
     day_problems = {d: with_kept(problem, day.kept) for d, day in days.items()}
     out_days = tuple(days[ds.day].solution for ds in first.days)
     windows = cover_windows(problem, visits, out_days, day_problems, lookups)
     return Timed(out_days, day_problems, windows)
+
+
+def _polished(
+    problem: PeriodicProblem,
+    visits: dict[int, tuple[DayVisit, ...]],
+    days: dict[int, _Day],
+    lookups: TimingLookups,
+    budget: TimingBudget,
+    usual: dict[int, int],
+) -> dict[int, _Day]:
+    """Step 5 (:mod:`planner.solve._polish`): cheaper routes inside the windows found."""
+    if budget.polish_work <= 0:
+        return days
+    sols = {d: day.solution for d, day in days.items()}
+    probs = {d: with_kept(problem, day.kept) for d, day in days.items()}
+    covers = _covers(problem, visits, list(sols.values()), probs, lookups)
+    meter = Meter(Meter.seconds(budget.polish_work))
+    sols = polish(problem, visits, sols, covers, meter, bounded_by(budget))
+    if lookups.aim < 1.0 and budget.cap is not None:
+        aim = Aim(lookups.aim, lookups.width, budget.cap, lookups.bounds)
+        sols, covers = release(problem, visits, sols, covers, aim, meter)
+    out: dict[int, _Day] = {}
+    for d, sol in sols.items():
+        kept = {v.customer: covers[v.customer] for v in visits[d] if v.customer in covers}
+        prob = with_kept(problem, kept)
+        under = visits_under(prob, visits[d])
+        if not all(schedule_route(prob, d, under, r).feasible for r in sol.routes):
+            out[d] = days[d]  # a day that cannot keep the announced windows as a whole
+            continue
+        out[d] = _handed(problem, visits[d], _Day(sol, kept, 0.0), usual)
+    return out
 
 
 def _arrivals(
@@ -537,49 +581,11 @@ def _relocate_late(
     return _Day(solution, kept, sum(schedule_route(problem, day, vis, r).cost for r in routes))
 
 
-def _usual_trucks(visits: dict[int, tuple[DayVisit, ...]], days: dict[int, _Day]) -> dict[int, int]:
-    """Per customer, the truck that makes most of its visits (ties: the first one)."""
-    counts: dict[int, Counter[int]] = defaultdict(Counter)
-    for d in sorted(days):
-        for r in days[d].solution.routes:
-            for vi in r.visits:
-                if vi >= 0:
-                    counts[visits[d][vi].customer][r.vehicle] += 1
-    return {ci: min(c, key=lambda v: (-c[v], v)) for ci, c in counts.items()}
-
-
-def _hand_over(
-    problem: PeriodicProblem,
-    day: int,
-    visits: Sequence[DayVisit],
-    state: _Day,
-    usual: dict[int, int],
+def _handed(
+    problem: PeriodicProblem, visits: Sequence[DayVisit], day: _Day, usual: dict[int, int]
 ) -> _Day:
-    """Give the day's routes to interchangeable trucks so points keep their usual truck."""
-    on_day = problem.vehicles_on(day)
-    by_key: dict[tuple[object, ...], list[int]] = defaultdict(list)
-    for v in on_day:
-        by_key[twin_key(problem, v)].append(v)
-    routes = list(state.solution.routes)
-    for trucks in by_key.values():
-        idx = [i for i, r in enumerate(routes) if r.vehicle in trucks]
-        if len(trucks) < 2 or not idx or len(trucks) > 7:
-            continue
-
-        def matches(i: int, v: int) -> int:
-            return sum(
-                1 for vi in routes[i].visits if vi >= 0 and usual.get(visits[vi].customer) == v
-            )
-
-        cur = tuple(routes[i].vehicle for i in idx)
-        best = (sum(matches(i, v) for i, v in zip(idx, cur, strict=True)), cur)
-        for perm in itertools.permutations(trucks, len(idx)):
-            m = sum(matches(i, v) for i, v in zip(idx, perm, strict=True))
-            if m > best[0]:
-                best = (m, perm)
-        for i, v in zip(idx, best[1], strict=True):
-            routes[i] = dataclasses.replace(routes[i], vehicle=v)
-    return _Day(dataclasses.replace(state.solution, routes=tuple(routes)), state.kept, state.cost)
+    """``day`` with its routes on the points' usual trucks (:func:`hand_over`)."""
+    return _Day(hand_over(problem, visits, day.solution, usual), day.kept, day.cost)
 
 
 def cover_windows(
@@ -590,6 +596,18 @@ def cover_windows(
     lookups: TimingLookups,
 ) -> dict[str, Window]:
     """Per point, the narrowest grid window of at least the width holding every arrival."""
+    covers = _covers(problem, visits, days, day_problems, lookups)
+    return {lookups.points[ci]: w for ci, w in covers.items()}
+
+
+def _covers(
+    problem: PeriodicProblem,
+    visits: dict[int, tuple[DayVisit, ...]],
+    days: Sequence[DaySolution],
+    day_problems: dict[int, PeriodicProblem],
+    lookups: TimingLookups,
+) -> dict[int, Window]:
+    """:func:`cover_windows` by customer index."""
     times: dict[int, list[int]] = defaultdict(list)
     for ds in days:
         prob = day_problems.get(ds.day, problem)
@@ -598,7 +616,7 @@ def cover_windows(
                 times[ci].append(t)
     lo0, hi0 = lookups.bounds
     w, step = lookups.width, lookups.step
-    out: dict[str, Window] = {}
+    out: dict[int, Window] = {}
     for ci in sorted(times):
         ts = times[ci]
         lo, hi = min(ts) // step * step, -(-max(ts) // step) * step
@@ -609,5 +627,5 @@ def cover_windows(
             lo, hi = lo0, max(hi, lo0 + w)
         if hi > hi0:
             lo, hi = min(lo, max(lo0, hi0 - w)), hi0
-        out[lookups.points[ci]] = (lo, hi)
+        out[ci] = (lo, hi)
     return out
