@@ -9,6 +9,7 @@ test gets its own fresh database.
 
 from __future__ import annotations
 
+import csv
 import glob
 import os
 import shutil
@@ -160,3 +161,18 @@ def table_counts(url: str) -> dict[str, int]:
             name: int(s.execute(select(func.count()).select_from(t)).scalar_one())
             for name, t in sorted(Base.metadata.tables.items())
         }
+
+
+def read_csv_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    """A tally CSV's header and rows (BOM accepted), for tests that edit files."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    return rows[0], rows[1:]
+
+
+def write_csv_rows(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    """Write ``header`` and ``rows`` back as a UTF-8 CSV (an edited tally file)."""
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)

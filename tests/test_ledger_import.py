@@ -5,7 +5,6 @@ Every test runs on a real SQLite file and on a real PostgreSQL database.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import ledger_support
 import pytest
-from ledger_support import table_counts
+from ledger_support import read_csv_rows, table_counts, write_csv_rows
 from sqlalchemy import select
 
 from planner.ledger.db import open_ledger
@@ -42,19 +41,6 @@ def _registered(url: str, plan_dir: Path) -> None:
 
 def _tally_files(sim: Path) -> list[Path]:
     return sorted(sim.glob("*.csv"))
-
-
-def _rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.reader(fh))
-    return rows[0], rows[1:]
-
-
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
 
 
 def _busiest(sim: Path) -> Path:
@@ -88,13 +74,13 @@ def test_a_bad_row_rejects_the_whole_file(
     db_url: str, planned_tiny: Path, tiny_sim: Path, tmp_path: Path
 ) -> None:
     _registered(db_url, planned_tiny)
-    header, rows = _rows(_busiest(tiny_sim))
+    header, rows = read_csv_rows(_busiest(tiny_sim))
     col = {c: i for i, c in enumerate(header)}
     rows[0][col["kg"]] = "-3"  # negative
     rows[1][col["household"]] = "H999"  # nobody
     rows[2][col["kg"]] = "1,5"  # a comma
     bad = tmp_path / "bad.tally.csv"
-    _write(bad, header, rows)
+    write_csv_rows(bad, header, rows)
     before = table_counts(db_url)
     with open_ledger(db_url) as ledger, pytest.raises(LedgerError) as info:
         import_file(ledger, bad)
@@ -105,7 +91,7 @@ def test_a_bad_row_rejects_the_whole_file(
     # the household problem is found once the cell problems are fixed
     rows[0][col["kg"]] = "3"
     rows[2][col["kg"]] = "1.5"
-    _write(bad, header, rows)
+    write_csv_rows(bad, header, rows)
     with open_ledger(db_url) as ledger, pytest.raises(LedgerError) as info:
         import_file(ledger, bad)
     assert "row 3, column household: expected a household id" in str(info.value)
@@ -117,7 +103,7 @@ def test_a_run_of_no_plan_and_an_implausible_kg_are_refused(
     db_url: str, planned_tiny: Path, tiny_sim: Path, tmp_path: Path
 ) -> None:
     _registered(db_url, planned_tiny)
-    header, rows = _rows(_busiest(tiny_sim))
+    header, rows = read_csv_rows(_busiest(tiny_sim))
     col = {c: i for i, c in enumerate(header)}
     sell = next(r for r in rows if r[col["stream"]] == "sell")
     sell[col["kg"]] = "5000"
@@ -125,7 +111,7 @@ def test_a_run_of_no_plan_and_an_implausible_kg_are_refused(
     other = [list(r) for r in rows[:1]]
     other[0][col["run_id"]] = "T9-2030-01-01"
     path = tmp_path / "odd.tally.csv"
-    _write(path, header, [sell, *other])
+    write_csv_rows(path, header, [sell, *other])
     with open_ledger(db_url) as ledger, pytest.raises(LedgerError) as info:
         import_file(ledger, path)
     text = str(info.value)
@@ -138,7 +124,7 @@ def test_a_corrected_file_supersedes_with_an_audit_trail(
 ) -> None:
     _registered(db_url, planned_tiny)
     original = _busiest(tiny_sim)
-    header, rows = _rows(original)
+    header, rows = read_csv_rows(original)
     col = {c: i for i, c in enumerate(header)}
     with open_ledger(db_url) as ledger:
         first = import_file(ledger, original, who="clerk-a")
@@ -147,7 +133,7 @@ def test_a_corrected_file_supersedes_with_an_audit_trail(
         rows[k][col["cash_cny"]] = ""
         dropped = rows.pop(-1)
         fixed = tmp_path / "fixed.tally.csv"
-        _write(fixed, header, rows)
+        write_csv_rows(fixed, header, rows)
         second = import_file(ledger, fixed, who="clerk-b")
         assert (second.changed, second.removed) == (1, 1)
         assert second.added == 0  # the corrected line replaces its old row…

@@ -9,7 +9,6 @@ number cell agrees with the general one on any text.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from alembic import command
 from alembic.config import Config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ledger_support import read_csv_rows, write_csv_rows
 from sqlalchemy import select
 
 from planner.ledger.db import MIGRATIONS, Ledger, open_ledger
@@ -57,19 +57,6 @@ def _from_entries(ledger: Ledger) -> tuple[list[tuple[Any, ...]], list[tuple[Any
     return sorted(norm), sorted((*r[:3], int(r[3])) for r in hh)
 
 
-def _rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.reader(fh))
-    return rows[0], rows[1:]
-
-
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-
-
 # One correction of a tally file: scale a row's kg, drop a row, or send the file's
 # records again through the web view's door with one kg changed.
 _edit = st.tuples(
@@ -99,7 +86,7 @@ def test_the_sums_stay_the_sums_of_the_active_entries(
         assert _kept(ledger) == _from_entries(ledger)
         for n, (what, f, r) in enumerate(edits):
             path = tallies[f % len(tallies)]
-            header, rows = _rows(path)
+            header, rows = read_csv_rows(path)
             if not rows:
                 continue
             col = {c: i for i, c in enumerate(header)}
@@ -110,7 +97,7 @@ def test_the_sums_stay_the_sums_of_the_active_entries(
                 row[col["kg"]] = f"{float(row[col['kg']]) * 0.5:.1f}"
                 row[col["cash_cny"]] = ""
             fixed = work / f"{n}-{path.name}"
-            _write(fixed, header, rows)
+            write_csv_rows(fixed, header, rows)
             if what == "web":
                 entries = [e for _, e in read_tally_file(fixed).entries]
                 import_entries(ledger, entries, source=f"web {n}", who="t")
@@ -128,7 +115,7 @@ def test_a_rejected_file_leaves_the_sums_as_they_were(
             import_file(ledger, p, who="t")
         before = _kept(ledger)
         path = max(tiny_sim.glob("*.tally.csv"), key=lambda p: p.stat().st_size)
-        header, rows = _rows(path)
+        header, rows = read_csv_rows(path)
         col = {c: i for i, c in enumerate(header)}
         for row in rows[:-1]:
             if row[col["kg"]]:
@@ -136,7 +123,7 @@ def test_a_rejected_file_leaves_the_sums_as_they_were(
                 row[col["cash_cny"]] = ""
         rows[-1][col["household"]] = "H999999"  # nobody: the whole file is refused
         bad = tmp_path / "bad.tally.csv"
-        _write(bad, header, rows)
+        write_csv_rows(bad, header, rows)
         with pytest.raises(LedgerError):
             import_file(ledger, bad, who="t")
         assert _kept(ledger) == before == _from_entries(ledger)
