@@ -13,14 +13,13 @@ from planner.plan.build import build_plan
 from planner.plan.check import check_plan
 from planner.scenario.load import load_scenario
 from planner.scenario.settings import minutes_of
-from planner.solve._across import month_cost
 from planner.solve.budget import Budget
 from planner.solve.decompose import AUTO_MIN_POINTS, mend, piece_seed, pieces, should_cut
 from planner.solve.fleet import fleet_needs
 from planner.solve.from_scenario import build_problem
 from planner.solve.month import solve_month
 from planner.solve.problem import DaySolution, day_visits
-from planner.solve.schedule import schedule_route
+from planner.solve.schedule import month_cost, schedule_route
 from planner.solve.timing import lookups_for
 from planner.synth import generate_region, synthetic_params
 

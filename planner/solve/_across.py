@@ -18,7 +18,7 @@ import math
 from collections.abc import Sequence
 
 from planner.solve.engines.finish import insert_visits
-from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route, day_visits
+from planner.solve.problem import DaySolution, PeriodicProblem, Route, day_visits
 from planner.solve.schedule import day_cost, schedule_route
 
 Window = tuple[int, int]
@@ -111,22 +111,6 @@ def _cover(window: Window | None, t: int, step: int, bounds: Window | None) -> W
     if bounds is not None:
         lo, hi = max(lo, min(bounds[0], t)), min(hi, max(bounds[1], t))
     return lo, hi
-
-
-def month_cost(
-    problem: PeriodicProblem,
-    patterns: Sequence[int | None],
-    days: Sequence[DaySolution],
-    day_problems: dict[int, PeriodicProblem],
-) -> float:
-    """The month's routed cost, each day under the problem it was routed with."""
-    pats = tuple(patterns)
-    total = 0.0
-    for ds in days:
-        prob = day_problems.get(ds.day, problem)
-        visits: tuple[DayVisit, ...] = day_visits(prob, pats, ds.day)
-        total += day_cost(prob, ds.day, visits, ds)
-    return total
 
 
 @dataclasses.dataclass

@@ -36,7 +36,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from planner.solve._across import mend_unserved, month_cost
+from planner.solve._across import mend_unserved
 from planner.solve.budget import Budget
 from planner.solve.fleet import fleet_needs
 from planner.solve.from_scenario import ScenarioProblem
@@ -48,7 +48,7 @@ from planner.solve.problem import (
     Route,
     day_visits,
 )
-from planner.solve.schedule import day_cost
+from planner.solve.schedule import day_cost, month_cost
 from planner.solve.timing import TimingLookups
 
 if TYPE_CHECKING:

@@ -37,7 +37,7 @@ from planner.solve.engines import bounded_engine
 from planner.solve.from_scenario import ScenarioProblem
 from planner.solve.group_calendar import group_calendar
 from planner.solve.problem import DaySolution, PeriodicProblem, PeriodicSolution, day_visits
-from planner.solve.schedule import day_cost, schedule_route
+from planner.solve.schedule import month_cost, schedule_route
 from planner.solve.search import SearchOptions, solve
 from planner.solve.timing import TimingBudget, TimingLookups, time_month
 
@@ -140,20 +140,14 @@ def solve_month(
             report=report,
             wall=wall,
         )
-        cost = 0.0
-        for ds in timed.days:
-            prob = timed.day_problems.get(ds.day, problem)
-            cost += day_cost(prob, ds.day, day_visits(prob, first.patterns, ds.day), ds)
+        cost = month_cost(problem, first.patterns, timed.days, timed.day_problems)
         solution = dataclasses.replace(first, days=timed.days, cost=cost)
         return MonthSolution(solution, first.cost, timed.windows, timed.day_problems)
     targets = announce(arrivals(sp, first), width_min, cover=False, bounds=bounds)
     days, day_problems = _announced_days(
         sp, first, targets, _Phase(budget, seed, engine, bounds, wall), report
     )
-    cost = 0.0
-    for ds in days:
-        prob = day_problems.get(ds.day, problem)
-        cost += day_cost(prob, ds.day, day_visits(prob, first.patterns, ds.day), ds)
+    cost = month_cost(problem, first.patterns, days, day_problems)
     solution = dataclasses.replace(first, days=tuple(days), cost=cost)
     # Windows announce what the final routes do (they may differ where a day fell back).
     windows = announce(arrivals(sp, solution, day_problems), width_min, bounds=bounds)

@@ -433,6 +433,22 @@ def day_cost(
     return sum(schedule_route(problem, day, visits, r).cost for r in solution.routes)
 
 
+def month_cost(
+    problem: PeriodicProblem,
+    patterns: Sequence[int | None],
+    days: Sequence[DaySolution],
+    day_problems: dict[int, PeriodicProblem],
+) -> float:
+    """The month's routed cost, each day under the problem it was routed with."""
+    pats = tuple(patterns)
+    total = 0.0
+    for ds in days:
+        prob = day_problems.get(ds.day, problem)
+        visits: tuple[DayVisit, ...] = day_visits(prob, pats, ds.day)
+        total += day_cost(prob, ds.day, visits, ds)
+    return total
+
+
 def solution_cost(problem: PeriodicProblem, solution: PeriodicSolution) -> float:
     """Total cost of every day's routes of ``solution``."""
     total = 0.0
