@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from planner._console import err, out, say
 from planner._errors import NetworkError, PlanError, PlannerError, ScenarioError
 from planner.dist.cli import run_many, sweep
 from planner.ledger.cli import app as ledger_app
@@ -34,11 +35,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 register_web(app)  # `planner serve` and `planner web …`: planner/web/cli.py
-# Piped or redirected output keeps whole tables (rich would wrap them at 80 columns).
-# Input text (names, cells, paths, messages quoting them) is never read as rich markup
-# or emoji codes: "[/bold]" or "root:x:0:0" print as they are. Styles come from Text.
-out = Console(width=None if sys.stdout.isatty() else 180, markup=False, emoji=False)
-err = Console(stderr=True, markup=False, emoji=False)
 LANGS = ("zh", "en")
 app.add_typer(ledger_app, name="ledger")  # planner ledger …: planner/ledger/cli.py
 app.add_typer(__import__("planner.forecast.cli", fromlist=["app"]).app, name="forecast")
@@ -49,14 +45,9 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.
 Lang = Annotated[str, typer.Option("--lang", help="Language of sheets and report: zh or en.")]
 
 
-def _say(console: Console, label: str, style: str, text: object) -> None:
-    """Print ``label`` in ``style`` and then ``text`` exactly as it is (no markup)."""
-    console.print(Text.assemble((label, style), " ", str(text)), highlight=False, soft_wrap=True)
-
-
 def _fail(exc: Exception | str) -> typer.Exit:
     """Print a planner error as plain lines and exit 2 (bad input)."""
-    _say(err, "error:", "bold red", exc)
+    say(err, "error:", "bold red", exc)
     return typer.Exit(2)
 
 
@@ -115,9 +106,9 @@ def _load(path: Path, strict: bool) -> Scenario:
 
 def _print_warnings(warnings: tuple[object, ...]) -> None:
     for w in warnings[:20]:
-        _say(err, "warning:", "yellow", w)
+        say(err, "warning:", "yellow", w)
     if len(warnings) > 20:
-        _say(err, "warning:", "yellow", f"… and {len(warnings) - 20} more")
+        say(err, "warning:", "yellow", f"… and {len(warnings) - 20} more")
 
 
 @app.command()
@@ -134,7 +125,7 @@ def validate(scenario: ScenarioArg, strict: Strict = False) -> None:
     if strict and warnings:
         raise _fail(ScenarioError(warnings))
     _print_warnings(warnings)
-    _say(
+    say(
         out,
         "ok:",
         "green",
@@ -198,7 +189,7 @@ def synth(
         summary = gen.generate_region(params, out_dir, scenario)
     except ValueError as exc:  # the generator's parameter checks
         raise _fail(exc) from None
-    _say(out, "wrote", "green", f"{out_dir}: {summary}")
+    say(out, "wrote", "green", f"{out_dir}: {summary}")
 
 
 @app.command()
@@ -250,7 +241,7 @@ def run(
     )
     _print_warnings(result.warnings)
     if result.plan.reproducible is False:
-        _say(err, "warning:", "yellow", f"not reproducible: {result.plan.reproducible_reason}")
+        say(err, "warning:", "yellow", f"not reproducible: {result.plan.reproducible_reason}")
     s = result.plan.summary
     table = Table(title=Text(f"{sc.name}: plan written to {output}"))
     for col in ("runs", "visits", "unserved", "distance km", "hours", "cost CNY"):
@@ -271,7 +262,7 @@ def run(
 
     out.print(fleet_table(result.fleet))
     if s.unserved:
-        _say(
+        say(
             err,
             "warning:",
             "yellow",
@@ -291,7 +282,7 @@ def run(
         _export(bundle, output, lang, pdf, quiet)
     if result.check_violations:
         for v in result.check_violations[:20]:
-            _say(err, "check:", "red", v)
+            say(err, "check:", "red", v)
         raise typer.Exit(1)
 
 

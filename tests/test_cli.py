@@ -244,6 +244,22 @@ def test_emoji_codes_and_brackets_in_names_are_printed_as_they_are(tmp_path):
     assert "❌" not in res.output
 
 
+@pytest.mark.parametrize("group", ["ledger", "forecast"])
+def test_the_subcommands_print_input_text_as_it_is(tmp_path, group):
+    """An id or path quoted in an error is never read as markup (it raised MarkupError)."""
+    db = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    hostile = "H[/bold]x:0:0"
+    if group == "ledger":
+        args = ["ledger", "household", "--db", db, hostile]
+    else:
+        args = ["forecast", "--db", db, "--scenario", str(tmp_path / f"{hostile}.toml")]
+        args += ["--month", "2027-01"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2, res.output
+    assert hostile in res.output and "❌" not in res.output
+    assert "Traceback" not in res.output and "MarkupError" not in res.output
+
+
 def test_the_package_exports_what_its_docstring_promises() -> None:
     import importlib.metadata
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from planner._console import err, out, say
 from planner._errors import PlannerError
+from planner.ledger.url import DEFAULT_URL, ENV_URL
 from planner.scenario.model import Scenario
 
 if TYPE_CHECKING:
@@ -35,10 +36,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(width=None if sys.stdout.isatty() else 180)
-err = Console(stderr=True)
-ENV_URL = "PLANNER_DB"
-DEFAULT_URL = "sqlite:///ledger.sqlite"
 
 Db = Annotated[
     str,
@@ -49,7 +46,7 @@ Db = Annotated[
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+    say(err, "error:", "bold red", exc)
     return typer.Exit(2)
 
 
@@ -152,8 +149,13 @@ def _print(fc: Forecast, sc: Scenario) -> None:
         v = sum(fc.rates[p][f].var for p in fc.rates)
         lo, hi = gamma_interval(m, v, 0.9)
         n = sum(fc.rates[p][f].source != "assumption" for p in fc.rates)
-        bold = "[bold]" if f == TOTAL else ""
-        table.add_row(f"{bold}{f}", f"{a:,.1f}", f"{m:,.1f}", f"{lo:,.1f}–{hi:,.1f}", str(n))
+        table.add_row(
+            Text(f, style="bold" if f == TOTAL else ""),
+            f"{a:,.1f}",
+            f"{m:,.1f}",
+            f"{lo:,.1f}–{hi:,.1f}",
+            str(n),
+        )
     out.print(table)
 
 

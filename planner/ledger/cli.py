@@ -11,14 +11,17 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from planner._console import err, out, say
 from planner._errors import PlannerError
-from planner.ledger.db import DEFAULT_URL, ENV_URL, Ledger, open_ledger
+from planner.ledger.url import DEFAULT_URL, ENV_URL
+
+if TYPE_CHECKING:
+    from planner.ledger.db import Ledger
 
 _T = TypeVar("_T")
 
@@ -28,8 +31,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(width=None if sys.stdout.isatty() else 180)
-err = Console(stderr=True)
 
 Db = Annotated[
     str,
@@ -44,11 +45,13 @@ ScenarioOpt = Annotated[
 
 
 def _fail(exc: Exception) -> NoReturn:
-    err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+    say(err, "error:", "bold red", exc)
     raise typer.Exit(2)
 
 
 def _open(url: str) -> Ledger:
+    from planner.ledger.db import open_ledger  # SQLAlchemy only for commands that need it
+
     try:
         return open_ledger(url)
     except PlannerError as exc:
@@ -113,12 +116,12 @@ def import_cmd(
                 result = import_file(ledger, path, who=who)
             except PlannerError as exc:
                 rejected += 1
-                err.print(f"[bold red]rejected:[/] {exc}", highlight=False, soft_wrap=True)
+                say(err, "rejected:", "bold red", exc)
                 continue
             for w in result.warnings[:20]:
-                err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+                say(err, "warning:", "yellow", w)
             if len(result.warnings) > 20:
-                err.print(f"[yellow]warning:[/] … and {len(result.warnings) - 20} more")
+                say(err, "warning:", "yellow", f"… and {len(result.warnings) - 20} more")
             out.print(str(result), highlight=False, soft_wrap=True)
     if rejected:
         err.print(f"{rejected} of {len(files)} file(s) rejected; nothing recorded from them")

@@ -28,9 +28,9 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from planner.ledger.errors import LedgerError
+from planner.ledger.url import DEFAULT_URL as DEFAULT_URL
+from planner.ledger.url import ENV_URL as ENV_URL
 
-DEFAULT_URL = "sqlite:///ledger.sqlite"
-ENV_URL = "PLANNER_DB"
 MIGRATIONS = Path(__file__).parent / "migrations"
 # SQLite writers wait this long for another writer before giving up.
 BUSY_TIMEOUT_S = 60

@@ -45,7 +45,8 @@ def replan_command(
     """Re-plan a month from a date on after a truck breakdown, a closed day or a closed point."""
     import math
 
-    from planner.cli import _fail, _say, err, out
+    from planner._console import err, out, say
+    from planner.cli import _fail
     from planner.export.writer import LANGS
     from planner.replan.core import read_inputs, replan_month, write_replan
     from planner.solve.engines import ENGINES
@@ -69,7 +70,7 @@ def replan_command(
         raise _fail(exc) from None
     if violations:
         for line in violations[:20]:
-            _say(err, "check:", "red", line)
+            say(err, "check:", "red", line)
         err.print("the re-planned month failed its check; nothing was written", highlight=False)
         raise typer.Exit(1)
     f = result.figures()
@@ -84,7 +85,7 @@ def replan_command(
     )
     out.print(f"every changed visit: {folder / 'changes.csv'}", highlight=False)
     if f["unserved"]:
-        _say(
+        say(
             err,
             "warning:",
             "yellow",
