@@ -244,18 +244,21 @@ def test_emoji_codes_and_brackets_in_names_are_printed_as_they_are(tmp_path):
     assert "❌" not in res.output
 
 
-@pytest.mark.parametrize("group", ["ledger", "forecast"])
+@pytest.mark.parametrize("group", ["ledger", "forecast", "sweep"])
 def test_the_subcommands_print_input_text_as_it_is(tmp_path, group):
-    """An id or path quoted in an error is never read as markup (it raised MarkupError)."""
+    """An id or path quoted in a message is never read as markup (it raised MarkupError)."""
     db = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
     hostile = "H[/bold]x:0:0"
     if group == "ledger":
         args = ["ledger", "household", "--db", db, hostile]
-    else:
+    elif group == "forecast":
         args = ["forecast", "--db", db, "--scenario", str(tmp_path / f"{hostile}.toml")]
         args += ["--month", "2027-01"]
+    else:
+        args = ["sweep", str(DATA / "tiny.toml"), "--vary", "fleet.per_depot=1,2"]
+        args += ["-o", str(tmp_path / hostile), "--dry-run"]
     res = runner.invoke(app, args)
-    assert res.exit_code == 2, res.output
+    assert res.exit_code == (0 if group == "sweep" else 2), res.output
     assert hostile in res.output and "❌" not in res.output
     assert "Traceback" not in res.output and "MarkupError" not in res.output
 

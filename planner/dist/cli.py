@@ -14,18 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from planner._console import err, out, say
 from planner._errors import PlannerError, ScenarioError
 
 if TYPE_CHECKING:
     from planner.dist._run import Cluster
     from planner.dist._task import CellResult, CellTask
 
-out = Console(width=None if sys.stdout.isatty() else 180)
-err = Console(stderr=True)
 _T = TypeVar("_T")
 
 Workers = Annotated[
@@ -51,7 +48,7 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.
 
 def _problems(lines: list[str]) -> None:
     for line in lines:
-        err.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+        say(err, "error:", "bold red", line)
 
 
 def _cluster(workers: int | None, scheduler: str | None) -> Cluster:
@@ -72,7 +69,7 @@ def _printer(quiet: bool) -> Any:
         return None
 
     def show(res: CellResult) -> None:
-        err.print(escape(f"{res.cell}: {res.status} ({res.seconds:.1f} s)"), highlight=False)
+        err.print(f"{res.cell}: {res.status} ({res.seconds:.1f} s)", highlight=False)
 
     return show
 
@@ -97,14 +94,14 @@ SHOWN = (
 
 
 def _table(title: str, first: list[str], rows: list[dict[str, Any]]) -> Table:
-    table = Table(title=escape(title))
+    table = Table(title=title)
     for col in first:
-        table.add_column(escape(col))
+        table.add_column(col)
     for _, head in SHOWN:
         table.add_column(head, justify="right")
     for row in rows:
         cells = [*(row.get(c) for c in first), *(row.get(k) for k, _ in SHOWN)]
-        table.add_row(*(escape(_fmt(v)) for v in cells))
+        table.add_row(*(_fmt(v) for v in cells))
     return table
 
 
@@ -144,7 +141,7 @@ def _report_failures(what: str, results: list[CellResult]) -> None:
 def _finish(table: Table, files: list[Path], rows: list[dict[str, Any]]) -> NoReturn:
     """Print the table and the files written; exit with the cells' worst status."""
     out.print(table)
-    out.print(escape("wrote " + ", ".join(map(str, files))), highlight=False, soft_wrap=True)
+    out.print("wrote " + ", ".join(map(str, files)), highlight=False, soft_wrap=True)
     raise typer.Exit(_exit_code([r["status"] for r in rows]))
 
 
