@@ -12,7 +12,7 @@ unserved (with their reasons), the added cost, the time to re-plan (the solve
 alone, then with writing, checking and the outputs without PDF) and whether the
 result passes ``planner check``. A script, not a test:
 
-    planner run scenarios/otog.toml -o /tmp/replan-otog --time-limit 30 --no-pdf
+    planner run scenarios/otog.toml -o /tmp/replan-otog            # the default plan
     python benchmarks/bench_replan.py --plan /tmp/replan-otog --json benchmarks/results/replan.json
 """
 
