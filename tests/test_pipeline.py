@@ -183,6 +183,22 @@ def test_check_fails_on_a_missing_tallies_csv_and_says_what_it_did_not_check(tin
     assert not ok
     assert "FAILED: tallies.csv is missing" in text and "were not checked" in text
     assert "not checked:" in text and "kg each visit collects" in text
+    # The verdict is the last line, and nothing above it says the whole is OK.
+    assert text.splitlines()[-1].startswith("FAILED: tallies.csv") and "OK:" not in text
+
+
+def test_check_fails_on_tallies_that_differ_from_the_plan(tiny_plan, tmp_path):
+    _, out = tiny_plan
+    folder = tmp_path / "edited"
+    shutil.copytree(out, folder)
+    tallies = folder / "tallies.csv"
+    lines = tallies.read_text(encoding="utf-8").splitlines(keepends=True)
+    tallies.write_text("".join(lines[:1] + lines[2:]), encoding="utf-8")  # one row lost
+    text, ok = check_written_plan(folder, None)
+    assert not ok
+    last = text.splitlines()[-1]
+    assert last.startswith("FAILED: tallies.csv: 1 stop where households"), text
+    assert "OK:" not in text and "plan.json: passes every check" in text
 
 
 def test_a_shift_with_no_room_at_all_says_why(tmp_path):

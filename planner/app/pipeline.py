@@ -254,17 +254,25 @@ def check_written_plan(plan_dir: Path, scenario_path: Path | None) -> tuple[str,
     stops = sum(1 for _ in plan.collect_steps())
     if tallies.exists():
         off = balance_violations(plan, read_tallies(tallies))
-        ok = ok and not off
-        text += f"\ntallies.csv: {len(off)} stops where households and plan.json differ"
-        text += "".join(f"\n  {m}" for m in off[:20])
+        side = f"tallies.csv: {len(off)} stops where households and plan.json differ"
+        side += "".join(f"\n  {m}" for m in off[:20])
+        failed = (
+            f"FAILED: tallies.csv: {len(off)} stop{'s' * (len(off) != 1)} where households "
+            f"and {path.name} differ"
+            if off
+            else ""
+        )
     elif stops:
         # What a run killed while writing leaves: the households' side was never checked.
-        ok = False
-        text += (
-            f"\nFAILED: tallies.csv is missing beside {path.name}, whose {stops} stops collect "
+        side = f"tallies.csv: missing beside {path.name}"
+        failed = (
+            f"FAILED: tallies.csv is missing beside {path.name}, whose {stops} stops collect "
             f"from households: their tallies were not checked (planner export "
             f"{path.parent} makes it again)"
         )
     else:
-        text += "\ntallies.csv: not checked (missing; the plan has no stops)"
-    return text, ok
+        side, failed = "tallies.csv: not checked (missing; the plan has no stops)", ""
+    if failed and ok:
+        # The last line is the verdict: plan.json's own "OK" must not stand as the whole's.
+        text = text.replace("OK: the plan passes every check", f"{path.name}: passes every check")
+    return "\n".join(x for x in (text, side, failed) if x), ok and not failed
