@@ -37,8 +37,8 @@ The search is bounded by **work**, not wall time. OR-Tools checks its search lim
 at every step of its search (each decision of the first solution, each neighbour of
 the local search), so a limit that counts those checks is a deterministic measure of
 the work done, whatever the first-solution strategy or the size of the model (a count
-of solutions was not: guided local search accepts solutions at rates that differ 10x
-between models and strategies, so the same budget bought 4 or 23 CPU seconds).
+of solutions was not: guided local search accepts solutions at rates that differ
+several times between models and strategies, so one budget bought 4 or 23 CPU s).
 ``time_limit`` seconds buy :data:`CHECKS_PER_SECOND` checks each (measured on the
 development machine), less an estimate of the model's build, so the same day gives
 the same routes however busy the machine (OR-Tools' search is deterministic; ``seed``
@@ -49,7 +49,9 @@ search by the clock instead (faster to the limit, not reproducible).
 
 The default strategy, PATH_CHEAPEST_ARC then guided local search, is the best of the
 five first-solution strategies and three metaheuristics measured at equal CPU time
-on the CVRP-X and Solomon sets (``docs/benchmarks.md``).
+(8 s) on the CVRP-X and Solomon sets: mean gap 4.7 % and 1.3 %, against 7.3 % for
+SAVINGS and 2.0 % for PARALLEL_CHEAPEST_INSERTION (the earlier choices); tabu search
+stops early on its own and simulated annealing stalls at its default temperature.
 """
 
 from __future__ import annotations
