@@ -92,7 +92,7 @@ _POLISH = ENGINE_FINISH_SHARE["ortools"]  # the finishing step's share of a call
 # one with a time dimension, and one with break intervals.
 CHECKS_PER_SECOND = 1.2e6
 CHECKS_PER_SECOND_TIMED = 0.7e6
-CHECKS_PER_SECOND_BREAKS = 0.5e6
+CHECKS_PER_SECOND_BREAKS = 3.0e4
 MIN_CHECKS = 20_000  # enough for a first solution on a small day
 # Seconds of model build per registered matrix entry (numpy -> OR-Tools), same machine.
 BUILD_SECONDS_PER_ENTRY = 2.0e-7
