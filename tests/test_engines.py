@@ -323,23 +323,37 @@ def test_single_trip_day_gives_distinct_trucks_single_trips(max_reloads: int | N
     assert sol == again
 
 
-def test_ortools_large_models_buy_fewer_solutions_per_second() -> None:
-    # Above LARGE_MODEL nodes the budget buys a descent plus a rate falling with size:
-    # more seconds buy more, a bigger model fewer per second, a time dimension fewer.
-    from planner.solve.engines.ortools_engine import LARGE_MODEL, large_model_solutions
+def test_ortools_counted_limit_stops_at_its_count() -> None:
+    # The work limit says no exactly `checks` times, then stops the search for good.
+    from ortools.constraint_solver import pywrapcp
 
-    n = LARGE_MODEL + 40
-    assert large_model_solutions(n, 30.0, False, False) > large_model_solutions(
-        n, 10.0, False, False
-    )
-    per_small = large_model_solutions(n, 30.0, False, False) - large_model_solutions(
-        n, 0.0, False, False
-    )
-    per_big = large_model_solutions(4 * n, 30.0, False, False) - large_model_solutions(
-        4 * n, 0.0, False, False
-    )
-    assert per_big * 4 < per_small  # faster than linear in the size
-    assert large_model_solutions(n, 30.0, True, False) < large_model_solutions(
-        n, 30.0, False, False
-    )
-    assert large_model_solutions(n, 30.0, True, True) < large_model_solutions(n, 30.0, True, False)
+    from planner.solve.engines.ortools_engine import counted_limit
+
+    solver = pywrapcp.Solver("limit")
+    x = solver.IntVar(0, 10**6, "x")
+    limit = counted_limit(solver, 50)
+    db = solver.Phase([x], solver.CHOOSE_FIRST_UNBOUND, solver.ASSIGN_MIN_VALUE)
+    solver.NewSearch(db, [limit])
+    assert solver.NextSolution()
+    solver.EndSearch()
+    assert solver.Branches() <= 50
+
+
+def test_ortools_more_work_never_searches_worse() -> None:
+    # The budget is counted work, so a bigger budget continues the same search path:
+    # its best objective is at most the smaller one's, and both repeat exactly.
+    from planner.solve.engines.ortools_engine import _Model
+
+    p = cvrp_day(40, 40)
+    visits = day_visits(p, (0,) * 40, 0)
+    objectives = []
+    for seconds in (0.05, 0.3, 0.3):
+        engine = ORToolsEngine()
+        engine.route_day(p, 0, visits, time_limit=seconds, seed=0)
+        objectives.append(engine.last_objective)
+    assert objectives[0] is not None and objectives[1] is not None
+    assert objectives[1] <= objectives[0]
+    assert objectives[1] == objectives[2]
+    model = _Model(p, 0, visits, tuple(range(40)), optional=None)
+    engine = ORToolsEngine()
+    assert engine.work_limit(model, 2.0) > engine.work_limit(model, 1.0)
