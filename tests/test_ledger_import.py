@@ -62,7 +62,8 @@ def test_import_twice_records_once(db_url: str, planned_tiny: Path, tiny_sim: Pa
         parsed = [p for p in _tally_files(tiny_sim) if p.name.endswith(".tally.csv")]
         from planner.ledger.tallyfile import read_tally_file
 
-        entries = [e for p in parsed for _, e in read_tally_file(p).entries]
+        lines = [e for p in parsed for _, e in read_tally_file(p).entries]
+        entries = [TallyEntry.model_validate(e._asdict()) for e in lines]
         again = import_entries(ledger, entries, source="phone", who="driver")
         assert again.status == "unchanged"
         assert table_counts(db_url) == once

@@ -25,6 +25,7 @@ from planner.ledger.db import MIGRATIONS, Ledger, open_ledger
 from planner.ledger.errors import LedgerError
 from planner.ledger.importer import import_entries, import_file
 from planner.ledger.plans import load_plan, register_plan
+from planner.ledger.records import TallyEntry
 from planner.ledger.report import month_report
 from planner.ledger.schema import StopHouseholds, StopSum
 from planner.ledger.sums import SUM_COLUMNS, households_query, sums_query
@@ -99,7 +100,8 @@ def test_the_sums_stay_the_sums_of_the_active_entries(
             fixed = work / f"{n}-{path.name}"
             write_csv_rows(fixed, header, rows)
             if what == "web":
-                entries = [e for _, e in read_tally_file(fixed).entries]
+                lines = [e for _, e in read_tally_file(fixed).entries]
+                entries = [TallyEntry.model_validate(e._asdict()) for e in lines]
                 import_entries(ledger, entries, source=f"web {n}", who="t")
             else:
                 import_file(ledger, fixed, who="t")

@@ -1,8 +1,9 @@
 """The checks of an import: every record against the registered plans.
 
-:class:`Reference` loads, for the runs a file names, what the ledger knows (runs,
-stops and their planned kg, prices and points, goods price list, households,
-stations and facilities) and turns each record into the row to store, or into a
+:class:`Reference` holds what the ledger knows (runs, stops and their planned kg,
+prices and points, goods price list, households, stations and facilities), kept
+between imports while the registered plans are unchanged, and turns each record
+into the row to store (a tuple in :data:`ENTRY_ROW` order), or into a
 :class:`~planner.ledger.errors.Problem` (an error rejects the file; a warning is
 reported and recorded with it).
 """
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from planner.ledger.codes import parse_household
 from planner.ledger.errors import Problem
-from planner.ledger.records import RunClose, TallyEntry
+from planner.ledger.records import RunClose, TallyLine
 from planner.ledger.schema import (
     FEN,
     GRAMS,
@@ -90,15 +91,45 @@ def _columns(model: Any, light: type) -> list[Any]:
     return [getattr(model, f.name) for f in fields(light)]
 
 
+# The values that make two entries "the same" (the rest is bookkeeping), and the
+# stored row the checks build: key, month, date, off_stop, then those values.
+ENTRY_VALUES: tuple[str, ...] = (
+    "run_id",
+    "point_id",
+    "household_id",
+    "stream",
+    "category",
+    "grams",
+    "items_milli",
+    "price_fen_kg_milli",
+    "cash_fen",
+    "goods_item",
+    "goods_qty",
+    "goods_fen",
+    "milli_points_earned",
+    "milli_points_redeemed",
+    "compost_declared",
+    "note",
+)
+ENTRY_ROW: tuple[str, ...] = ("key", "month", "date", "off_stop", *ENTRY_VALUES)
+VALUES_AT = ENTRY_ROW.index(ENTRY_VALUES[0])
+EntryRow = tuple[Any, ...]
+_MEMO_KEY = "plan-reference"
+
+
 @dataclass
 class Reference:
-    """What the ledger knows about the runs of one import, as plain values.
+    """What the registered plans say, as plain values, for the checks of imports.
 
-    Read with Core selects (no ORM objects): an import checks a thousand or more rows
-    against these per file, and attribute reads on mapped objects cost more than the
-    checks themselves.
+    Read with Core selects (no ORM objects) and kept in the ledger's memo between
+    imports while the ``plans`` table is unchanged: every change to runs, stops,
+    households, places and prices comes with a new plan row (``register_plan``), so
+    the plans' ids and hashes, read under the import's lock, say whether it is still
+    true. Households, prices and places are read whole; runs (with their stops and
+    planned kg) as imports name them.
     """
 
+    version: tuple[tuple[int, str], ...] = ()
     runs: dict[str, _Run] = field(default_factory=dict)
     stops: dict[tuple[str, str], _Stop] = field(default_factory=dict)
     stops_of: dict[str, list[str]] = field(default_factory=dict)
@@ -108,238 +139,216 @@ class Reference:
     households: dict[str, _Household] = field(default_factory=dict)
     places: dict[str, _Place] = field(default_factory=dict)
     settings: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # per plan: kg_floor, kg_reject_factor, kg_warn_factor as floats
+    kg_limits: dict[int, tuple[float, float, float]] = field(default_factory=dict)
+    # what was written in a household cell -> the household id (card codes resolved once)
+    codes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def load(
-        cls,
-        s: Session,
-        entries: Iterable[tuple[int, TallyEntry]],
-        closes: Iterable[tuple[Any, RunClose]],
-    ) -> Reference:
-        ref = cls()
-        entries = list(entries)
-        closes = list(closes)
-        run_ids = sorted({e.run_id for _, e in entries} | {c.run_id for _, c in closes})
-        for chunk in chunks(run_ids):
+    def load(cls, s: Session, run_ids: Iterable[str], memo: dict[str, Any]) -> Reference:
+        """The reference for an import naming ``run_ids``, from ``memo`` if still true."""
+        version = tuple(
+            (int(i), str(h))
+            for i, h in s.execute(select(PlanRow.id, PlanRow.content_hash).order_by(PlanRow.id))
+        )
+        ref = memo.get(_MEMO_KEY)
+        if not isinstance(ref, Reference) or ref.version != version:
+            ref = cls(version=version)
+            ref._load_plans(s)
+            memo[_MEMO_KEY] = ref
+        missing = sorted(set(run_ids) - ref.runs.keys())
+        for chunk in chunks(missing):
             ref._load_runs(s, chunk)
-        for (run, point), _st in sorted(ref.stops.items(), key=lambda x: (x[0][0], x[1].seq)):
-            ref.stops_of.setdefault(run, []).append(point)
-        plans = sorted({r.plan_id for r in ref.runs.values()})
-        for row in s.execute(select(*_columns(Price, _Price)).where(Price.plan_id.in_(plans))):
-            p = _Price(*row)
-            ref.prices[(p.plan_id, p.category)] = p
-        gq = select(*_columns(GoodsPrice, _Goods)).where(GoodsPrice.plan_id.in_(plans))
-        for row in s.execute(gq):
-            g = _Goods(*row)
-            ref.goods[(g.plan_id, g.item)] = g
-        for pid, settings in s.execute(
-            select(PlanRow.id, PlanRow.settings).where(PlanRow.id.in_(plans))
-        ):
-            ref.settings[pid] = settings["ledger"]
-        names = {e.household for _, e in entries}
-        names |= {n.rpartition("-")[0] for n in names if "-" in n}
-        for chunk in chunks(sorted(names)):
-            q = select(*_columns(HouseholdRow, _Household)).where(HouseholdRow.id.in_(chunk))
-            ref.households.update((r[0], _Household(*r)) for r in s.execute(q))
-        refs = {t.station for _, c in closes for t in c.weigh_tickets}
-        refs |= {d.facility for _, c in closes for d in c.deliveries}
-        for chunk in chunks(sorted(refs)):
-            pq = select(*_columns(PlaceRow, _Place)).where(PlaceRow.id.in_(chunk))
-            ref.places.update((r[0], _Place(*r)) for r in s.execute(pq))
         return ref
 
+    def _load_plans(self, s: Session) -> None:
+        """Prices, goods, settings of every plan; every household and place."""
+        for row in s.execute(select(*_columns(Price, _Price))):
+            p = _Price(*row)
+            self.prices[(p.plan_id, p.category)] = p
+        for row in s.execute(select(*_columns(GoodsPrice, _Goods))):
+            g = _Goods(*row)
+            self.goods[(g.plan_id, g.item)] = g
+        for pid, settings in s.execute(select(PlanRow.id, PlanRow.settings)):
+            cfg = settings["ledger"]
+            self.settings[pid] = cfg
+            self.kg_limits[pid] = (
+                float(cfg["kg_floor"]),
+                float(cfg["kg_reject_factor"]),
+                float(cfg["kg_warn_factor"]),
+            )
+        hq = select(*_columns(HouseholdRow, _Household))
+        self.households.update((r[0], _Household(*r)) for r in s.execute(hq))
+        pq = select(*_columns(PlaceRow, _Place))
+        self.places.update((r[0], _Place(*r)) for r in s.execute(pq))
+
     def _load_runs(self, s: Session, chunk: Sequence[str]) -> None:
-        """Runs, their stops and the stops' planned kg per category."""
+        """Runs, their stops (in order) and the stops' planned kg per category."""
         rq = select(*_columns(RunRow, _Run)).where(RunRow.id.in_(chunk))
         self.runs.update((r[0], _Run(*r)) for r in s.execute(rq))
         sq = select(*_columns(StopRow, _Stop)).where(StopRow.run_id.in_(chunk))
-        for row in s.execute(sq):
-            st = _Stop(*row)
+        stops = sorted((_Stop(*row) for row in s.execute(sq)), key=lambda st: (st.run_id, st.seq))
+        for st in stops:
             self.stops[(st.run_id, st.point_id)] = st
+            self.stops_of.setdefault(st.run_id, []).append(st.point_id)
         kq = select(StopKg.run_id, StopKg.point_id, StopKg.category, StopKg.grams)
         for run_id, point_id, category, grams in s.execute(kq.where(StopKg.run_id.in_(chunk))):
             self.kg[(run_id, point_id, category)] = grams
 
     def check_entries(
-        self, source: str, entries: Sequence[tuple[int, TallyEntry]]
-    ) -> tuple[list[dict[str, Any]], list[Problem]]:
+        self, source: str, entries: Sequence[tuple[int, TallyLine]]
+    ) -> tuple[list[EntryRow], list[Problem]]:
+        """The rows to store (:data:`ENTRY_ROW` order) and the problems, in file order."""
         problems: list[Problem] = []
-        out: list[dict[str, Any]] = []
+        out: list[EntryRow] = []
         seen: dict[str, int] = {}
         for row, e in entries:
-            rec = self._entry_record(source, row, e, problems)
+            rec = self._entry_row(source, row, e, problems)
             if rec is None:
                 continue
-            rec["key"] = _entry_key(e, rec["household_id"])
-            if rec["key"] in seen:
+            key = rec[0]
+            if key in seen:
                 problems.append(
                     _problem(
                         source,
                         row,
                         "household",
-                        f"one row per household, stream and category (row {seen[rec['key']]} "
-                        "has it)",
+                        f"one row per household, stream and category (row {seen[key]} has it)",
                         repr(e.household),
                     )
                 )
                 continue
-            seen[rec["key"]] = row
+            seen[key] = row
             out.append(rec)
         return out, problems
 
-    def _entry_record(
-        self, source: str, row: int, e: TallyEntry, problems: list[Problem]
-    ) -> dict[str, Any] | None:
-        """The row to store for one tally record, or None with its problem listed."""
-        found = self._resolve(source, row, e, problems)
-        if found is None:
-            return None
-        run, stop, hh = found
-        rec = _base_record(e, run, hh)
-        if e.category is not None and not self._add_category(
-            rec, source, row, e, run, stop, hh, problems
-        ):
-            return None
-        if e.goods_item is not None and not self._add_goods(rec, source, row, e, run, problems):
-            return None
-        return rec
+    def _entry_row(
+        self, source: str, row: int, e: TallyLine, problems: list[Problem]
+    ) -> EntryRow | None:
+        """The row to store for one line, or None with its problem listed.
 
-    def _resolve(
-        self, source: str, row: int, e: TallyEntry, problems: list[Problem]
-    ) -> tuple[_Run, _Stop, _Household] | None:
-        """The record's run, stop and household; a household off its stop is a warning."""
-        run = self.runs.get(e.run_id)
+        One function on purpose: it runs for every line of a month (hundreds of
+        thousands); the rare problems are built by the helpers below.
+        """
+        run_id, point, household, stream, category, kg = e[:6]
+        _cash, goods_item, goods_qty, _points, declared, note, key = e[8:]
+        run = self.runs.get(run_id)
         if run is None:
-            problems.append(
-                _problem(
-                    source,
-                    row,
-                    "run_id",
-                    "a run of a registered plan (planner ledger plan DIR)",
-                    repr(e.run_id),
-                )
-            )
+            problems.append(_unknown_run(source, row, run_id))
             return None
-        stop = self.stops.get((e.run_id, e.point))
+        stop = self.stops.get((run_id, point))
         if stop is None:
-            planned = ", ".join(self.stops_of.get(e.run_id, [])[:8]) or "none"
-            problems.append(
-                _problem(
-                    source, row, "point", f"a stop of run {e.run_id} ({planned})", repr(e.point)
-                )
-            )
+            problems.append(self._not_a_stop(source, row, run_id, point))
             return None
-        hid, why = parse_household(e.household, self.households)
+        hh = self._household(source, row, household, problems)
+        if hh is None:
+            return None
+        off_stop = hh.point_id != point
+        if off_stop:
+            problems.append(_off_stop(source, row, point, hh))
+        grams = items_milli = price_fen_kg_milli = None
+        cash_fen = goods_fen = earned = redeemed = 0
+        if category is not None:
+            price = self.prices.get((run.plan_id, category))
+            if price is None or price.stream != stream:
+                problems.append(self._not_a_category(source, row, run.plan_id, stream, category))
+                return None
+            if kg is not None:
+                grams = round(kg * GRAMS)
+                if not self._plausible(source, row, e, stop, hh, run.plan_id, problems):
+                    return None
+            if stream == "sell":
+                price_fen_kg_milli, cash_fen, earned = _sold(source, row, e, price, problems)
+            elif stream == "exchange":
+                items_milli, earned = _exchanged(e, price)
+        if goods_item is not None:
+            g = self.goods.get((run.plan_id, goods_item))
+            if g is None:
+                problems.append(self._not_an_item(source, row, run.plan_id, goods_item))
+                return None
+            goods_fen, redeemed = _handed_out(source, row, e, g, problems)
+        if key is None:
+            key = "|".join((run_id, point, hh.id, stream, category or "", goods_item or ""))
+        return (
+            key,
+            run.month,
+            run.date,
+            off_stop,
+            run_id,
+            point,
+            hh.id,
+            stream,
+            category or "",
+            grams,
+            items_milli,
+            price_fen_kg_milli,
+            cash_fen,
+            goods_item or "",
+            goods_qty or 0,
+            goods_fen,
+            earned,
+            redeemed,
+            declared,
+            note,
+        )
+
+    def _household(
+        self, source: str, row: int, text: str, problems: list[Problem]
+    ) -> _Household | None:
+        """The household a cell names (its id or card code), or None with the problem."""
+        hh = self.households.get(text)
+        if hh is not None:
+            return hh
+        hid = self.codes.get(text)
         if hid is None:
-            problems.append(
-                _problem(source, row, "household", "a household id or card code of the plan", why)
-            )
-            return None
-        hh = self.households[hid]
-        if hh.point_id != e.point:
-            problems.append(
-                _problem(
-                    source,
-                    row,
-                    "household",
-                    f"a household of point {e.point}",
-                    f"{hid}, who belongs to point {hh.point_id}",
-                    warn=True,
-                )
-            )
-        return run, stop, hh
-
-    def _add_category(
-        self,
-        rec: dict[str, Any],
-        source: str,
-        row: int,
-        e: TallyEntry,
-        run: _Run,
-        stop: _Stop,
-        hh: _Household,
-        problems: list[Problem],
-    ) -> bool:
-        """Grams, price, cash and points earned for a record with a category."""
-        price = self.prices.get((run.plan_id, e.category or ""))
-        if price is None or price.stream != e.stream:
-            known = sorted(
-                c
-                for (p, c), pr in self.prices.items()
-                if p == run.plan_id and pr.stream == e.stream
-            )
-            problems.append(
-                _problem(
-                    source,
-                    row,
-                    "category",
-                    f"a {e.stream} category ({', '.join(known)})",
-                    repr(e.category),
-                )
-            )
-            return False
-        if e.kg is not None:
-            rec["grams"] = round(e.kg * GRAMS)
-            cfg = self.settings[run.plan_id]
-            if not self._plausible(source, row, e, stop, hh, cfg, problems):
-                return False
-        self._money(rec, e, price, source, row, problems)
-        return True
-
-    def _add_goods(
-        self,
-        rec: dict[str, Any],
-        source: str,
-        row: int,
-        e: TallyEntry,
-        run: _Run,
-        problems: list[Problem],
-    ) -> bool:
-        """Goods value and points redeemed (the price list's unless the record says)."""
-        g = self.goods.get((run.plan_id, e.goods_item or ""))
-        if g is None:
-            known = sorted(i for (p, i) in self.goods if p == run.plan_id)
-            problems.append(
-                _problem(
-                    source,
-                    row,
-                    "goods_item",
-                    f"an item of the price list ({', '.join(known)})",
-                    repr(e.goods_item),
-                )
-            )
-            return False
-        qty = e.goods_qty or 0
-        rec["goods_fen"] = qty * g.value_fen
-        listed = qty * g.milli_points
-        if e.points_redeemed is not None:
-            given = round(e.points_redeemed * MILLI)
-            if given != listed:
+            hid, why = parse_household(text, self.households)
+            if hid is None:
                 problems.append(
                     _problem(
-                        source,
-                        row,
-                        "points_redeemed",
-                        f"{listed / MILLI:g} points for {qty} {g.name} (the price list)",
-                        f"{e.points_redeemed:g}",
-                        warn=True,
+                        source, row, "household", "a household id or card code of the plan", why
                     )
                 )
-            listed = given
-        rec["milli_points_redeemed"] = listed
-        return True
+                return None
+            self.codes[text] = hid
+        return self.households[hid]
+
+    def _not_a_stop(self, source: str, row: int, run_id: str, point: str) -> Problem:
+        planned = ", ".join(self.stops_of.get(run_id, [])[:8]) or "none"
+        return _problem(source, row, "point", f"a stop of run {run_id} ({planned})", repr(point))
+
+    def _not_a_category(
+        self, source: str, row: int, plan_id: int, stream: str, category: str
+    ) -> Problem:
+        known = sorted(
+            c for (p, c), pr in self.prices.items() if p == plan_id and pr.stream == stream
+        )
+        return _problem(
+            source, row, "category", f"a {stream} category ({', '.join(known)})", repr(category)
+        )
+
+    def _not_an_item(self, source: str, row: int, plan_id: int, item: str) -> Problem:
+        known = sorted(i for (p, i) in self.goods if p == plan_id)
+        return _problem(
+            source,
+            row,
+            "goods_item",
+            f"an item of the price list ({', '.join(known)})",
+            repr(item),
+        )
 
     def _plausible(
         self,
         source: str,
         row: int,
-        e: TallyEntry,
+        e: TallyLine,
         stop: _Stop,
         hh: _Household,
-        cfg: dict[str, Any],
+        plan_id: int,
         problems: list[Problem],
     ) -> bool:
-        if e.kg is None or e.category is None:
+        """False (with the error) for kg above the reject bound; a warning above the warn one."""
+        kg = e.kg
+        if kg is None or e.category is None:
             return True
         if e.stream == "compost":
             planned_g = stop.compost_g
@@ -347,10 +356,11 @@ class Reference:
             planned_g = self.kg.get((e.run_id, e.point, e.category), 0)
         share = hh.people / stop.people if stop.people else 0.0
         forecast = planned_g * share / GRAMS
-        floor = float(cfg["kg_floor"])
-        reject = float(cfg["kg_reject_factor"]) * forecast + floor
-        warn = float(cfg["kg_warn_factor"]) * forecast + floor
-        if e.kg > reject:
+        floor, reject_factor, warn_factor = self.kg_limits[plan_id]
+        reject = reject_factor * forecast + floor
+        warn = warn_factor * forecast + floor
+        if kg > reject:
+            cfg = self.settings[plan_id]
             problems.append(
                 Problem(
                     source,
@@ -358,58 +368,22 @@ class Reference:
                     "kg",
                     f"at most {reject:.1f} kg ({cfg['kg_reject_factor']:g} x the forecast "
                     f"{forecast:.2f} kg + {floor:g})",
-                    f"{e.kg:g}",
+                    f"{kg:g}",
                 )
             )
             return False
-        if e.kg > warn:
+        if kg > warn:
             problems.append(
                 Problem(
                     source,
                     row,
                     "kg",
                     f"about {forecast:.2f} kg (the forecast; warning above {warn:.1f})",
-                    f"{e.kg:g}",
+                    f"{kg:g}",
                     "warning",
                 )
             )
         return True
-
-    def _money(
-        self,
-        rec: dict[str, Any],
-        e: TallyEntry,
-        price: _Price,
-        source: str,
-        row: int,
-        problems: list[Problem],
-    ) -> None:
-        kg = e.kg or 0.0
-        if e.stream == "sell":
-            unit = e.price_cny_kg if e.price_cny_kg is not None else price.buy_fen_kg / FEN
-            rec["price_fen_kg_milli"] = round(unit * FEN * MILLI)
-            paid = e.cash_cny if e.cash_cny is not None else round(kg * unit, 2)
-            if e.cash_cny is not None and abs(e.cash_cny - kg * unit) > 0.01 + 0.005 * kg:
-                problems.append(
-                    Problem(
-                        source,
-                        row,
-                        "cash_cny",
-                        f"{kg * unit:.2f} ({kg:g} kg x {unit:g} CNY/kg)",
-                        f"{e.cash_cny:g}",
-                        "warning",
-                    )
-                )
-            rec["cash_fen"] = round(paid * FEN)
-            rec["milli_points_earned"] = round(kg * price.milli_points_per_kg)
-        elif e.stream == "exchange":
-            if e.items is not None:
-                rec["items_milli"] = round(e.items * MILLI)
-            items = e.items
-            if items is None and price.kg_per_item_g > 0:
-                items = kg * GRAMS / price.kg_per_item_g
-            pts = kg * price.milli_points_per_kg + (items or 0.0) * price.milli_points_per_item
-            rec["milli_points_earned"] = round(pts)
 
     def check_closes(
         self, source: str, closes: Sequence[tuple[dict[str, int], RunClose]]
@@ -503,37 +477,74 @@ def _problem(
     return Problem(source, row, col, expected, found, "warning" if warn else "error")
 
 
-def _base_record(e: TallyEntry, run: _Run, hh: _Household) -> dict[str, Any]:
-    """The row to store before prices and goods are applied."""
-    return {
-        "run_id": e.run_id,
-        "point_id": e.point,
-        "household_id": hh.id,
-        "month": run.month,
-        "date": run.date,
-        "stream": e.stream,
-        "category": e.category or "",
-        "grams": None,
-        "items_milli": None,
-        "price_fen_kg_milli": None,
-        "cash_fen": 0,
-        "goods_item": e.goods_item or "",
-        "goods_qty": e.goods_qty or 0,
-        "goods_fen": 0,
-        "milli_points_earned": 0,
-        "milli_points_redeemed": 0,
-        "compost_declared": e.compost_declared,
-        "off_stop": hh.point_id != e.point,
-        "note": e.note,
-    }
+def _unknown_run(source: str, row: int | None, run_id: str) -> Problem:
+    expected = "a run of a registered plan (planner ledger plan DIR)"
+    return _problem(source, row, "run_id", expected, repr(run_id))
 
 
-def _entry_key(e: TallyEntry, household_id: str) -> str:
-    if e.key is not None:
-        return e.key
-    return "|".join(
-        (e.run_id, e.point, household_id, e.stream, e.category or "", e.goods_item or "")
+def _off_stop(source: str, row: int, point: str, hh: _Household) -> Problem:
+    return _problem(
+        source,
+        row,
+        "household",
+        f"a household of point {point}",
+        f"{hh.id}, who belongs to point {hh.point_id}",
+        warn=True,
     )
+
+
+def _sold(
+    source: str, row: int, e: TallyLine, price: _Price, problems: list[Problem]
+) -> tuple[int, int, int]:
+    """A sell line's price (milli-fen per kg), cash paid (fen) and points earned (milli)."""
+    kg = e.kg or 0.0
+    unit = e.price_cny_kg if e.price_cny_kg is not None else price.buy_fen_kg / FEN
+    paid = e.cash_cny if e.cash_cny is not None else round(kg * unit, 2)
+    if e.cash_cny is not None and abs(e.cash_cny - kg * unit) > 0.01 + 0.005 * kg:
+        problems.append(
+            _problem(
+                source,
+                row,
+                "cash_cny",
+                f"{kg * unit:.2f} ({kg:g} kg x {unit:g} CNY/kg)",
+                f"{e.cash_cny:g}",
+                warn=True,
+            )
+        )
+    return round(unit * FEN * MILLI), round(paid * FEN), round(kg * price.milli_points_per_kg)
+
+
+def _exchanged(e: TallyLine, price: _Price) -> tuple[int | None, int]:
+    """An exchange line's items (milli, if counted) and points earned (milli)."""
+    kg = e.kg or 0.0
+    items = e.items
+    if items is None and price.kg_per_item_g > 0:
+        items = kg * GRAMS / price.kg_per_item_g
+    pts = kg * price.milli_points_per_kg + (items or 0.0) * price.milli_points_per_item
+    return (None if e.items is None else round(e.items * MILLI)), round(pts)
+
+
+def _handed_out(
+    source: str, row: int, e: TallyLine, g: _Goods, problems: list[Problem]
+) -> tuple[int, int]:
+    """Goods value (fen) and points redeemed (milli; the price list's unless written)."""
+    qty = e.goods_qty or 0
+    listed = qty * g.milli_points
+    if e.points_redeemed is None:
+        return qty * g.value_fen, listed
+    given = round(e.points_redeemed * MILLI)
+    if given != listed:
+        problems.append(
+            _problem(
+                source,
+                row,
+                "points_redeemed",
+                f"{listed / MILLI:g} points for {qty} {g.name} (the price list)",
+                f"{e.points_redeemed:g}",
+                warn=True,
+            )
+        )
+    return qty * g.value_fen, given
 
 
 def _fen(x: float | None) -> int | None:

@@ -14,7 +14,7 @@ bookkeeping of a Core ``execute`` was most of the insert's time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -35,41 +35,86 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     if not rows:
         return
     names = sorted({k for r in rows for k in r})
-    unknown = [n for n in names if n not in table.c]
+    insert_tuples(session, table, names, [tuple(r.get(n) for n in names) for r in rows])
+
+
+def insert_tuples(
+    session: Session,
+    table: Table,
+    names: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    same: Mapping[str, Any] | None = None,
+) -> None:
+    """Insert ``rows`` (values in the order of the column ``names``) into ``table``.
+
+    ``same`` gives columns whose value is the same in every row (an import's id).
+    The importer builds its entries as tuples: a dict per row, and reading it back
+    per column, cost more than the insert itself.
+    """
+    if not rows:
+        return
+    same = same or {}
+    every = [*names, *same]
+    unknown = [n for n in every if n not in table.c]
     if unknown:
         raise ValueError(f"{table.name}: no column {', '.join(unknown)}")
+    if len(set(every)) != len(every):
+        raise ValueError(f"{table.name}: a column named twice in {every}")
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        _sqlite_executemany(session, table, names, rows)
-    elif dialect != "postgresql" or len(rows) < _COPY_FROM:
-        session.execute(table.insert(), list(rows))
+        _sqlite_executemany(session, table, list(names), rows, same)
+        return
+    tail = tuple(same.values())
+    if dialect != "postgresql" or len(rows) < _COPY_FROM:
+        session.execute(table.insert(), [dict(zip(every, r + tail, strict=True)) for r in rows])
     else:
-        _pg_copy(session, table, names, rows)
+        _pg_copy(session, table, every, rows, tail)
 
 
 def _sqlite_executemany(
-    session: Session, table: Table, names: list[str], rows: Sequence[dict[str, Any]]
+    session: Session,
+    table: Table,
+    names: list[str],
+    rows: Sequence[tuple[Any, ...]],
+    same: Mapping[str, Any],
 ) -> None:
     conn = session.connection()
     dialect = conn.dialect
-    stmt = table.insert().compile(dialect=dialect, column_keys=names)
-    order = list(stmt.positiontup or names)
-    if sorted(order) != names:  # a column default the rows do not give
-        session.execute(table.insert(), list(rows))
+    every = [*names, *same]
+    stmt = table.insert().compile(dialect=dialect, column_keys=every)
+    order = list(stmt.positiontup or every)
+    if sorted(order) != sorted(every):  # a column default the rows do not give
+        tail = tuple(same.values())
+        session.execute(table.insert(), [dict(zip(every, r + tail, strict=True)) for r in rows])
         return
-    columns: list[list[Any]] = []
+    given: dict[str, Sequence[Any]] = dict(zip(names, zip(*rows, strict=True), strict=True))
+    given |= {n: [v] * len(rows) for n, v in same.items()}
+    columns: list[Sequence[Any]] = []
     for n in order:
-        values = [r.get(n) for r in rows]
+        values = given[n]
         proc: Callable[[Any], Any] | None = table.c[n].type.bind_processor(dialect)
         if proc is not None:
-            values = [None if v is None else proc(v) for v in values]
+            values = _converted(values, proc)
         columns.append(values)
-    params = list(zip(*columns, strict=True))
-    conn.exec_driver_sql(str(stmt), params)
+    conn.exec_driver_sql(str(stmt), list(zip(*columns, strict=True)))
+
+
+def _converted(values: Sequence[Any], proc: Callable[[Any], Any]) -> list[Any]:
+    """``values`` through a bind processor (None stays None)."""
+    try:
+        # a column's values repeat (dates, flags): convert each distinct one once
+        done = {v: None if v is None else proc(v) for v in set(values)}
+    except TypeError:  # unhashable values (JSON)
+        return [None if v is None else proc(v) for v in values]
+    return list(map(done.__getitem__, values))
 
 
 def _pg_copy(
-    session: Session, table: Table, names: list[str], rows: Sequence[dict[str, Any]]
+    session: Session,
+    table: Table,
+    names: list[str],
+    rows: Sequence[tuple[Any, ...]],
+    tail: tuple[Any, ...],
 ) -> None:
     stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(n) for n in names)
@@ -78,5 +123,6 @@ def _pg_copy(
     if not isinstance(raw, psycopg.Connection):  # the engine is built for psycopg only
         raise TypeError(f"expected a psycopg connection, found {type(raw).__name__}")
     with raw.cursor() as cur, cur.copy(stmt) as copy:
+        write = copy.write_row
         for r in rows:
-            copy.write_row([r.get(n) for n in names])
+            write(r + tail)

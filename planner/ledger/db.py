@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +43,17 @@ def default_url() -> str:
 
 @dataclass(frozen=True)
 class Ledger:
-    """An open ledger: ``engine`` and ``sessions`` (a session factory)."""
+    """An open ledger: ``engine`` and ``sessions`` (a session factory).
+
+    ``memo`` keeps what this process read from the ledger for reuse, each entry
+    checked by its user against the database before use (the importer's plan
+    reference: against the registered plans).
+    """
 
     url: str
     engine: Engine
     sessions: sessionmaker[Session]
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def dialect(self) -> str:

@@ -34,14 +34,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from planner.ledger._checks import Reference, chunks
-from planner.ledger.bulk import insert_rows
+from planner.ledger._checks import ENTRY_ROW, ENTRY_VALUES, VALUES_AT, EntryRow, Reference, chunks
+from planner.ledger.bulk import insert_tuples
 from planner.ledger.db import Ledger
 from planner.ledger.errors import LedgerError, Problem
-from planner.ledger.records import RunClose, TallyEntry
+from planner.ledger.records import RunClose, TallyEntry, TallyLine
 from planner.ledger.schema import (
     Audit,
     Close,
@@ -59,25 +59,6 @@ from planner.ledger.tallyfile import read_tally_file
 # Test hook: hold the finished transaction open this many seconds before committing
 # (the kill -9 tests kill the import there). Never set in normal use.
 HOLD_ENV = "PLANNER_LEDGER_TEST_HOLD_S"
-# The values that make two records "the same" (the rest is bookkeeping).
-_ENTRY_VALUES = (
-    "run_id",
-    "point_id",
-    "household_id",
-    "stream",
-    "category",
-    "grams",
-    "items_milli",
-    "price_fen_kg_milli",
-    "cash_fen",
-    "goods_item",
-    "goods_qty",
-    "goods_fen",
-    "milli_points_earned",
-    "milli_points_redeemed",
-    "compost_declared",
-    "note",
-)
 
 
 @dataclass(frozen=True)
@@ -135,10 +116,15 @@ def import_file(ledger: Ledger, path: Path, *, who: str | None = None) -> Import
         The file has problems; ``problems`` lists each (file, row, column, expected,
         found) and nothing was recorded.
     """
-    seen = _already_imported(ledger, path)
-    if seen is not None:
-        return seen
-    parsed = read_tally_file(path)
+    try:
+        data: bytes | None = Path(path).read_bytes()
+    except OSError:
+        data = None  # read_tally_file says why
+    if data is not None:
+        seen = _already_imported(ledger, str(path), data)
+        if seen is not None:
+            return seen
+    parsed = read_tally_file(path, data)
     if parsed.problems:
         raise LedgerError(parsed.problems)
     return _record(
@@ -178,22 +164,19 @@ def import_entries(
         ledger,
         source=source,
         sha256=hashlib.sha256(canon.encode()).hexdigest(),
-        entries=list(enumerate(entries, start=1)),
+        entries=[(n, e.line()) for n, e in enumerate(entries, start=1)],
         closes=[({"close": k}, c) for k, c in enumerate(closes, start=1)],
         who=who or who_default(),
         replace_stops=replace_stops,
     )
 
 
-def _already_imported(ledger: Ledger, path: Path) -> ImportResult | None:
-    """The earlier import of this very file (same bytes), read without parsing it."""
-    try:
-        sha = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return None  # read_tally_file says why
+def _already_imported(ledger: Ledger, name: str, data: bytes) -> ImportResult | None:
+    """The earlier import of this very file (same bytes), found without parsing it."""
+    sha = hashlib.sha256(data).hexdigest()
     with ledger.sessions() as s:
         got = s.execute(select(ImportRow.id).where(ImportRow.sha256 == sha)).scalar_one_or_none()
-    return None if got is None else ImportResult(str(path), sha, "already imported", got)
+    return None if got is None else ImportResult(name, sha, "already imported", got)
 
 
 # --- the transaction ---------------------------------------------------------------
@@ -202,13 +185,14 @@ def _record(
     *,
     source: str,
     sha256: str,
-    entries: list[tuple[int, TallyEntry]],
+    entries: list[tuple[int, TallyLine]],
     closes: list[tuple[dict[str, int], RunClose]],
     who: str,
     replace_stops: bool,
 ) -> ImportResult:
     if not entries and not closes:
         return ImportResult(source, sha256, "empty")
+    run_ids = {e.run_id for _, e in entries} | {c.run_id for _, c in closes}
     with ledger.begin() as s:
         s.execute(select(LedgerLock).where(LedgerLock.id == 1).with_for_update())
         before = s.execute(
@@ -216,7 +200,7 @@ def _record(
         ).scalar_one_or_none()
         if before is not None:
             return ImportResult(source, sha256, "already imported", before)
-        ref = Reference.load(s, entries, closes)
+        ref = Reference.load(s, run_ids, ledger.memo)
         rows, problems = ref.check_entries(source, entries)
         close_rows, close_problems = ref.check_closes(source, closes)
         problems += close_problems
@@ -225,32 +209,41 @@ def _record(
             raise LedgerError(errors)
         warnings = tuple(p for p in problems if p.severity != "error")
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-        imp = ImportRow(
-            sha256=sha256,
-            name=source[-500:],
-            imported_by=who[:100],
-            imported_at=now,
-            added=0,
-            changed=0,
-            removed=0,
-            unchanged=0,
-        )
-        s.add(imp)
-        s.flush()
-        stats = _apply_entries(s, imp.id, rows, replace_stops, who, now)
-        n_closes = _apply_closes(s, imp.id, close_rows, who, now)
+        import_id = s.execute(
+            insert(ImportRow)
+            .values(
+                sha256=sha256,
+                name=source[-500:],
+                imported_by=who[:100],
+                imported_at=now,
+                added=0,
+                changed=0,
+                removed=0,
+                unchanged=0,
+            )
+            .returning(ImportRow.id)
+        ).scalar_one()
+        stats = _apply_entries(s, import_id, rows, replace_stops, who, now)
+        n_closes = _apply_closes(s, import_id, close_rows, who, now)
         if not (stats.added or stats.changed or stats.removed or n_closes):
             s.rollback()
             return ImportResult(source, sha256, "unchanged", unchanged=stats.unchanged)
-        imp.added, imp.changed = stats.added, stats.changed
-        imp.removed, imp.unchanged = stats.removed, stats.unchanged
-        s.flush()
+        s.execute(
+            update(ImportRow)
+            .where(ImportRow.id == import_id)
+            .values(
+                added=stats.added,
+                changed=stats.changed,
+                removed=stats.removed,
+                unchanged=stats.unchanged,
+            )
+        )
         _test_hold()
         return ImportResult(
             source,
             sha256,
             "recorded",
-            imp.id,
+            import_id,
             stats.added,
             stats.changed,
             stats.removed,
@@ -280,38 +273,40 @@ class _Stats:
 def _apply_entries(
     s: Session,
     import_id: int,
-    rows: list[dict[str, Any]],
+    rows: list[EntryRow],
     replace_stops: bool,
     who: str,
     now: dt.datetime,
 ) -> _Stats:
+    """Record the checked rows (:data:`ENTRY_ROW` tuples): new, changed, removed."""
     stats = _Stats()
     if not rows:
         return stats
-    scope = {(r["run_id"], r["point_id"]) for r in rows}
+    key_at, run_at, point_at = 0, ENTRY_ROW.index("run_id"), ENTRY_ROW.index("point_id")
+    scope = {(r[run_at], r[point_at]) for r in rows}
     old = _active_entries(s, rows, scope)
     corrections = bool(old)
-    new_rows: list[dict[str, Any]] = []
+    new_rows: list[EntryRow] = []
     gone: list[int] = []
     touched: set[str] = set()
     audit: list[dict[str, Any]] = []
     for r in rows:
-        prev = old.pop(r["key"], None)
+        key = r[key_at]
+        prev = old.pop(key, None)
         if prev is not None:
-            if tuple(getattr(prev, c) for c in _ENTRY_VALUES) == tuple(r[c] for c in _ENTRY_VALUES):
+            if tuple(prev[_PREV_VALUES_AT:]) == r[VALUES_AT:]:
                 stats.unchanged += 1
                 continue
             gone.append(prev.id)
             touched.add(prev.run_id)
             stats.changed += 1
-            audit.append(_audit(now, who, import_id, "changed", r["key"], prev, r))
+            audit.append(_audit(now, who, import_id, "changed", key, prev, r))
         else:
             stats.added += 1
             if corrections:
-                audit.append(_audit(now, who, import_id, "added", r["key"], None, r))
-        r.update(import_id=import_id, active=True, superseded_by=None)
+                audit.append(_audit(now, who, import_id, "added", key, None, r))
         new_rows.append(r)
-        touched.add(r["run_id"])
+        touched.add(r[run_at])
     if replace_stops:
         for key, prev in old.items():
             if "|" in key and (prev.run_id, prev.point_id) in scope:
@@ -324,20 +319,25 @@ def _apply_entries(
     return stats
 
 
+# The columns read of an active entry: its id and key, then ENTRY_VALUES.
+_PREV_COLUMNS = ("id", "key", *ENTRY_VALUES)
+_PREV_VALUES_AT = 2
+
+
 def _active_entries(
-    s: Session, rows: list[dict[str, Any]], scope: set[tuple[str, str]]
+    s: Session, rows: list[EntryRow], scope: set[tuple[str, str]]
 ) -> dict[str, Any]:
     """The active entries the rows may replace, by key: those at the rows' stops, and
     those elsewhere with a key the file gave (a record moved to another stop)."""
-    runs = sorted({r["run_id"] for r in rows})
+    runs = sorted({run for run, _ in scope})
     old: dict[str, Any] = {}
-    cols = [getattr(Entry, c) for c in ("id", "key", "point_id", *_ENTRY_VALUES)]
+    cols = [getattr(Entry, c) for c in _PREV_COLUMNS]
     for chunk in chunks(runs):
         q = select(*cols).where(Entry.active.is_(True), Entry.run_id.in_(chunk))
         for rec in s.execute(q):
             if (rec.run_id, rec.point_id) in scope:
                 old[rec.key] = rec
-    outside = [r["key"] for r in rows if "|" not in r["key"] and r["key"] not in old]
+    outside = [r[0] for r in rows if "|" not in r[0] and r[0] not in old]
     for chunk in chunks(outside):
         for rec in s.execute(select(*cols).where(Entry.active.is_(True), Entry.key.in_(chunk))):
             old[rec.key] = rec
@@ -348,7 +348,7 @@ def _write_entry_changes(
     s: Session,
     import_id: int,
     gone: list[int],
-    new_rows: list[dict[str, Any]],
+    new_rows: list[EntryRow],
     audit: list[dict[str, Any]],
 ) -> None:
     """Supersede the replaced entries, insert the new ones and their audit trail."""
@@ -360,19 +360,25 @@ def _write_entry_changes(
             .execution_options(synchronize_session=False)
         )
     if new_rows:
-        insert_rows(s, table(Entry), new_rows)
+        same = {"import_id": import_id, "active": True, "superseded_by": None}
+        insert_tuples(s, table(Entry), ENTRY_ROW, new_rows, same)
     if audit:
         s.execute(table(Audit).insert(), audit)
 
 
 def _audit(
-    now: dt.datetime, who: str, import_id: int, action: str, key: str, before: Any, after: Any
+    now: dt.datetime,
+    who: str,
+    import_id: int,
+    action: str,
+    key: str,
+    before: Any,
+    after: EntryRow | None,
 ) -> dict[str, Any]:
-    def values(x: Any) -> dict[str, Any] | None:
+    def values(x: Sequence[Any] | None, at: int) -> dict[str, Any] | None:
         if x is None:
             return None
-        get = x.get if isinstance(x, dict) else lambda c: getattr(x, c)
-        return {c: _jsonable(get(c)) for c in _ENTRY_VALUES}
+        return {c: _jsonable(v) for c, v in zip(ENTRY_VALUES, x[at:], strict=True)}
 
     return {
         "at": now,
@@ -381,8 +387,8 @@ def _audit(
         "action": action,
         "record": "entry",
         "key": key,
-        "before": values(before),
-        "after": values(after),
+        "before": values(before, _PREV_VALUES_AT),
+        "after": values(after, VALUES_AT),
     }
 
 

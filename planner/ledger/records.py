@@ -14,11 +14,16 @@ Quantities are never negative. ``key`` is the idempotency key: a record sent
 twice with the same key is recorded once, and a record with a known key but other
 values supersedes the earlier one (with an audit trail). Without a key, the
 natural key (run, point, household, stream, category or goods item) is used.
+
+:class:`TallyLine` is a valid :class:`TallyEntry` as a plain tuple, the form the
+importer checks and stores: a tally file's rows are validated straight into it
+(``tallyrows.py``, held equal to this model's validation by the tests), a record
+from the web views through :meth:`TallyEntry.line`.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -111,6 +116,45 @@ class TallyEntry(_Record):
     @property
     def entry_key(self) -> str:
         return self.key or self.natural_key
+
+    def line(self) -> TallyLine:
+        """This record as the importer's plain tuple."""
+        return TallyLine(*(getattr(self, f) for f in TallyLine._fields))
+
+
+class TallyLine(NamedTuple):
+    """A valid :class:`TallyEntry`'s values as a tuple (the same fields, in order)."""
+
+    run_id: str
+    point: str
+    household: str
+    stream: str
+    category: str | None
+    kg: float | None
+    items: float | None
+    price_cny_kg: float | None
+    cash_cny: float | None
+    goods_item: str | None
+    goods_qty: int | None
+    points_redeemed: float | None
+    compost_declared: bool | None
+    note: str
+    key: str | None
+
+    @property
+    def entry_key(self) -> str:
+        """The idempotency key as written (:attr:`TallyEntry.entry_key`)."""
+        if self.key is not None:
+            return self.key
+        parts = (
+            self.run_id,
+            self.point,
+            self.household,
+            self.stream,
+            self.category or "",
+            self.goods_item or "",
+        )
+        return "|".join(parts)
 
 
 class GoodsCount(_Record):

@@ -9,8 +9,10 @@ Two kinds of table, told apart by their header (``docs/ledger.md``):
 A CSV holds one table; a workbook holds a ``tally`` and/or a ``close`` sheet.
 Rows whose measured cells (kg, items, cash, goods quantity, points, compost) are
 all empty are the form's unfilled rows and are skipped. Everything else becomes a
-:class:`~planner.ledger.records.TallyEntry` or :class:`~planner.ledger.records.RunClose`,
-or a :class:`~planner.ledger.errors.Problem` naming the file, row and column.
+valid :class:`~planner.ledger.records.TallyEntry` (as its
+:class:`~planner.ledger.records.TallyLine`; most rows by the fast reader of
+``tallyrows.py``) or :class:`~planner.ledger.records.RunClose`, or a
+:class:`~planner.ledger.errors.Problem` naming the file, row and column.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from planner.ledger.errors import LedgerError, Problem
-from planner.ledger.records import STREAMS, RunClose, TallyEntry
+from planner.ledger.records import STREAMS, RunClose, TallyEntry, TallyLine
+from planner.ledger.tallyrows import NO, YES, LineReader
 
 TALLY_COLUMNS: tuple[str, ...] = (
     "run_id",
@@ -84,8 +87,6 @@ CLOSE_FIELDS: dict[str, tuple[str, type]] = {
     "weigh_ticket_kg": ("station", float),
     "delivered_kg": ("buyer or plant", float),
 }
-_YES = {"yes", "y", "true", "1", "是", "有", "x", "✓"}
-_NO = {"no", "n", "false", "0", "否", "无"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -95,13 +96,15 @@ class ParsedFile:
 
     name: str
     sha256: str
-    entries: list[tuple[int, TallyEntry]] = field(default_factory=list)
+    entries: list[tuple[int, TallyLine]] = field(default_factory=list)
     closes: list[tuple[dict[str, int], RunClose]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
 
-def read_tally_file(path: Path) -> ParsedFile:
+def read_tally_file(path: Path, data: bytes | None = None) -> ParsedFile:
     """Read and validate the rows of one file (no database needed).
+
+    ``data``: the file's bytes, if the caller has read them already.
 
     Raises
     ------
@@ -110,10 +113,11 @@ def read_tally_file(path: Path) -> ParsedFile:
     """
     path = Path(path)
     name = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise LedgerError(f"{name}: cannot read the file ({exc.strerror})") from None
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise LedgerError(f"{name}: cannot read the file ({exc.strerror})") from None
     parsed = ParsedFile(name, hashlib.sha256(data).hexdigest())
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
@@ -238,20 +242,23 @@ def _tally_rows(
     measured = itemgetter(*[i for i, c in enumerate(header) if c in MEASURED], 0)
     width = len(header)
     strip = str.strip
+    fast = LineReader.for_header(header)
     for n, cells in rows:
         if len(cells) < width:
             cells = cells + [""] * (width - len(cells))
         if not any(map(strip, measured(cells)[:-1])):
             continue
-        values = _row_values(parsed, label, n, cells, inputs)
-        if values is None:
-            continue
-        try:
-            entry = TallyEntry.model_validate(values)
-        except ValidationError as exc:
-            parsed.problems += _pydantic_problems(label, n, exc, _record(header, cells))
-            continue
-        key = entry.entry_key
+        line = fast.line(cells) if fast is not None else None
+        if line is None:  # the general way: each cell, then the model (and its messages)
+            values = _row_values(parsed, label, n, cells, inputs)
+            if values is None:
+                continue
+            try:
+                line = TallyEntry.model_validate(values).line()
+            except ValidationError as exc:
+                parsed.problems += _pydantic_problems(label, n, exc, _record(header, cells))
+                continue
+        key = line.entry_key
         if key in seen:
             parsed.problems.append(
                 Problem(
@@ -259,12 +266,12 @@ def _tally_rows(
                     n,
                     "household",
                     f"one row per household, stream and category (row {seen[key]} has it)",
-                    repr(f"{entry.household} {entry.stream} {entry.category or entry.goods_item}"),
+                    repr(f"{line.household} {line.stream} {line.category or line.goods_item}"),
                 )
             )
             continue
         seen[key] = n
-        parsed.entries.append((n, entry))
+        parsed.entries.append((n, line))
 
 
 # How each input column's text is read (the rest are text: stripped, blank is None).
@@ -323,9 +330,9 @@ def _convert(col: str, text: str) -> tuple[bool, Any, str]:
         return ok, val, "a whole number" if kind is int else "a number such as 1.5"
     if col == "compost_declared":
         low = text.strip().lower()
-        if low in _YES:
+        if low in YES:
             return True, True, ""
-        if low in _NO:
+        if low in NO:
             return True, False, ""
         return False, None, "yes or no"
     if col == "stream":
