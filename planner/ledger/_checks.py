@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from planner.ledger.codes import parse_household
 from planner.ledger.errors import Problem
-from planner.ledger.records import RunClose, TallyLine
+from planner.ledger.records import RunClose, TallyLine, natural_key
 from planner.ledger.schema import (
     FEN,
     GRAMS,
@@ -268,7 +268,7 @@ class Reference:
                 return None
             goods_fen, redeemed = _handed_out(source, row, e, g, problems)
         if key is None:
-            key = "|".join((run_id, point, hh.id, stream, category or "", goods_item or ""))
+            key = natural_key(run_id, point, hh.id, stream, category, goods_item)
         return (
             key,
             run.month,

@@ -33,6 +33,18 @@ STREAMS: tuple[str, ...] = ("sell", "exchange", "compost")
 _Id = Field(min_length=1, max_length=64)
 
 
+def natural_key(
+    run_id: str,
+    point: str,
+    household: str,
+    stream: str,
+    category: str | None,
+    goods_item: str | None,
+) -> str:
+    """run|point|household|stream|category|goods item: a record's key when it has none."""
+    return "|".join((run_id, point, household, stream, category or "", goods_item or ""))
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
@@ -103,15 +115,9 @@ class TallyEntry(_Record):
     @property
     def natural_key(self) -> str:
         """run|point|household|stream|category|goods item (the default idempotency key)."""
-        parts = (
-            self.run_id,
-            self.point,
-            self.household,
-            self.stream,
-            self.category or "",
-            self.goods_item or "",
+        return natural_key(
+            self.run_id, self.point, self.household, self.stream, self.category, self.goods_item
         )
-        return "|".join(parts)
 
     @property
     def entry_key(self) -> str:
@@ -146,15 +152,9 @@ class TallyLine(NamedTuple):
         """The idempotency key as written (:attr:`TallyEntry.entry_key`)."""
         if self.key is not None:
             return self.key
-        parts = (
-            self.run_id,
-            self.point,
-            self.household,
-            self.stream,
-            self.category or "",
-            self.goods_item or "",
+        return natural_key(
+            self.run_id, self.point, self.household, self.stream, self.category, self.goods_item
         )
-        return "|".join(parts)
 
 
 class GoodsCount(_Record):
