@@ -246,10 +246,13 @@ def check_written_plan(plan_dir: Path, scenario_path: Path | None) -> tuple[str,
         scenario = load_scenario(scenario_path)
         travel = _TravelLookup(build_travel(scenario), scenario)
     report = check_plan(doc, scenario, travel=travel)
-    text, ok = format_report(report), report.ok
     tallies = path.parent / "tallies.csv"
     if {"schema", "format"} & report.rules:
-        return text + "\ntallies.csv: not checked (plan.json cannot be read as a plan)", False
+        text = (
+            format_report(report)
+            + "\ntallies.csv: not checked (plan.json cannot be read as a plan)"
+        )
+        return text, False
     plan = Plan.from_json_dict(doc, source=str(path))
     stops = sum(1 for _ in plan.collect_steps())
     if tallies.exists():
@@ -272,7 +275,10 @@ def check_written_plan(plan_dir: Path, scenario_path: Path | None) -> tuple[str,
         )
     else:
         side, failed = "tallies.csv: not checked (missing; the plan has no stops)", ""
-    if failed and ok:
-        # The last line is the verdict: plan.json's own "OK" must not stand as the whole's.
-        text = text.replace("OK: the plan passes every check", f"{path.name}: passes every check")
-    return "\n".join(x for x in (text, side, failed) if x), ok and not failed
+    # The last line is the verdict: plan.json's own "OK" must not stand as the whole's.
+    text = (
+        format_report(report, f"{path.name}: passes every check")
+        if failed
+        else format_report(report)
+    )
+    return "\n".join(x for x in (text, side, failed) if x), report.ok and not failed

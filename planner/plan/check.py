@@ -166,14 +166,18 @@ def _not_checked(scenario: Scenario | None, travel: TravelLookup | None) -> tupl
     return tuple(skipped)
 
 
-def format_report(report: CheckReport) -> str:
-    """A plain-text listing of ``report``, grouped by rule, ending with a one-line verdict."""
+def format_report(report: CheckReport, passed: str = "OK: the plan passes every check") -> str:
+    """A plain-text listing of ``report``, grouped by rule, ending with a one-line verdict.
+
+    ``passed`` opens that line when the plan passes (a caller that checks more files
+    after it names the plan's file there and gives the verdict itself).
+    """
     s = report.stats
     totals = f" ({s.runs} runs, {s.visits} visits, {s.unserved} unserved, {_n(s.distance_km)} km)"
     skipped = "".join(f"\n  - {s}" for s in report.not_checked)
     skipped = f"not checked:{skipped}\n" if skipped else ""
     if report.ok:
-        return f"{skipped}OK: the plan passes every check{totals}."
+        return f"{skipped}{passed}{totals}."
     if report.rules & {"format", "schema"}:
         totals = ""  # nothing was counted
     groups: dict[str, list[Violation]] = {}
