@@ -35,7 +35,7 @@ from sqlalchemy import Date, cast, func, literal, select
 
 from planner.ledger.accounts import household_account
 from planner.ledger.db import open_ledger
-from planner.ledger.importer import import_file
+from planner.ledger.importer import import_files
 from planner.ledger.plans import PlanSource, load_plan, register_plan
 from planner.ledger.reconcile import reconcile
 from planner.ledger.report import month_report
@@ -134,7 +134,7 @@ def bench(url: str, source: PlanSource, files: list[Path], history: int) -> dict
         register_plan(ledger, source, who="bench")
         out["register_plan_s"] = round(time.perf_counter() - t, 2)
         t, c = time.perf_counter(), time.process_time()
-        results = [import_file(ledger, p, who="bench") for p in files]
+        results = [r for _, r in import_files(ledger, files, who="bench")]
         wall, cpu = time.perf_counter() - t, time.process_time() - c
         rows = sum(r.added for r in results)
         out |= {
@@ -145,7 +145,7 @@ def bench(url: str, source: PlanSource, files: list[Path], history: int) -> dict
             "rows_per_s": round(rows / wall),
         }
         t = time.perf_counter()
-        again = [import_file(ledger, p, who="bench") for p in files]
+        again = [r for _, r in import_files(ledger, files, who="bench")]
         out["reimport_s"] = round(time.perf_counter() - t, 2)
         print(json.dumps(out), flush=True)
         # files with no filled row record nothing, the first time as the second

@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from sqlalchemy import select
 
 from planner.ledger.db import open_ledger
 from planner.ledger.errors import LedgerError
-from planner.ledger.importer import HOLD_ENV, import_entries, import_file
+from planner.ledger.importer import HOLD_ENV, import_entries, import_file, import_files
 from planner.ledger.plans import load_plan, register_plan
 from planner.ledger.records import TallyEntry
 from planner.ledger.report import month_report
@@ -264,3 +265,53 @@ def test_the_web_door_supersedes_by_key(db_url: str, planned_tiny: Path) -> None
         with ledger.sessions() as s:
             rows = s.scalars(select(Entry).where(Entry.key == "phone-1")).all()
         assert sorted((x.active, x.grams) for x in rows) == [(False, 2000), (True, 3000)]
+
+
+def test_reading_ahead_records_what_one_file_at_a_time_records(
+    db_url: str,
+    planned_tiny: Path,
+    tiny_sim: Path,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    """import_files (the CLI's door, parsing ahead in a thread) against import_file in a
+    loop: the same results, the same rejections and the same tables, in file order."""
+    good = _tally_files(tiny_sim)
+    header, rows = read_csv_rows(_busiest(tiny_sim))
+    rows[0][header.index("kg")] = "-3"
+    bad = tmp_path / "bad.tally.csv"
+    write_csv_rows(bad, header, rows)
+    paths = [good[0], bad, tmp_path / "missing.csv", *good, good[1]]
+
+    def outcome(r: object) -> object:
+        if isinstance(r, LedgerError):
+            return ("rejected", [str(p) for p in r.problems] or str(r))
+        assert not isinstance(r, BaseException)
+        return (r.status, r.added, r.changed, r.removed, r.unchanged, r.closes)  # type: ignore[attr-defined]
+
+    one_by_one = []
+    _registered(db_url, planned_tiny)
+    with open_ledger(db_url) as ledger:
+        for p in paths:
+            try:
+                one_by_one.append(outcome(import_file(ledger, p, who="t")))
+            except LedgerError as exc:
+                one_by_one.append(outcome(exc))
+    counts = table_counts(db_url)
+    if db_url.startswith("sqlite"):
+        other = f"sqlite:///{tmp_path / 'other.sqlite'}"
+    else:
+        other = ledger_support.fresh_pg_database(request.getfixturevalue("pg_server"))
+    _registered(other, planned_tiny)
+    with open_ledger(other) as ledger:
+        ahead = [(p, outcome(r)) for p, r in import_files(ledger, paths, who="t", ahead=1)]
+        assert [p for p, _ in ahead] == paths
+        assert [o for _, o in ahead] == one_by_one
+        # stopping early stops the reader thread
+        stream = import_files(ledger, good, who="t")
+        next(stream)
+        stream.close()
+    assert table_counts(other) == counts
+    assert not [t for t in threading.enumerate() if t.name == "ledger-read-ahead"]
+    assert one_by_one[1][0] == one_by_one[2][0] == "rejected"
+    assert one_by_one[-1][0] == "already imported"

@@ -101,7 +101,7 @@ def import_cmd(
     who: Annotated[str | None, typer.Option("--who", help="Who imports (audit trail).")] = None,
 ) -> None:
     """Validate and record files, each all-or-nothing; exit 2 if any file is rejected."""
-    from planner.ledger.importer import import_file, who_default
+    from planner.ledger.importer import import_files, who_default
     from planner.ledger.plans import load_plan, register_plan
 
     with _open(db) as ledger:
@@ -111,12 +111,10 @@ def import_cmd(
             except PlannerError as exc:
                 _fail(exc)
         rejected = 0
-        for path in files:
-            try:
-                result = import_file(ledger, path, who=who)
-            except PlannerError as exc:
+        for _path, result in import_files(ledger, files, who=who):
+            if isinstance(result, PlannerError):
                 rejected += 1
-                say(err, "rejected:", "bold red", exc)
+                say(err, "rejected:", "bold red", result)
                 continue
             for w in result.warnings[:20]:
                 say(err, "warning:", "yellow", w)

@@ -27,9 +27,11 @@ import getpass
 import hashlib
 import json
 import os
+import queue
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,7 +56,7 @@ from planner.ledger.schema import (
     table,
 )
 from planner.ledger.sums import refresh_runs
-from planner.ledger.tallyfile import read_tally_file
+from planner.ledger.tallyfile import ParsedFile, read_tally_file
 
 # Test hook: hold the finished transaction open this many seconds before committing
 # (the kill -9 tests kill the import there). Never set in normal use.
@@ -116,15 +118,86 @@ def import_file(ledger: Ledger, path: Path, *, who: str | None = None) -> Import
         The file has problems; ``problems`` lists each (file, row, column, expected,
         found) and nothing was recorded.
     """
-    try:
-        data: bytes | None = Path(path).read_bytes()
-    except OSError:
-        data = None  # read_tally_file says why
+    data = _bytes_of(path)
     if data is not None:
-        seen = _already_imported(ledger, str(path), data)
+        seen = _already_imported(ledger, str(path), hashlib.sha256(data).hexdigest())
         if seen is not None:
             return seen
-    parsed = read_tally_file(path, data)
+    return _record_parsed(ledger, read_tally_file(path, data), who)
+
+
+def import_files(
+    ledger: Ledger, paths: Sequence[Path], *, who: str | None = None, ahead: int = 2
+) -> Iterator[tuple[Path, ImportResult | LedgerError]]:
+    """Import ``paths`` in order, each as :func:`import_file` does (its own transaction).
+
+    A reader thread reads and parses up to ``ahead`` files beyond the one being
+    recorded: parsing is pure Python, while the recording thread spends much of its
+    time in the database (SQLite's statements and commits, PostgreSQL's round trips)
+    without the GIL, so the two overlap. Files whose bytes were imported before are
+    not parsed. Yields each path with its result or the error that rejected it; other
+    errors propagate. Closing the iterator early stops the reader.
+    """
+    with ledger.sessions() as s:
+        known = set(s.scalars(select(ImportRow.sha256)))
+    ready: queue.Queue[tuple[Path, str | None, ParsedFile | Exception | None]] = queue.Queue(
+        maxsize=max(1, ahead)
+    )
+    stop = threading.Event()
+
+    def read_ahead() -> None:
+        for path in paths:
+            sha: str | None = None
+            item: ParsedFile | Exception | None = None
+            try:
+                data = _bytes_of(path)
+                sha = None if data is None else hashlib.sha256(data).hexdigest()
+                if sha is None or sha not in known:
+                    item = read_tally_file(path, data)
+            except Exception as exc:  # handed to the recording thread
+                item = exc
+            while not stop.is_set():
+                try:
+                    ready.put((path, sha, item), timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if stop.is_set():
+                return
+
+    reader = threading.Thread(target=read_ahead, name="ledger-read-ahead", daemon=True)
+    reader.start()
+    try:
+        for _ in paths:
+            path, sha, item = ready.get()
+            if isinstance(item, LedgerError):
+                yield path, item
+                continue
+            if isinstance(item, Exception):
+                raise item
+            try:
+                if item is None:  # imported before this call began
+                    seen = _already_imported(ledger, str(path), sha) if sha else None
+                    result = seen or import_file(ledger, path, who=who)
+                else:
+                    result = _record_parsed(ledger, item, who)
+            except LedgerError as exc:
+                yield path, exc
+                continue
+            yield path, result
+    finally:
+        stop.set()
+        reader.join()
+
+
+def _bytes_of(path: Path) -> bytes | None:
+    try:
+        return Path(path).read_bytes()
+    except OSError:
+        return None  # read_tally_file says why
+
+
+def _record_parsed(ledger: Ledger, parsed: ParsedFile, who: str | None) -> ImportResult:
     if parsed.problems:
         raise LedgerError(parsed.problems)
     return _record(
@@ -171,9 +244,8 @@ def import_entries(
     )
 
 
-def _already_imported(ledger: Ledger, name: str, data: bytes) -> ImportResult | None:
+def _already_imported(ledger: Ledger, name: str, sha: str) -> ImportResult | None:
     """The earlier import of this very file (same bytes), found without parsing it."""
-    sha = hashlib.sha256(data).hexdigest()
     with ledger.sessions() as s:
         got = s.execute(select(ImportRow.id).where(ImportRow.sha256 == sha)).scalar_one_or_none()
     return None if got is None else ImportResult(name, sha, "already imported", got)
