@@ -30,8 +30,7 @@ import os
 import queue
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,7 +138,7 @@ def import_files(
     errors propagate. Closing the iterator early stops the reader.
     """
     with ledger.sessions() as s:
-        known = set(s.scalars(select(ImportRow.sha256)))
+        known = {sha: i for i, sha in s.execute(select(ImportRow.id, ImportRow.sha256))}
     ready: queue.Queue[tuple[Path, str | None, ParsedFile | Exception | None]] = queue.Queue(
         maxsize=max(1, ahead)
     )
@@ -175,12 +174,12 @@ def import_files(
                 continue
             if isinstance(item, Exception):
                 raise item
+            if item is None:  # these bytes were imported before this call began
+                assert sha is not None
+                yield path, ImportResult(str(path), sha, "already imported", known[sha])
+                continue
             try:
-                if item is None:  # imported before this call began
-                    seen = _already_imported(ledger, str(path), sha) if sha else None
-                    result = seen or import_file(ledger, path, who=who)
-                else:
-                    result = _record_parsed(ledger, item, who)
+                result = _record_parsed(ledger, item, who)
             except LedgerError as exc:
                 yield path, exc
                 continue
@@ -527,25 +526,3 @@ def close_document(s: Session, close: Close) -> dict[str, Any]:
         "tickets": sorted([t.station, t.grams, t.ticket] for t in tickets),
         "deliveries": sorted([d.facility, d.grams, d.ticket] for d in deliv),
     }
-
-
-def import_many(
-    ledger: Ledger, paths: Iterable[Path], *, who: str | None = None
-) -> tuple[list[ImportResult], dict[str, LedgerError]]:
-    """Import several files, each in its own transaction; rejected files are returned."""
-    done: list[ImportResult] = []
-    failed: dict[str, LedgerError] = {}
-    for p in paths:
-        try:
-            done.append(import_file(ledger, p, who=who))
-        except LedgerError as exc:
-            failed[str(p)] = exc
-    return done, failed
-
-
-def problems_by_file(failed: dict[str, LedgerError]) -> dict[str, list[str]]:
-    """Messages per rejected file, for printing."""
-    out: dict[str, list[str]] = defaultdict(list)
-    for name, exc in failed.items():
-        out[name] = [str(p) for p in exc.problems] or [str(exc)]
-    return dict(out)
