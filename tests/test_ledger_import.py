@@ -6,12 +6,12 @@ Every test runs on a real SQLite file and on a real PostgreSQL database.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -166,10 +166,11 @@ def test_a_corrected_file_supersedes_with_an_audit_trail(
 _WORKER = """
 import sys
 from planner.ledger.db import open_ledger
-from planner.ledger.importer import import_file
+from pathlib import Path
+from planner.ledger.importer import import_files
 with open_ledger(sys.argv[1]) as ledger:
-    for p in sys.argv[2:]:
-        print(import_file(ledger, p).status)
+    for _, r in import_files(ledger, [Path(p) for p in sys.argv[2:]]):
+        print(r.status, flush=True)
 """
 
 
@@ -280,8 +281,8 @@ def test_reading_ahead_records_what_one_file_at_a_time_records(
     tmp_path: Path,
     request: pytest.FixtureRequest,
 ) -> None:
-    """import_files (the CLI's door, parsing ahead in a thread) against import_file in a
-    loop: the same results, the same rejections and the same tables, in file order."""
+    """import_files (the CLI's door, reading ahead in a worker process) against
+    import_file in a loop: the same results, rejections and tables, in file order."""
     good = _tally_files(tiny_sim)
     header, rows = read_csv_rows(_busiest(tiny_sim))
     rows[0][header.index("kg")] = "-3"
@@ -309,14 +310,18 @@ def test_reading_ahead_records_what_one_file_at_a_time_records(
         other = ledger_support.fresh_pg_database(request.getfixturevalue("pg_server"))
     _registered(other, planned_tiny)
     with open_ledger(other) as ledger:
-        ahead = [(p, outcome(r)) for p, r in import_files(ledger, paths, who="t", ahead=1)]
+        ahead = [(p, outcome(r)) for p, r in import_files(ledger, paths, who="t")]
         assert [p for p, _ in ahead] == paths
         assert [o for _, o in ahead] == one_by_one
-        # stopping early stops the reader thread
+        # stopping early ends the worker
         stream = import_files(ledger, good, who="t")
         next(stream)
         stream.close()
     assert table_counts(other) == counts
-    assert not [t for t in threading.enumerate() if t.name == "ledger-read-ahead"]
+    assert not [p for p in multiprocessing.active_children() if p.name == "ledger-read-ahead"]
+    with open_ledger(f"sqlite:///{tmp_path / 'serial.sqlite'}") as ledger:  # without a worker
+        register_plan(ledger, load_plan(planned_tiny))
+        serial = [outcome(r) for _, r in import_files(ledger, paths, who="t", ahead=False)]
+        assert serial == one_by_one
     assert one_by_one[1][0] == one_by_one[2][0] == "rejected"
     assert one_by_one[-1][0] == "already imported"

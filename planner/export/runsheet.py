@@ -18,8 +18,6 @@ import json
 import multiprocessing
 import os
 import sys
-import threading
-import time
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -29,6 +27,7 @@ from typing import Any
 
 from planner._atomic import atomic_writer
 from planner._errors import PlanError
+from planner._process import die_with_parent
 from planner.export._sheet_model import sheet_data
 from planner.export.bundle import PlanBundle, TallyRow
 from planner.export.fonts import cjk_family_name, cjk_font_path
@@ -217,7 +216,7 @@ def render_pdfs(
         with ProcessPoolExecutor(
             max_workers=jobs,
             mp_context=context,
-            initializer=_die_with_parent,
+            initializer=die_with_parent,
             initargs=(os.getpid(),),
         ) as pool:
             futures = [pool.submit(_render_chunk, chunk, engine) for chunk in chunks]
@@ -225,34 +224,6 @@ def render_pdfs(
                 done += future.result()
                 if progress is not None:
                     progress(done)
-
-
-def _die_with_parent(parent: int) -> None:
-    """Worker start-up: end this worker when the planner that started it dies.
-
-    A ``kill -9`` of the planner gives its workers no chance to hear of it: they
-    would wait on their task pipe forever, some 500 MB each. On Linux the kernel
-    sends SIGKILL when the parent goes (``prctl(PR_SET_PDEATHSIG)``); everywhere, a
-    watchdog thread ends the worker once its parent is no longer the one it had.
-    """
-    if sys.platform == "linux":
-        import ctypes
-        import signal
-
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass  # the watchdog below still ends the worker
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    if os.getppid() != parent:  # the parent died before the signal was armed
-        os._exit(1)
-    threading.Thread(target=watch, name="planner-parent-watch", daemon=True).start()
 
 
 class _Renderer:

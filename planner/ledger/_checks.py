@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from planner.ledger.codes import parse_household
 from planner.ledger.errors import Problem
-from planner.ledger.records import RunClose, TallyLine, natural_key
+from planner.ledger.records import STREAMS, RunClose, TallyLine, natural_key
 from planner.ledger.schema import (
     FEN,
     GRAMS,
@@ -115,6 +115,7 @@ ENTRY_ROW: tuple[str, ...] = ("key", "month", "date", "off_stop", *ENTRY_VALUES)
 VALUES_AT = ENTRY_ROW.index(ENTRY_VALUES[0])
 EntryRow = tuple[Any, ...]
 _MEMO_KEY = "plan-reference"
+_STREAM_IDS = {name: name for name in STREAMS}
 
 
 @dataclass
@@ -147,10 +148,7 @@ class Reference:
     @classmethod
     def load(cls, s: Session, run_ids: Iterable[str], memo: dict[str, Any]) -> Reference:
         """The reference for an import naming ``run_ids``, from ``memo`` if still true."""
-        version = tuple(
-            (int(i), str(h))
-            for i, h in s.execute(select(PlanRow.id, PlanRow.content_hash).order_by(PlanRow.id))
-        )
+        version = cls.version_of(s)
         ref = memo.get(_MEMO_KEY)
         if not isinstance(ref, Reference) or ref.version != version:
             ref = cls(version=version)
@@ -160,6 +158,16 @@ class Reference:
         for chunk in chunks(missing):
             ref._load_runs(s, chunk)
         return ref
+
+    @staticmethod
+    def version_of(s: Session) -> tuple[tuple[int, str], ...]:
+        """The registered plans' ids and content hashes: what a reference was read from.
+
+        Plans are only ever added, so a reference read while this stayed the same
+        describes one state of the ledger.
+        """
+        q = select(PlanRow.id, PlanRow.content_hash).order_by(PlanRow.id)
+        return tuple((int(i), str(h)) for i, h in s.execute(q))
 
     def _load_plans(self, s: Session) -> None:
         """Prices, goods, settings of every plan; every household and place."""
@@ -248,11 +256,13 @@ class Reference:
             problems.append(_off_stop(source, row, point, hh))
         grams = items_milli = price_fen_kg_milli = None
         cash_fen = goods_fen = earned = redeemed = 0
+        category_id = item_id = ""
         if category is not None:
             price = self.prices.get((run.plan_id, category))
             if price is None or price.stream != stream:
                 problems.append(self._not_a_category(source, row, run.plan_id, stream, category))
                 return None
+            category_id = price.category
             if kg is not None:
                 grams = round(kg * GRAMS)
                 if not self._plausible(source, row, e, stop, hh, run.plan_id, problems):
@@ -267,23 +277,27 @@ class Reference:
                 problems.append(self._not_an_item(source, row, run.plan_id, goods_item))
                 return None
             goods_fen, redeemed = _handed_out(source, row, e, g, problems)
+            item_id = g.item
         if key is None:
             key = natural_key(run_id, point, hh.id, stream, category, goods_item)
+        # The reference's own strings where they are equal (run, point, household,
+        # stream, category, item): a row sent to another process then pickles each
+        # once per file, not once per row.
         return (
             key,
             run.month,
             run.date,
             off_stop,
-            run_id,
-            point,
+            run.id,
+            stop.point_id,
             hh.id,
-            stream,
-            category or "",
+            _STREAM_IDS[stream],
+            category_id,
             grams,
             items_milli,
             price_fen_kg_milli,
             cash_fen,
-            goods_item or "",
+            item_id,
             goods_qty or 0,
             goods_fen,
             earned,

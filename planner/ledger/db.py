@@ -103,7 +103,18 @@ def open_ledger(url: str | None = None, *, migrate: bool = True) -> Ledger:
     return Ledger(url, engine, sessionmaker(engine, expire_on_commit=False))
 
 
-def _engine(url: str) -> Engine:
+def open_reader(url: str) -> Ledger:
+    """A second, read-only view of an open ledger (for a worker process; no migration).
+
+    On SQLite its sessions take no write lock: each statement reads the latest commit
+    (WAL lets it read while the importer writes). A reader must check that what it
+    read was one state (the importer's read-ahead compares the plans' version).
+    """
+    engine = _engine(url, writer=False)
+    return Ledger(url, engine, sessionmaker(engine, expire_on_commit=False))
+
+
+def _engine(url: str, *, writer: bool = True) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -120,7 +131,8 @@ def _engine(url: str) -> Engine:
             parsed, connect_args={"timeout": BUSY_TIMEOUT_S, "isolation_level": None}
         )
         event.listen(engine, "connect", _sqlite_connect)
-        event.listen(engine, "begin", _sqlite_begin)
+        if writer:
+            event.listen(engine, "begin", _sqlite_begin)
         return engine
     if backend == "postgresql":
         if parsed.get_driver_name() != "psycopg":

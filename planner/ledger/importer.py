@@ -27,11 +27,10 @@ import getpass
 import hashlib
 import json
 import os
-import queue
-import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ from planner.ledger._checks import ENTRY_ROW, ENTRY_VALUES, VALUES_AT, EntryRow,
 from planner.ledger.bulk import insert_tuples
 from planner.ledger.db import Ledger
 from planner.ledger.errors import LedgerError, Problem
+from planner.ledger.readahead import Checked, ReadAhead, can_fork
 from planner.ledger.records import RunClose, TallyEntry, TallyLine
 from planner.ledger.schema import (
     Audit,
@@ -126,67 +126,74 @@ def import_file(ledger: Ledger, path: Path, *, who: str | None = None) -> Import
 
 
 def import_files(
-    ledger: Ledger, paths: Sequence[Path], *, who: str | None = None, ahead: int = 2
+    ledger: Ledger, paths: Sequence[Path], *, who: str | None = None, ahead: bool = True
 ) -> Iterator[tuple[Path, ImportResult | LedgerError]]:
     """Import ``paths`` in order, each as :func:`import_file` does (its own transaction).
 
-    A reader thread reads and parses up to ``ahead`` files beyond the one being
-    recorded: parsing is pure Python, while the recording thread spends much of its
-    time in the database (SQLite's statements and commits, PostgreSQL's round trips)
-    without the GIL, so the two overlap. Files whose bytes were imported before are
-    not parsed. Yields each path with its result or the error that rejected it; other
-    errors propagate. Closing the iterator early stops the reader.
+    With ``ahead`` (and fork available), a worker process reads, parses and checks the
+    files while this one records them (:mod:`planner.ledger.readahead`). Files whose
+    bytes were imported before are not parsed. Yields each path with its result or
+    the error that rejected it; other errors propagate. Closing the iterator early
+    ends the worker.
     """
     with ledger.sessions() as s:
         known = {sha: i for i, sha in s.execute(select(ImportRow.id, ImportRow.sha256))}
-    ready: queue.Queue[tuple[Path, str | None, ParsedFile | Exception | None]] = queue.Queue(
-        maxsize=max(1, ahead)
-    )
-    stop = threading.Event()
-
-    def read_ahead() -> None:
+    if not (ahead and len(paths) > 1 and can_fork()):
         for path in paths:
-            sha: str | None = None
-            item: ParsedFile | Exception | None = None
-            try:
-                data = _bytes_of(path)
-                sha = None if data is None else hashlib.sha256(data).hexdigest()
-                if sha is None or sha not in known:
-                    item = read_tally_file(path, data)
-            except Exception as exc:  # handed to the recording thread
-                item = exc
-            while not stop.is_set():
-                try:
-                    ready.put((path, sha, item), timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
-            if stop.is_set():
-                return
+            yield path, _import_one(ledger, path, who)
+        return
+    with ReadAhead(ledger, paths, set(known)) as worker:
+        for path, (kind, got) in zip(paths, worker, strict=True):
+            if kind == "known":
+                yield path, ImportResult(str(path), got, "already imported", known[got])
+            elif kind == "error":
+                yield path, got
+            elif kind == "parsed":
+                yield path, _or_error(partial(_record_parsed, ledger, got, who))
+            elif kind == "checked":
+                yield path, _record_checked(ledger, path, got, who)
+            else:  # the worker failed on this file or is gone: read it here
+                yield path, _import_one(ledger, path, who)
 
-    reader = threading.Thread(target=read_ahead, name="ledger-read-ahead", daemon=True)
-    reader.start()
+
+def _import_one(ledger: Ledger, path: Path, who: str | None) -> ImportResult | LedgerError:
+    return _or_error(lambda: import_file(ledger, path, who=who))
+
+
+def _or_error(do: Callable[[], ImportResult]) -> ImportResult | LedgerError:
     try:
-        for _ in paths:
-            path, sha, item = ready.get()
-            if isinstance(item, LedgerError):
-                yield path, item
-                continue
-            if isinstance(item, Exception):
-                raise item
-            if item is None:  # these bytes were imported before this call began
-                assert sha is not None
-                yield path, ImportResult(str(path), sha, "already imported", known[sha])
-                continue
-            try:
-                result = _record_parsed(ledger, item, who)
-            except LedgerError as exc:
-                yield path, exc
-                continue
-            yield path, result
-    finally:
-        stop.set()
-        reader.join()
+        return do()
+    except LedgerError as exc:
+        return exc
+
+
+def _record_checked(
+    ledger: Ledger, path: Path, checked: Checked, who: str | None
+) -> ImportResult | LedgerError:
+    """Record what the worker checked, or read the file here if the plans changed since."""
+
+    def verified(s: Session) -> _Checks:
+        if Reference.version_of(s) != checked.version:
+            raise _Stale
+        return checked.rows, checked.closes, list(checked.problems)
+
+    try:
+        return _or_error(
+            lambda: _record(
+                ledger,
+                source=checked.name,
+                sha256=checked.sha256,
+                check=verified,
+                who=who or who_default(),
+                replace_stops=True,
+            )
+        )
+    except _Stale:
+        return _import_one(ledger, path, who)
+
+
+class _Stale(Exception):
+    """A plan was registered after the worker checked the file."""
 
 
 def _bytes_of(path: Path) -> bytes | None:
@@ -199,12 +206,13 @@ def _bytes_of(path: Path) -> bytes | None:
 def _record_parsed(ledger: Ledger, parsed: ParsedFile, who: str | None) -> ImportResult:
     if parsed.problems:
         raise LedgerError(parsed.problems)
+    if not parsed.entries and not parsed.closes:
+        return ImportResult(parsed.name, parsed.sha256, "empty")
     return _record(
         ledger,
         source=parsed.name,
         sha256=parsed.sha256,
-        entries=parsed.entries,
-        closes=parsed.closes,
+        check=_checks_of(ledger, parsed.name, parsed.entries, parsed.closes),
         who=who or who_default(),
         replace_stops=True,
     )
@@ -232,12 +240,16 @@ def import_entries(
         ],
         sort_keys=True,
     )
+    sha = hashlib.sha256(canon.encode()).hexdigest()
+    if not entries and not closes:
+        return ImportResult(source, sha, "empty")
+    lines = [(n, e.line()) for n, e in enumerate(entries, start=1)]
+    numbered = [({"close": k}, c) for k, c in enumerate(closes, start=1)]
     return _record(
         ledger,
         source=source,
-        sha256=hashlib.sha256(canon.encode()).hexdigest(),
-        entries=[(n, e.line()) for n, e in enumerate(entries, start=1)],
-        closes=[({"close": k}, c) for k, c in enumerate(closes, start=1)],
+        sha256=sha,
+        check=_checks_of(ledger, source, lines, numbered),
         who=who or who_default(),
         replace_stops=replace_stops,
     )
@@ -251,19 +263,37 @@ def _already_imported(ledger: Ledger, name: str, sha: str) -> ImportResult | Non
 
 
 # --- the transaction ---------------------------------------------------------------
+# The checked rows (ENTRY_ROW tuples), run closes and problems of one import.
+_Checks = tuple[list[EntryRow], list[dict[str, Any]], list[Problem]]
+
+
+def _checks_of(
+    ledger: Ledger,
+    source: str,
+    entries: list[tuple[int, TallyLine]],
+    closes: list[tuple[dict[str, int], RunClose]],
+) -> Callable[[Session], _Checks]:
+    """The check of ``entries`` and ``closes`` against the plans, made under the lock."""
+
+    def check(s: Session) -> _Checks:
+        run_ids = {e.run_id for _, e in entries} | {c.run_id for _, c in closes}
+        ref = Reference.load(s, run_ids, ledger.memo)
+        rows, problems = ref.check_entries(source, entries)
+        close_rows, close_problems = ref.check_closes(source, closes)
+        return rows, close_rows, problems + close_problems
+
+    return check
+
+
 def _record(
     ledger: Ledger,
     *,
     source: str,
     sha256: str,
-    entries: list[tuple[int, TallyLine]],
-    closes: list[tuple[dict[str, int], RunClose]],
+    check: Callable[[Session], _Checks],
     who: str,
     replace_stops: bool,
 ) -> ImportResult:
-    if not entries and not closes:
-        return ImportResult(source, sha256, "empty")
-    run_ids = {e.run_id for _, e in entries} | {c.run_id for _, c in closes}
     with ledger.begin() as s:
         s.execute(select(LedgerLock).where(LedgerLock.id == 1).with_for_update())
         before = s.execute(
@@ -271,10 +301,7 @@ def _record(
         ).scalar_one_or_none()
         if before is not None:
             return ImportResult(source, sha256, "already imported", before)
-        ref = Reference.load(s, run_ids, ledger.memo)
-        rows, problems = ref.check_entries(source, entries)
-        close_rows, close_problems = ref.check_closes(source, closes)
-        problems += close_problems
+        rows, close_rows, problems = check(s)
         errors = [p for p in problems if p.severity == "error"]
         if errors:
             raise LedgerError(errors)

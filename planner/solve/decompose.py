@@ -25,17 +25,16 @@ points up.
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import multiprocessing
 import os
-import signal
 import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from planner._process import die_with_parent
 from planner.solve._across import mend_unserved
 from planner.solve.budget import Budget
 from planner.solve.fleet import fleet_needs
@@ -258,7 +257,9 @@ def _in_workers(
     got: dict[int, _Solved] = {}
     try:
         ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(count, mp_context=ctx, initializer=_die_with_parent) as pool:
+        with ProcessPoolExecutor(
+            count, mp_context=ctx, initializer=die_with_parent, initargs=(os.getpid(),)
+        ) as pool:
             futures = {pool.submit(_solve_task, i): i for i in order}
             if report is not None:
                 report("pieces", 0, len(tasks))
@@ -288,15 +289,6 @@ def _solve_task(index: int) -> _Solved:
     ms = solve_one(task.sp, budget=task.budget, seed=task.seed, timing=task.timing, report=None)
     days = {d: p.customers for d, p in ms.day_problems.items()}
     return _Solved(ms.solution, ms.first_cost, ms.windows, days)
-
-
-def _die_with_parent() -> None:
-    """A worker asks the kernel to end it when the planner's process ends (Linux)."""
-    try:
-        libc = ctypes.CDLL(None)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the pool's own shutdown ends it
-        pass
 
 
 def merge(

@@ -1,0 +1,150 @@
+"""Read, parse and check tally files in a second process while the first records.
+
+A month is some 550 files and 370,000 rows. Parsing and checking them is pure
+Python and was half of an import; a thread cannot overlap it with the recording
+(the GIL), a forked process can. :class:`ReadAhead` forks one worker that, file by
+file, reads the bytes, parses them (:func:`~planner.ledger.tallyfile.read_tally_file`)
+and checks the rows against the registered plans through its own read-only
+connection, and sends the result down a pipe; the pipe's buffer keeps it about one
+file ahead.
+
+What the worker checked is only used if the plans did not change meanwhile: every
+result carries the plans' version it was checked against, and the importer compares
+it with the version it reads under the ledger lock (plans are only ever added, so
+an equal version means the worker read the state the import writes on). Otherwise,
+and whenever the worker fails or is gone, the importer reads that file itself.
+
+The worker dies with its parent (``PR_SET_PDEATHSIG``), and closing the iterator
+ends it; it writes nothing, so a killed import leaves nothing of it behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from planner._process import die_with_parent
+from planner.ledger._checks import EntryRow, Reference
+from planner.ledger.db import Ledger, open_reader
+from planner.ledger.errors import LedgerError, Problem
+from planner.ledger.tallyfile import ParsedFile, read_tally_file
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One file's rows checked against the plans of ``version``, ready to record."""
+
+    name: str
+    sha256: str
+    version: tuple[tuple[int, str], ...]
+    rows: list[EntryRow]
+    closes: list[dict[str, Any]]
+    problems: list[Problem]
+
+
+# What the worker sends for one path: the kind, and its payload.
+#   "known": sha256     these bytes were imported before the import began
+#   "parsed": ParsedFile    parse problems or no filled row: the importer decides
+#   "checked": Checked
+#   "error": LedgerError    the file cannot be read at all
+#   "fail": None        anything else: the importer reads the file itself
+Item = tuple[str, Any]
+
+
+def can_fork() -> bool:
+    """Fork is safe here (Linux); elsewhere the importer reads every file itself."""
+    return sys.platform == "linux"
+
+
+class ReadAhead:
+    """The worker for ``paths``: iterate for one :data:`Item` per path, in order.
+
+    After the worker fails or is gone, the remaining paths come as ``("fail", None)``.
+    """
+
+    def __init__(self, ledger: Ledger, paths: Sequence[Path], known: set[str]):
+        self._paths = list(paths)
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        self._receive = receive
+        self._worker = context.Process(
+            target=_work,
+            args=(ledger.url, self._paths, known, send, os.getpid()),
+            name="ledger-read-ahead",
+            daemon=True,
+        )
+        self._worker.start()
+        send.close()  # the worker holds the only writing end: its exit ends the pipe
+
+    def __iter__(self) -> Iterator[Item]:
+        alive = True
+        for _ in self._paths:
+            if alive:
+                try:
+                    item: Item = self._receive.recv()
+                except (EOFError, OSError):
+                    alive = False
+            yield item if alive else ("fail", None)
+
+    def close(self) -> None:
+        """End the worker (done or not) and release the pipe."""
+        if self._worker.is_alive():
+            self._worker.kill()
+        self._worker.join()
+        self._receive.close()
+
+    def __enter__(self) -> ReadAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _work(url: str, paths: list[Path], known: set[str], send: Connection, parent: int) -> None:
+    """In the worker: one item per path down ``send``; then the worker exits."""
+    die_with_parent(parent)
+    reader = open_reader(url)
+    try:
+        for path in paths:
+            try:
+                item = _item(reader, path, known)
+            except LedgerError as exc:
+                item = ("error", exc)
+            except Exception:  # the importer reads this file itself and says why
+                item = ("fail", None)
+            send.send(item)
+    except (BrokenPipeError, OSError):
+        pass  # the importer stopped listening
+    finally:
+        reader.close()
+        send.close()
+
+
+def _item(reader: Ledger, path: Path, known: set[str]) -> Item:
+    try:
+        data: bytes | None = Path(path).read_bytes()
+    except OSError:
+        data = None  # read_tally_file says why
+    if data is not None:
+        sha = hashlib.sha256(data).hexdigest()
+        if sha in known:
+            return ("known", sha)
+    parsed: ParsedFile = read_tally_file(path, data)
+    if parsed.problems or not (parsed.entries or parsed.closes):
+        return ("parsed", parsed)
+    run_ids = {e.run_id for _, e in parsed.entries} | {c.run_id for _, c in parsed.closes}
+    with reader.sessions() as s:
+        ref = Reference.load(s, run_ids, reader.memo)
+        rows, problems = ref.check_entries(parsed.name, parsed.entries)
+        closes, close_problems = ref.check_closes(parsed.name, parsed.closes)
+    checked = Checked(
+        parsed.name, parsed.sha256, ref.version, rows, closes, problems + close_problems
+    )
+    return ("checked", checked)
