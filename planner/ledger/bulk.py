@@ -9,7 +9,8 @@ as SQL text, so nothing from a tally file reaches the statement.
 On SQLite the ``INSERT`` is compiled by SQLAlchemy from the table and the rows go to
 the driver's ``executemany`` as tuples, each value passed through its column type's
 own bind processor (the same conversion SQLAlchemy applies): the per-row parameter
-bookkeeping of a Core ``execute`` was most of the insert's time.
+bookkeeping of a Core ``execute`` was most of the insert's time. The statement is
+compiled once per table and set of columns.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import Table
+from sqlalchemy import Dialect, Table
 from sqlalchemy.orm import Session
 
 # Below this many rows COPY's set-up costs more than it saves.
@@ -79,24 +80,41 @@ def _sqlite_executemany(
     same: Mapping[str, Any],
 ) -> None:
     conn = session.connection()
-    dialect = conn.dialect
-    every = [*names, *same]
-    stmt = table.insert().compile(dialect=dialect, column_keys=every)
-    order = list(stmt.positiontup or every)
-    if sorted(order) != sorted(every):  # a column default the rows do not give
+    every = (*names, *same)
+    compiled = _sqlite_insert(table, every, conn.dialect)
+    if compiled is None:  # a column default the rows do not give
         tail = tuple(same.values())
         session.execute(table.insert(), [dict(zip(every, r + tail, strict=True)) for r in rows])
         return
+    text, order, procs = compiled
     given: dict[str, Sequence[Any]] = dict(zip(names, zip(*rows, strict=True), strict=True))
     given |= {n: [v] * len(rows) for n, v in same.items()}
     columns: list[Sequence[Any]] = []
-    for n in order:
+    for n, proc in zip(order, procs, strict=True):
         values = given[n]
-        proc: Callable[[Any], Any] | None = table.c[n].type.bind_processor(dialect)
-        if proc is not None:
-            values = _converted(values, proc)
-        columns.append(values)
-    conn.exec_driver_sql(str(stmt), list(zip(*columns, strict=True)))
+        columns.append(values if proc is None else _converted(values, proc))
+    conn.exec_driver_sql(text, list(zip(*columns, strict=True)))
+
+
+_Compiled = tuple[str, tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]]
+_SQLITE_INSERTS: dict[tuple[str, tuple[str, ...]], _Compiled | None] = {}
+
+
+def _sqlite_insert(table: Table, every: tuple[str, ...], dialect: Dialect) -> _Compiled | None:
+    """The ``INSERT`` for these columns: its text, its parameters' order and each one's
+    bind processor (the dialect's own: SQLite's DATE writes ISO text); compiled once."""
+    key = (table.name, every)
+    if key not in _SQLITE_INSERTS:
+        stmt = table.insert().compile(dialect=dialect, column_keys=list(every))
+        order = tuple(stmt.positiontup or every)
+        if sorted(order) != sorted(every):
+            _SQLITE_INSERTS[key] = None
+        else:
+            procs = tuple(
+                table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in order
+            )
+            _SQLITE_INSERTS[key] = (str(stmt), order, procs)
+    return _SQLITE_INSERTS[key]
 
 
 def _converted(values: Sequence[Any], proc: Callable[[Any], Any]) -> list[Any]:

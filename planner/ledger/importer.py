@@ -54,7 +54,7 @@ from planner.ledger.schema import (
     LedgerLock,
     table,
 )
-from planner.ledger.sums import refresh_runs
+from planner.ledger.sums import add_first_runs, refresh_runs
 from planner.ledger.tallyfile import ParsedFile, read_tally_file
 
 # Test hook: hold the finished transaction open this many seconds before committing
@@ -382,7 +382,7 @@ def _apply_entries(
         return stats
     key_at, run_at, point_at = 0, ENTRY_ROW.index("run_id"), ENTRY_ROW.index("point_id")
     scope = {(r[run_at], r[point_at]) for r in rows}
-    old = _active_entries(s, rows, scope)
+    old, first = _active_entries(s, rows, scope)
     corrections = bool(old)
     new_rows: list[EntryRow] = []
     gone: list[int] = []
@@ -413,7 +413,10 @@ def _apply_entries(
                 stats.removed += 1
                 audit.append(_audit(now, who, import_id, "removed", key, prev, None))
     _write_entry_changes(s, import_id, gone, new_rows, audit)
-    refresh_runs(s, touched)
+    if first:
+        add_first_runs(s, new_rows)
+    else:
+        refresh_runs(s, touched)
     return stats
 
 
@@ -424,22 +427,26 @@ _PREV_VALUES_AT = 2
 
 def _active_entries(
     s: Session, rows: list[EntryRow], scope: set[tuple[str, str]]
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], bool]:
     """The active entries the rows may replace, by key: those at the rows' stops, and
-    those elsewhere with a key the file gave (a record moved to another stop)."""
+    those elsewhere with a key the file gave (a record moved to another stop); and
+    whether the rows' runs had no active entry at all (nothing to replace anywhere)."""
     runs = sorted({run for run, _ in scope})
     old: dict[str, Any] = {}
+    first = True
     cols = [getattr(Entry, c) for c in _PREV_COLUMNS]
     for chunk in chunks(runs):
         q = select(*cols).where(Entry.active.is_(True), Entry.run_id.in_(chunk))
         for rec in s.execute(q):
+            first = False
             if (rec.run_id, rec.point_id) in scope:
                 old[rec.key] = rec
     outside = [r[0] for r in rows if "|" not in r[0] and r[0] not in old]
     for chunk in chunks(outside):
         for rec in s.execute(select(*cols).where(Entry.active.is_(True), Entry.key.in_(chunk))):
             old[rec.key] = rec
-    return old
+            first = False
+    return old, first
 
 
 def _write_entry_changes(

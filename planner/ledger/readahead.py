@@ -23,7 +23,10 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import pickle
+import queue
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -88,7 +91,7 @@ class ReadAhead:
         for _ in self._paths:
             if alive:
                 try:
-                    item: Item = self._receive.recv()
+                    item: Item = pickle.loads(self._receive.recv_bytes())
                 except (EOFError, OSError):
                     alive = False
             yield item if alive else ("fail", None)
@@ -107,9 +110,29 @@ class ReadAhead:
         self.close()
 
 
+# Files the worker may have checked before the importer takes them: enough that it
+# need not wait while one large file is recorded, few enough to hold in memory.
+_AHEAD = 4
+
+
 def _work(url: str, paths: list[Path], known: set[str], send: Connection, parent: int) -> None:
-    """In the worker: one item per path down ``send``; then the worker exits."""
+    """In the worker: one item per path down ``send``; then the worker exits.
+
+    A sender thread writes to the pipe (the write waits for the importer without the
+    GIL), so the worker goes on checking up to :data:`_AHEAD` files ahead.
+    """
     die_with_parent(parent)
+    backlog: queue.Queue[bytes | None] = queue.Queue(maxsize=_AHEAD)
+
+    def deliver() -> None:
+        while (data := backlog.get()) is not None:
+            try:
+                send.send_bytes(data)
+            except OSError:  # the importer stopped listening; it ends this process
+                return
+
+    sender = threading.Thread(target=deliver, name="ledger-read-ahead-send", daemon=True)
+    sender.start()
     reader = open_reader(url)
     try:
         for path in paths:
@@ -119,10 +142,10 @@ def _work(url: str, paths: list[Path], known: set[str], send: Connection, parent
                 item = ("error", exc)
             except Exception:  # the importer reads this file itself and says why
                 item = ("fail", None)
-            send.send(item)
-    except (BrokenPipeError, OSError):
-        pass  # the importer stopped listening
+            backlog.put(pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))
     finally:
+        backlog.put(None)
+        sender.join()
         reader.close()
         send.close()
 

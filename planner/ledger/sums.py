@@ -11,20 +11,26 @@ this after imports, corrections and removals).
 
 Recomputing a touched run's groups from its entries (rather than adding deltas)
 keeps supersedes, removals and records moved between stops right by construction;
-one run is about a thousand entries, read through ``ix_entries_stop``.
+one run is about a thousand entries, read through ``ix_entries_stop``. The one
+shortcut, :func:`add_first_runs`, is for runs that had no active entry before the
+import (a month's first import of each file): their sums are then the sums of the
+rows just written, added up here instead of read back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, insert, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from planner.ledger._checks import chunks
-from planner.ledger.schema import Entry, StopHouseholds, StopSum, isum
+from planner.ledger._checks import ENTRY_ROW, EntryRow, chunks
+from planner.ledger.bulk import insert_tuples
+from planner.ledger.schema import Entry, StopHouseholds, StopSum, isum, table
 
 _GROUP = (Entry.run_id, Entry.point_id, Entry.stream, Entry.category, Entry.goods_item)
 SUM_COLUMNS = (
@@ -91,6 +97,39 @@ def refresh_runs(s: Session, run_ids: Iterable[str]) -> None:
                 households_query(Entry.run_id.in_(chunk)),
             )
         )
+
+
+_AT = {name: ENTRY_ROW.index(name) for name in ENTRY_ROW}
+_GROUP_OF = itemgetter(*(_AT[c.key] for c in _GROUP))
+_SUMMED_AT = [
+    _AT[c]
+    for c in ("cash_fen", "goods_qty", "goods_fen", "milli_points_earned", "milli_points_redeemed")
+]
+
+
+def add_first_runs(s: Session, rows: Sequence[EntryRow]) -> None:
+    """Write the sums of runs that had no active entry before ``rows`` (ENTRY_ROW tuples)
+    were written: the same rows :func:`refresh_runs` would read back."""
+    members: dict[tuple[Any, ...], list[EntryRow]] = defaultdict(list)
+    for r in rows:
+        members[_GROUP_OF(r)].append(r)
+    sums: list[tuple[Any, ...]] = []
+    households: dict[tuple[str, str], tuple[str, set[str]]] = {}
+    for key, group in members.items():
+        cols = list(zip(*group, strict=True))
+        month = cols[_AT["month"]][0]
+        weighed = [g for g in cols[_AT["grams"]] if g is not None]
+        totals = [sum(cols[i]) for i in _SUMMED_AT]
+        sums.append((*key, month, len(group), sum(weighed) if weighed else None, *totals))
+        stop = (key[0], key[1])
+        households.setdefault(stop, (month, set()))[1].update(cols[_AT["household_id"]])
+    insert_tuples(s, table(StopSum), SUM_COLUMNS, sums)
+    insert_tuples(
+        s,
+        table(StopHouseholds),
+        ("run_id", "point_id", "month", "households"),
+        [(*stop, month, len(ids)) for stop, (month, ids) in households.items()],
+    )
 
 
 def refresh_all(s: Session) -> None:
