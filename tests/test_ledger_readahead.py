@@ -119,8 +119,15 @@ def test_a_failing_or_killed_worker_leaves_the_importer_to_read_the_files(
         got = [_outcome(r) for _, r in import_files(ledger, paths, who="t")]
     assert got == expected
     assert table_counts(other) == counts
-    monkeypatch.setattr(readahead, "read_tally_file", plain)
-    # the worker is killed after the first file: the rest are read here
+    # the worker is killed after the first file (the next ones take it a while): the
+    # rest are read here
+
+    def slow(path: Path, data: bytes | None = None):  # type: ignore[no-untyped-def]
+        if path != paths[0]:
+            time.sleep(0.5)
+        return plain(path, data)
+
+    monkeypatch.setattr(readahead, "read_tally_file", slow)
     killed = _other_db(db_url, tmp_path, request, "killed")
     with open_ledger(killed) as ledger:
         register_plan(ledger, load_plan(planned_tiny))

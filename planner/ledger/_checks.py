@@ -146,9 +146,22 @@ class Reference:
     codes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, s: Session, run_ids: Iterable[str], memo: dict[str, Any]) -> Reference:
-        """The reference for an import naming ``run_ids``, from ``memo`` if still true."""
-        version = cls.version_of(s)
+    def load(
+        cls,
+        s: Session,
+        run_ids: Iterable[str],
+        memo: dict[str, Any],
+        version: tuple[tuple[int, str], ...] | None = None,
+    ) -> Reference:
+        """The reference for an import naming ``run_ids``, from ``memo`` if still true.
+
+        ``version``: the plans' version as read before any of this reference's reads,
+        if the caller has it (the read-ahead worker reads it once). The reference is
+        then labelled with it even if a plan is registered meanwhile; such a label
+        is older than what was read, and the importer's comparison under the lock
+        sees the difference.
+        """
+        version = cls.version_of(s) if version is None else version
         ref = memo.get(_MEMO_KEY)
         if not isinstance(ref, Reference) or ref.version != version:
             ref = cls(version=version)

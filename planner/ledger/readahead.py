@@ -8,11 +8,13 @@ and checks the rows against the registered plans through its own read-only
 connection, and sends the result down a pipe; the pipe's buffer keeps it about one
 file ahead.
 
-What the worker checked is only used if the plans did not change meanwhile: every
-result carries the plans' version it was checked against, and the importer compares
-it with the version it reads under the ledger lock (plans are only ever added, so
-an equal version means the worker read the state the import writes on). Otherwise,
-and whenever the worker fails or is gone, the importer reads that file itself.
+What the worker checked is only used if the plans did not change meanwhile: the
+worker reads the plans' version once, before anything else, and labels every result
+with it; the importer compares that with the version it reads under the ledger lock.
+Plans are only ever added, so an equal version means no plan was registered from
+before the worker's first read to the import, and the worker read the very state
+the import writes on. Otherwise, and whenever the worker fails or is gone, the
+importer reads that file itself.
 
 The worker dies with its parent (``PR_SET_PDEATHSIG``), and closing the iterator
 ends it; it writes nothing, so a killed import leaves nothing of it behind.
@@ -135,9 +137,11 @@ def _work(url: str, paths: list[Path], known: set[str], send: Connection, parent
     sender.start()
     reader = open_reader(url)
     try:
+        with reader.sessions() as s:
+            version = Reference.version_of(s)
         for path in paths:
             try:
-                item = _item(reader, path, known)
+                item = _item(reader, version, path, known)
             except LedgerError as exc:
                 item = ("error", exc)
             except Exception:  # the importer reads this file itself and says why
@@ -150,7 +154,9 @@ def _work(url: str, paths: list[Path], known: set[str], send: Connection, parent
         send.close()
 
 
-def _item(reader: Ledger, path: Path, known: set[str]) -> Item:
+def _item(
+    reader: Ledger, version: tuple[tuple[int, str], ...], path: Path, known: set[str]
+) -> Item:
     try:
         data: bytes | None = Path(path).read_bytes()
     except OSError:
@@ -164,7 +170,7 @@ def _item(reader: Ledger, path: Path, known: set[str]) -> Item:
         return ("parsed", parsed)
     run_ids = {e.run_id for _, e in parsed.entries} | {c.run_id for _, c in parsed.closes}
     with reader.sessions() as s:
-        ref = Reference.load(s, run_ids, reader.memo)
+        ref = Reference.load(s, run_ids, reader.memo, version)
         rows, problems = ref.check_entries(parsed.name, parsed.entries)
         closes, close_problems = ref.check_closes(parsed.name, parsed.closes)
     checked = Checked(
