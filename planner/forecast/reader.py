@@ -22,7 +22,16 @@ from sqlalchemy import func, select
 
 from planner.forecast.observations import Observations, kg_column
 from planner.ledger.db import Ledger
-from planner.ledger.schema import FEN, GRAMS, Entry, HouseholdRow, PlaceRow, RunRow, StopRow
+from planner.ledger.schema import (
+    FEN,
+    GRAMS,
+    Entry,
+    HouseholdRow,
+    PlaceRow,
+    RunRow,
+    StopRow,
+    StopSum,
+)
 from planner.scenario.model import Scenario
 from planner.scenario.waste import collected_categories
 
@@ -139,6 +148,6 @@ def _exposure(visits: pd.DataFrame, scenario: Scenario) -> np.ndarray:
 
 
 def months_in(ledger: Ledger) -> list[str]:
-    """The months with recorded entries, oldest first."""
+    """The months with recorded (active) entries, oldest first (from the per-stop sums)."""
     with ledger.begin() as s:
-        return sorted(m for (m,) in s.execute(select(Entry.month).distinct()).all())
+        return sorted(m for (m,) in s.execute(select(StopSum.month).distinct()).all())

@@ -23,8 +23,9 @@ from psycopg import sql
 from sqlalchemy import Dialect, Table
 from sqlalchemy.orm import Session
 
-# Below this many rows COPY's set-up costs more than it saves.
-_COPY_FROM = 200
+# Below this many rows COPY's set-up costs more than it saves (psycopg sends an
+# executemany as one statement per row).
+_COPY_FROM = 4
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:

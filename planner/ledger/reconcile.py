@@ -39,6 +39,7 @@ from planner.ledger.schema import (
     Price,
     RunRow,
     StopRow,
+    StopSum,
     isum,
 )
 
@@ -161,24 +162,25 @@ def _load_month(s: Session, month: str) -> _Month:
 
 
 def _active(month: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    return (Entry.month == month, Entry.active.is_(True))
+    """The month's active entries, found through its runs (``ix_entries_stop``)."""
+    runs = select(RunRow.id).where(RunRow.month == month)
+    return (Entry.run_id.in_(runs), Entry.active.is_(True))
 
 
 def _entry_sums(s: Session, month: str) -> Sequence[Any]:
-    """Grams, cash and goods summed per run, point, stream, category and goods item."""
+    """Grams, cash and goods summed per run, point, stream, category and goods item
+    (the importer's per-stop sums of the active entries)."""
     return s.execute(
         select(
-            Entry.run_id,
-            Entry.point_id,
-            Entry.category,
-            Entry.goods_item,
-            isum(Entry.grams),
-            isum(Entry.cash_fen),
-            isum(Entry.goods_qty),
-            Entry.stream,
-        )
-        .where(*_active(month))
-        .group_by(Entry.run_id, Entry.point_id, Entry.stream, Entry.category, Entry.goods_item)
+            StopSum.run_id,
+            StopSum.point_id,
+            StopSum.category,
+            StopSum.goods_item,
+            StopSum.grams,
+            StopSum.cash_fen,
+            StopSum.goods_qty,
+            StopSum.stream,
+        ).where(StopSum.month == month)
     ).all()
 
 

@@ -246,7 +246,7 @@ class Entry(Base):
             postgresql_where=active == true(),
         ),
         Index("ix_entries_household", "household_id", "date"),
-        Index("ix_entries_month", "month", "active"),
+        # a month's entries are found through its runs (migration 0003)
         Index("ix_entries_stop", "run_id", "point_id"),
     )
 
