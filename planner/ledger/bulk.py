@@ -2,7 +2,8 @@
 
 A month of tallies is a few hundred thousand entry rows. PostgreSQL parses and plans
 every multi-row ``INSERT`` the driver builds; ``COPY ... FROM STDIN`` streams the rows
-instead and is several times faster on the server. The statement names only the
+instead and is several times faster on the server, in binary form (no number or date
+text to format here and parse there). The statement names only the
 table's own columns (identifiers quoted by psycopg); the values travel as data, never
 as SQL text, so nothing from a tally file reaches the statement.
 
@@ -20,7 +21,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import Dialect, Table
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Dialect, Integer, String, Table
 from sqlalchemy.orm import Session
 
 # Below this many rows COPY's set-up costs more than it saves (psycopg sends an
@@ -135,13 +136,34 @@ def _pg_copy(
     rows: Sequence[tuple[Any, ...]],
     tail: tuple[Any, ...],
 ) -> None:
-    stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
         sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(n) for n in names)
     )
     raw = session.connection().connection.dbapi_connection
     if not isinstance(raw, psycopg.Connection):  # the engine is built for psycopg only
         raise TypeError(f"expected a psycopg connection, found {type(raw).__name__}")
     with raw.cursor() as cur, cur.copy(stmt) as copy:
+        copy.set_types([_pg_type(table.c[n].type) for n in names])
         write = copy.write_row
         for r in rows:
             write(r + tail)
+
+
+# Binary COPY sends each value in its column type's own binary form: the type the
+# column has (BigInteger before Integer, which it subclasses).
+_PG_BINARY = (
+    (BigInteger, "int8"),
+    (Integer, "int4"),
+    (Boolean, "bool"),
+    (DateTime, "timestamp"),
+    (Date, "date"),
+    (String, "text"),
+)
+
+
+def _pg_type(t: Any) -> str:
+    """The PostgreSQL type name binary COPY writes a column's values as."""
+    for kind, name in _PG_BINARY:
+        if isinstance(t, kind):
+            return name
+    raise TypeError(f"no binary COPY type for {t!r}")
