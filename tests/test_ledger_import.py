@@ -325,3 +325,28 @@ def test_reading_ahead_records_what_one_file_at_a_time_records(
         assert serial == one_by_one
     assert one_by_one[1][0] == one_by_one[2][0] == "rejected"
     assert one_by_one[-1][0] == "already imported"
+
+
+def test_a_run_close_sent_twice_in_one_batch_keeps_the_later_one(
+    db_url: str, planned_tiny: Path
+) -> None:
+    from planner.ledger.records import RunClose
+    from planner.ledger.schema import Close
+
+    _registered(db_url, planned_tiny)
+    plan = json.loads((planned_tiny / "plan.json").read_text(encoding="utf-8"))
+    run_id = plan["runs"][0]["id"]
+    first = RunClose(run_id=run_id, cash_returned_cny=10.0)
+    later = RunClose(run_id=run_id, cash_returned_cny=12.5)
+    with open_ledger(db_url) as ledger:
+        assert import_entries(ledger, closes=[first, later], who="driver").closes == 2
+        # and a correction afterwards supersedes the later one, with an audit row each
+        fixed = RunClose(run_id=run_id, cash_returned_cny=13.0)
+        assert import_entries(ledger, closes=[fixed], who="driver").closes == 1
+        with ledger.sessions() as s:
+            rows = s.execute(select(Close.active, Close.cash_returned_fen).order_by(Close.id))
+            assert [tuple(r) for r in rows] == [(False, 1000), (False, 1250), (True, 1300)]
+            actions = s.scalars(
+                select(Audit.action).where(Audit.record == "close").order_by(Audit.id)
+            ).all()
+            assert actions == ["added", "changed", "changed"]

@@ -45,6 +45,7 @@ from planner.ledger.readahead import Checked, ReadAhead, can_fork
 from planner.ledger.records import RunClose, TallyEntry, TallyLine
 from planner.ledger.schema import (
     Audit,
+    Base,
     Close,
     CloseDelivery,
     CloseGoods,
@@ -504,44 +505,79 @@ def _jsonable(v: Any) -> Any:
 def _apply_closes(
     s: Session, import_id: int, closes: list[dict[str, Any]], who: str, now: dt.datetime
 ) -> int:
+    """Record the checked run closes that are new or changed (Core statements: a close
+    file is one run, and the ORM's unit of work cost more than its rows)."""
     done = 0
+    prev_of = _active_closes(s, [c["key"] for c in closes])
+    audit: list[dict[str, Any]] = []
+    parts: dict[type[Base], list[dict[str, Any]]] = {
+        CloseGoods: [],
+        CloseTicket: [],
+        CloseDelivery: [],
+    }
+    # a key seen earlier in this batch: the close just written (the later one wins)
+    written: dict[str, tuple[int, dict[str, Any]]] = {}
     for c in closes:
-        prev = s.scalars(select(Close).where(Close.active.is_(True), Close.key == c["key"])).first()
-        prev_doc = close_document(s, prev) if prev is not None else None
+        prev_id: int | None = None
+        prev_doc: dict[str, Any] | None = None
+        if c["key"] in written:
+            prev_id, prev_doc = written[c["key"]]
+        elif c["key"] in prev_of:
+            prev = prev_of[c["key"]]
+            prev_id, prev_doc = prev.id, close_document(s, prev)
         if prev_doc == c["doc"]:
             continue
-        if prev is not None:
-            prev.active = False
-            prev.superseded_by = import_id
-            s.flush()
-        row = Close(
-            key=c["key"],
-            import_id=import_id,
-            superseded_by=None,
-            active=True,
-            run_id=c["run_id"],
-            month=c["month"],
-            **c["values"],
-        )
-        s.add(row)
-        s.flush()
-        s.add_all(CloseGoods(close_id=row.id, **g) for g in c["goods"])
-        s.add_all(CloseTicket(close_id=row.id, **t) for t in c["tickets"])
-        s.add_all(CloseDelivery(close_id=row.id, **d) for d in c["deliveries"])
-        s.add(
-            Audit(
-                at=now,
-                who=who[:100],
-                import_id=import_id,
-                action="changed" if prev is not None else "added",
-                record="close",
-                key=c["key"],
-                before=prev_doc,
-                after=c["doc"],
+        if prev_id is not None:
+            s.execute(
+                update(Close)
+                .where(Close.id == prev_id)
+                .values(active=False, superseded_by=import_id)
+                .execution_options(synchronize_session=False)
             )
+        close_id = s.execute(
+            insert(Close)
+            .values(
+                key=c["key"],
+                import_id=import_id,
+                superseded_by=None,
+                active=True,
+                run_id=c["run_id"],
+                month=c["month"],
+                **c["values"],
+            )
+            .returning(Close.id)
+        ).scalar_one()
+        written[c["key"]] = (close_id, c["doc"])
+        parts[CloseGoods] += [{"close_id": close_id, **g} for g in c["goods"]]
+        parts[CloseTicket] += [{"close_id": close_id, **t} for t in c["tickets"]]
+        parts[CloseDelivery] += [{"close_id": close_id, **d} for d in c["deliveries"]]
+        audit.append(
+            {
+                "at": now,
+                "who": who[:100],
+                "import_id": import_id,
+                "action": "changed" if prev_id is not None else "added",
+                "record": "close",
+                "key": c["key"],
+                "before": prev_doc,
+                "after": c["doc"],
+            }
         )
         done += 1
+    for model, rows in parts.items():
+        if rows:
+            s.execute(table(model).insert(), rows)
+    if audit:
+        s.execute(table(Audit).insert(), audit)
     return done
+
+
+def _active_closes(s: Session, keys: list[str]) -> dict[str, Close]:
+    found: dict[str, Close] = {}
+    for chunk in chunks(keys):
+        q = select(Close).where(Close.active.is_(True), Close.key.in_(chunk))
+        found.update((c.key, c) for c in s.scalars(q))
+    return found
 
 
 def close_document(s: Session, close: Close) -> dict[str, Any]:
