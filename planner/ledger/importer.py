@@ -384,7 +384,15 @@ def _apply_entries(
     key_at, run_at, point_at = 0, ENTRY_ROW.index("run_id"), ENTRY_ROW.index("point_id")
     scope = {(r[run_at], r[point_at]) for r in rows}
     old, first = _active_entries(s, rows, scope)
-    corrections = bool(old)
+    if not old:  # nothing to replace or remove: every row is added, no audit
+        stats.added = len(rows)
+        _write_entry_changes(s, import_id, [], rows, [])
+        if first:
+            add_first_runs(s, rows)
+        else:
+            refresh_runs(s, {run for run, _ in scope})
+        return stats
+    # corrections: every change is audited, additions too
     new_rows: list[EntryRow] = []
     gone: list[int] = []
     touched: set[str] = set()
@@ -402,8 +410,7 @@ def _apply_entries(
             audit.append(_audit(now, who, import_id, "changed", key, prev, r))
         else:
             stats.added += 1
-            if corrections:
-                audit.append(_audit(now, who, import_id, "added", key, None, r))
+            audit.append(_audit(now, who, import_id, "added", key, None, r))
         new_rows.append(r)
         touched.add(r[run_at])
     if replace_stops:
@@ -414,10 +421,7 @@ def _apply_entries(
                 stats.removed += 1
                 audit.append(_audit(now, who, import_id, "removed", key, prev, None))
     _write_entry_changes(s, import_id, gone, new_rows, audit)
-    if first:
-        add_first_runs(s, new_rows)
-    else:
-        refresh_runs(s, touched)
+    refresh_runs(s, touched)
     return stats
 
 
