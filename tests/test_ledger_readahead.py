@@ -107,10 +107,10 @@ def test_a_failing_or_killed_worker_leaves_the_importer_to_read_the_files(
     # the worker breaks on the second file (an unexpected error, not a bad file)
     plain = readahead.read_tally_file
 
-    def broken(path: Path, data: bytes | None = None):  # type: ignore[no-untyped-def]
+    def broken(path: Path, data: bytes | None = None, sha: str | None = None):  # type: ignore[no-untyped-def]
         if path == paths[1]:
             raise RuntimeError("worker broke")
-        return plain(path, data)
+        return plain(path, data, sha)
 
     monkeypatch.setattr(readahead, "read_tally_file", broken)
     other = _other_db(db_url, tmp_path, request, "broken")
@@ -122,10 +122,10 @@ def test_a_failing_or_killed_worker_leaves_the_importer_to_read_the_files(
     # the worker is killed after the first file (the next ones take it a while): the
     # rest are read here
 
-    def slow(path: Path, data: bytes | None = None):  # type: ignore[no-untyped-def]
+    def slow(path: Path, data: bytes | None = None, sha: str | None = None):  # type: ignore[no-untyped-def]
         if path != paths[0]:
             time.sleep(0.5)
-        return plain(path, data)
+        return plain(path, data, sha)
 
     monkeypatch.setattr(readahead, "read_tally_file", slow)
     killed = _other_db(db_url, tmp_path, request, "killed")

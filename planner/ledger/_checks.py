@@ -261,7 +261,7 @@ class Reference:
         if stop is None:
             problems.append(self._not_a_stop(source, row, run_id, point))
             return None
-        hh = self._household(source, row, household, problems)
+        hh = self.households.get(household) or self._household(source, row, household, problems)
         if hh is None:
             return None
         off_stop = hh.point_id != point

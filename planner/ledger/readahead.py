@@ -161,11 +161,10 @@ def _item(
         data: bytes | None = Path(path).read_bytes()
     except OSError:
         data = None  # read_tally_file says why
-    if data is not None:
-        sha = hashlib.sha256(data).hexdigest()
-        if sha in known:
-            return ("known", sha)
-    parsed: ParsedFile = read_tally_file(path, data)
+    sha = None if data is None else hashlib.sha256(data).hexdigest()
+    if sha is not None and sha in known:
+        return ("known", sha)
+    parsed: ParsedFile = read_tally_file(path, data, sha)
     if parsed.problems or not (parsed.entries or parsed.closes):
         return ("parsed", parsed)
     run_ids = {e.run_id for _, e in parsed.entries} | {c.run_id for _, c in parsed.closes}

@@ -101,10 +101,11 @@ class ParsedFile:
     problems: list[Problem] = field(default_factory=list)
 
 
-def read_tally_file(path: Path, data: bytes | None = None) -> ParsedFile:
+def read_tally_file(path: Path, data: bytes | None = None, sha256: str | None = None) -> ParsedFile:
     """Read and validate the rows of one file (no database needed).
 
-    ``data``: the file's bytes, if the caller has read them already.
+    ``data``: the file's bytes, if the caller has read them already (and ``sha256``,
+    their SHA-256 in hex, if it has it too).
 
     Raises
     ------
@@ -118,7 +119,7 @@ def read_tally_file(path: Path, data: bytes | None = None) -> ParsedFile:
             data = path.read_bytes()
         except OSError as exc:
             raise LedgerError(f"{name}: cannot read the file ({exc.strerror})") from None
-    parsed = ParsedFile(name, hashlib.sha256(data).hexdigest())
+    parsed = ParsedFile(name, sha256 or hashlib.sha256(data).hexdigest())
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
         tables = _xlsx_tables(name, data)
