@@ -41,7 +41,7 @@ from planner.ledger._checks import ENTRY_ROW, ENTRY_VALUES, VALUES_AT, EntryRow,
 from planner.ledger.bulk import insert_tuples
 from planner.ledger.db import Ledger
 from planner.ledger.errors import LedgerError, Problem
-from planner.ledger.readahead import Checked, ReadAhead, can_fork, default_workers
+from planner.ledger.readahead import Checked, ReadAhead, can_fork
 from planner.ledger.records import RunClose, TallyEntry, TallyLine
 from planner.ledger.schema import (
     Audit,
@@ -131,11 +131,11 @@ def import_files(
 ) -> Iterator[tuple[Path, ImportResult | LedgerError]]:
     """Import ``paths`` in order, each as :func:`import_file` does (its own transaction).
 
-    With ``ahead`` (and fork available), worker processes read, parse and check the
+    With ``ahead`` (and fork available), a worker process reads, parses and checks the
     files while this one records them (:mod:`planner.ledger.readahead`). Files whose
     bytes were imported before are not parsed. Yields each path with its result or
     the error that rejected it; other errors propagate. Closing the iterator early
-    ends the workers.
+    ends the worker.
     """
     with ledger.sessions() as s:
         known = {sha: i for i, sha in s.execute(select(ImportRow.id, ImportRow.sha256))}
@@ -143,7 +143,7 @@ def import_files(
         for path in paths:
             yield path, _import_one(ledger, path, who)
         return
-    with ReadAhead(ledger, paths, set(known), default_workers()) as worker:
+    with ReadAhead(ledger, paths, set(known)) as worker:
         for path, (kind, got) in zip(paths, worker, strict=True):
             if kind == "known":
                 yield path, ImportResult(str(path), got, "already imported", known[got])

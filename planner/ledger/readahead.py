@@ -2,11 +2,11 @@
 
 A month is some 550 files and 370,000 rows. Parsing and checking them is pure
 Python and was half of an import; a thread cannot overlap it with the recording
-(the GIL), forked processes can. :class:`ReadAhead` forks workers (two on two cores
-or more) that, file by file, read the bytes, parse them
-(:func:`~planner.ledger.tallyfile.read_tally_file`) and check the rows against the
-registered plans through their own read-only connections, and send the results down
-pipes, a few files ahead; the importer takes them in the given order.
+(the GIL), a forked process can. :class:`ReadAhead` forks one worker that, file by
+file, reads the bytes, parses them (:func:`~planner.ledger.tallyfile.read_tally_file`)
+and checks the rows against the registered plans through its own read-only
+connection, and sends the result down a pipe; the pipe's buffer keeps it about one
+file ahead.
 
 What the worker checked is only used if the plans did not change meanwhile: the
 worker reads the plans' version once, before anything else, and labels every result
@@ -68,63 +68,42 @@ def can_fork() -> bool:
     return sys.platform == "linux"
 
 
-def default_workers() -> int:
-    """Two workers where there are two cores or more, else one.
-
-    With one worker, the worker's parsing and checking was the longer of the two
-    paths on the 2-core machine (SQLite and PostgreSQL alike); a second one takes
-    half of it, and the importer, which waits for the database part of the time,
-    keeps up.
-    """
-    return 2 if (os.cpu_count() or 1) >= 2 else 1
-
-
 class ReadAhead:
-    """The workers for ``paths``: iterate for one :data:`Item` per path, in order.
+    """The worker for ``paths``: iterate for one :data:`Item` per path, in order.
 
-    File ``k`` goes to worker ``k % workers``. After a worker fails or is gone, its
-    remaining paths come as ``("fail", None)``.
+    After the worker fails or is gone, the remaining paths come as ``("fail", None)``.
     """
 
-    def __init__(self, ledger: Ledger, paths: Sequence[Path], known: set[str], workers: int = 1):
+    def __init__(self, ledger: Ledger, paths: Sequence[Path], known: set[str]):
         self._paths = list(paths)
-        count = max(1, min(workers, len(self._paths)))
         context = multiprocessing.get_context("fork")
-        self._receive: list[Connection] = []
-        self._workers: list[multiprocessing.process.BaseProcess] = []
-        for k in range(count):
-            receive, send = context.Pipe(duplex=False)
-            worker = context.Process(
-                target=_work,
-                args=(ledger.url, self._paths[k::count], known, send, os.getpid()),
-                name="ledger-read-ahead",
-                daemon=True,
-            )
-            worker.start()
-            send.close()  # the worker holds the only writing end: its exit ends the pipe
-            self._receive.append(receive)
-            self._workers.append(worker)
+        receive, send = context.Pipe(duplex=False)
+        self._receive = receive
+        self._worker = context.Process(
+            target=_work,
+            args=(ledger.url, self._paths, known, send, os.getpid()),
+            name="ledger-read-ahead",
+            daemon=True,
+        )
+        self._worker.start()
+        send.close()  # the worker holds the only writing end: its exit ends the pipe
 
     def __iter__(self) -> Iterator[Item]:
-        alive = [True] * len(self._receive)
-        for k in range(len(self._paths)):
-            w = k % len(self._receive)
-            item: Item = ("fail", None)
-            if alive[w]:
+        alive = True
+        for _ in self._paths:
+            if alive:
                 try:
-                    item = pickle.loads(self._receive[w].recv_bytes())
+                    item: Item = pickle.loads(self._receive.recv_bytes())
                 except (EOFError, OSError):
-                    alive[w] = False
-            yield item
+                    alive = False
+            yield item if alive else ("fail", None)
 
     def close(self) -> None:
-        """End the workers (done or not) and release the pipes."""
-        for worker in self._workers:
-            if worker.is_alive():
-                worker.kill()
-            worker.join()
-        for receive in self._receive:
-            receive.close()
+        """End the worker (done or not) and release the pipe."""
+        if self._worker.is_alive():
+            self._worker.kill()
+        self._worker.join()
+        self._receive.close()
 
     def __enter__(self) -> ReadAhead:
         return self
