@@ -182,7 +182,8 @@ def test_kill_9_of_the_importer_ends_its_worker_and_records_nothing(
         HOLD_ENV: "60",
         HOLD_ENV + "_MARKER": str(marker),
     }
-    files = [str(p) for p in sorted(tiny_sim.glob("*.tally.csv"))]
+    # enough files that the worker, a few files ahead at most, is still there
+    files = [str(p) for p in sorted(tiny_sim.glob("*.tally.csv"))] * 200
     log = tmp_path / "import.log"
     with log.open("wb") as fh:
         proc = subprocess.Popen(
@@ -198,6 +199,7 @@ def test_kill_9_of_the_importer_ends_its_worker_and_records_nothing(
         time.sleep(0.05)
     workers = _children(proc.pid)
     assert len(workers) == 1  # the read-ahead worker, forked before the first record
+    assert not _gone(workers[0])
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     deadline = time.monotonic() + 10
