@@ -286,6 +286,10 @@ def _checks_of(
     return check
 
 
+_IMPORTS = table(ImportRow)
+_LOCK = select(table(LedgerLock).c.id).where(table(LedgerLock).c.id == 1).with_for_update()
+
+
 def _record(
     ledger: Ledger,
     *,
@@ -296,7 +300,7 @@ def _record(
     replace_stops: bool,
 ) -> ImportResult:
     with ledger.begin() as s:
-        s.execute(select(LedgerLock).where(LedgerLock.id == 1).with_for_update())
+        s.execute(_LOCK)
         before = s.execute(
             select(ImportRow.id).where(ImportRow.sha256 == sha256)
         ).scalar_one_or_none()
@@ -308,8 +312,9 @@ def _record(
             raise LedgerError(errors)
         warnings = tuple(p for p in problems if p.severity != "error")
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        # Core statements on the tables: the ORM's bulk machinery cost more than the row
         import_id = s.execute(
-            insert(ImportRow)
+            _IMPORTS.insert()
             .values(
                 sha256=sha256,
                 name=source[-500:],
@@ -320,7 +325,7 @@ def _record(
                 removed=0,
                 unchanged=0,
             )
-            .returning(ImportRow.id)
+            .returning(_IMPORTS.c.id)
         ).scalar_one()
         stats = _apply_entries(s, import_id, rows, replace_stops, who, now)
         n_closes = _apply_closes(s, import_id, close_rows, who, now)
@@ -328,8 +333,8 @@ def _record(
             s.rollback()
             return ImportResult(source, sha256, "unchanged", unchanged=stats.unchanged)
         s.execute(
-            update(ImportRow)
-            .where(ImportRow.id == import_id)
+            _IMPORTS.update()
+            .where(_IMPORTS.c.id == import_id)
             .values(
                 added=stats.added,
                 changed=stats.changed,
