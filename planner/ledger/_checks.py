@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from planner.ledger.codes import parse_household
@@ -127,7 +127,7 @@ class Reference:
     households, places and prices comes with a new plan row (``register_plan``), so
     the plans' ids and hashes, read under the import's lock, say whether it is still
     true. Households, prices and places are read whole; runs (with their stops and
-    planned kg) as imports name them.
+    planned kg) a plan at a time, when an import first names one of its runs.
     """
 
     version: tuple[tuple[int, str], ...] = ()
@@ -144,6 +144,8 @@ class Reference:
     kg_limits: dict[int, tuple[float, float, float]] = field(default_factory=dict)
     # what was written in a household cell -> the household id (card codes resolved once)
     codes: dict[str, str] = field(default_factory=dict)
+    # the plans whose runs are read (all of a plan's runs at once)
+    plans_read: set[int] = field(default_factory=set)
 
     @classmethod
     def load(
@@ -168,8 +170,14 @@ class Reference:
             ref._load_plans(s)
             memo[_MEMO_KEY] = ref
         missing = sorted(set(run_ids) - ref.runs.keys())
+        plan_ids: set[int] = set()
         for chunk in chunks(missing):
-            ref._load_runs(s, chunk)
+            q = select(RunRow.plan_id).where(RunRow.id.in_(chunk)).distinct()
+            plan_ids.update(s.scalars(q))
+        # every run of those plans at once: a month's files name its runs one by one
+        for plan_id in sorted(plan_ids - ref.plans_read):
+            ref._load_runs(s, RunRow.plan_id == plan_id)
+            ref.plans_read.add(plan_id)
         return ref
 
     @staticmethod
@@ -203,17 +211,23 @@ class Reference:
         pq = select(*_columns(PlaceRow, _Place))
         self.places.update((r[0], _Place(*r)) for r in s.execute(pq))
 
-    def _load_runs(self, s: Session, chunk: Sequence[str]) -> None:
-        """Runs, their stops (in order) and the stops' planned kg per category."""
-        rq = select(*_columns(RunRow, _Run)).where(RunRow.id.in_(chunk))
+    def _load_runs(self, s: Session, which: ColumnElement[bool]) -> None:
+        """The runs ``which`` selects (a condition on ``runs``), their stops (in order)
+        and the stops' planned kg per category."""
+        rq = select(*_columns(RunRow, _Run)).where(which)
         self.runs.update((r[0], _Run(*r)) for r in s.execute(rq))
-        sq = select(*_columns(StopRow, _Stop)).where(StopRow.run_id.in_(chunk))
-        stops = sorted((_Stop(*row) for row in s.execute(sq)), key=lambda st: (st.run_id, st.seq))
+        sq = select(*_columns(StopRow, _Stop)).join(RunRow, RunRow.id == StopRow.run_id)
+        stops = sorted(
+            (_Stop(*row) for row in s.execute(sq.where(which))),
+            key=lambda st: (st.run_id, st.seq),
+        )
         for st in stops:
             self.stops[(st.run_id, st.point_id)] = st
             self.stops_of.setdefault(st.run_id, []).append(st.point_id)
-        kq = select(StopKg.run_id, StopKg.point_id, StopKg.category, StopKg.grams)
-        for run_id, point_id, category, grams in s.execute(kq.where(StopKg.run_id.in_(chunk))):
+        kq = select(StopKg.run_id, StopKg.point_id, StopKg.category, StopKg.grams).join(
+            RunRow, RunRow.id == StopKg.run_id
+        )
+        for run_id, point_id, category, grams in s.execute(kq.where(which)):
             self.kg[(run_id, point_id, category)] = grams
 
     def check_entries(
