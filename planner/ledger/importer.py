@@ -56,7 +56,7 @@ from planner.ledger.schema import (
     table,
 )
 from planner.ledger.sums import add_first_runs, refresh_runs
-from planner.ledger.tallyfile import ParsedFile, read_tally_file
+from planner.ledger.tallyfile import ParsedFile, file_bytes, read_tally_file
 
 # Test hook: hold the finished transaction open this many seconds before committing
 # (the kill -9 tests kill the import there). Never set in normal use.
@@ -118,12 +118,12 @@ def import_file(ledger: Ledger, path: Path, *, who: str | None = None) -> Import
         The file has problems; ``problems`` lists each (file, row, column, expected,
         found) and nothing was recorded.
     """
-    data = _bytes_of(path)
-    if data is not None:
-        seen = _already_imported(ledger, str(path), hashlib.sha256(data).hexdigest())
+    data, sha = file_bytes(path)
+    if sha is not None:
+        seen = _already_imported(ledger, str(path), sha)
         if seen is not None:
             return seen
-    return _record_parsed(ledger, read_tally_file(path, data), who)
+    return _record_parsed(ledger, read_tally_file(path, data, sha), who)
 
 
 def import_files(
@@ -195,13 +195,6 @@ def _record_checked(
 
 class _Stale(Exception):
     """A plan was registered after the worker checked the file."""
-
-
-def _bytes_of(path: Path) -> bytes | None:
-    try:
-        return Path(path).read_bytes()
-    except OSError:
-        return None  # read_tally_file says why
 
 
 def _record_parsed(ledger: Ledger, parsed: ParsedFile, who: str | None) -> ImportResult:

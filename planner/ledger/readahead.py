@@ -22,7 +22,6 @@ ends it; it writes nothing, so a killed import leaves nothing of it behind.
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import pickle
@@ -39,7 +38,7 @@ from planner._process import die_with_parent
 from planner.ledger._checks import EntryRow, Reference
 from planner.ledger.db import Ledger, open_reader
 from planner.ledger.errors import LedgerError, Problem
-from planner.ledger.tallyfile import ParsedFile, read_tally_file
+from planner.ledger.tallyfile import ParsedFile, file_bytes, read_tally_file
 
 
 @dataclass(frozen=True)
@@ -157,11 +156,7 @@ def _work(url: str, paths: list[Path], known: set[str], send: Connection, parent
 def _item(
     reader: Ledger, version: tuple[tuple[int, str], ...], path: Path, known: set[str]
 ) -> Item:
-    try:
-        data: bytes | None = Path(path).read_bytes()
-    except OSError:
-        data = None  # read_tally_file says why
-    sha = None if data is None else hashlib.sha256(data).hexdigest()
+    data, sha = file_bytes(path)
     if sha is not None and sha in known:
         return ("known", sha)
     parsed: ParsedFile = read_tally_file(path, data, sha)

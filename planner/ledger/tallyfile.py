@@ -101,6 +101,16 @@ class ParsedFile:
     problems: list[Problem] = field(default_factory=list)
 
 
+def file_bytes(path: Path) -> tuple[bytes | None, str | None]:
+    """A file's bytes and their SHA-256 (hex), read once; ``(None, None)`` if it cannot
+    be read (:func:`read_tally_file` then says why)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None, None
+    return data, hashlib.sha256(data).hexdigest()
+
+
 def read_tally_file(path: Path, data: bytes | None = None, sha256: str | None = None) -> ParsedFile:
     """Read and validate the rows of one file (no database needed).
 
