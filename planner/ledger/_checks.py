@@ -512,6 +512,23 @@ class Reference:
         return problems
 
 
+def check_records(
+    s: Session,
+    memo: dict[str, Any],
+    source: str,
+    entries: Sequence[tuple[int, TallyLine]],
+    closes: Sequence[tuple[dict[str, int], RunClose]],
+    version: tuple[tuple[int, str], ...] | None = None,
+) -> tuple[tuple[tuple[int, str], ...], list[EntryRow], list[dict[str, Any]], list[Problem]]:
+    """One file's (or batch's) records against the plans: the plans' version checked
+    against (see :meth:`Reference.load`), the entry rows, the run closes and the problems."""
+    run_ids = {e.run_id for _, e in entries} | {c.run_id for _, c in closes}
+    ref = Reference.load(s, run_ids, memo, version)
+    rows, problems = ref.check_entries(source, entries)
+    close_rows, close_problems = ref.check_closes(source, closes)
+    return ref.version, rows, close_rows, problems + close_problems
+
+
 def _problem(
     source: str, row: int | None, col: str, expected: str, found: str, warn: bool = False
 ) -> Problem:

@@ -37,7 +37,15 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from planner.ledger._checks import ENTRY_ROW, ENTRY_VALUES, VALUES_AT, EntryRow, Reference, chunks
+from planner.ledger._checks import (
+    ENTRY_ROW,
+    ENTRY_VALUES,
+    VALUES_AT,
+    EntryRow,
+    Reference,
+    check_records,
+    chunks,
+)
 from planner.ledger.bulk import insert_tuples
 from planner.ledger.db import Ledger
 from planner.ledger.errors import LedgerError, Problem
@@ -270,11 +278,8 @@ def _checks_of(
     """The check of ``entries`` and ``closes`` against the plans, made under the lock."""
 
     def check(s: Session) -> _Checks:
-        run_ids = {e.run_id for _, e in entries} | {c.run_id for _, c in closes}
-        ref = Reference.load(s, run_ids, ledger.memo)
-        rows, problems = ref.check_entries(source, entries)
-        close_rows, close_problems = ref.check_closes(source, closes)
-        return rows, close_rows, problems + close_problems
+        _, rows, close_rows, problems = check_records(s, ledger.memo, source, entries, closes)
+        return rows, close_rows, problems
 
     return check
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from planner._process import die_with_parent
-from planner.ledger._checks import EntryRow, Reference
+from planner.ledger._checks import EntryRow, Reference, check_records
 from planner.ledger.db import Ledger, open_reader
 from planner.ledger.errors import LedgerError, Problem
 from planner.ledger.tallyfile import ParsedFile, file_bytes, read_tally_file
@@ -162,12 +162,8 @@ def _item(
     parsed: ParsedFile = read_tally_file(path, data, sha)
     if parsed.problems or not (parsed.entries or parsed.closes):
         return ("parsed", parsed)
-    run_ids = {e.run_id for _, e in parsed.entries} | {c.run_id for _, c in parsed.closes}
     with reader.sessions() as s:
-        ref = Reference.load(s, run_ids, reader.memo, version)
-        rows, problems = ref.check_entries(parsed.name, parsed.entries)
-        closes, close_problems = ref.check_closes(parsed.name, parsed.closes)
-    checked = Checked(
-        parsed.name, parsed.sha256, ref.version, rows, closes, problems + close_problems
-    )
-    return ("checked", checked)
+        labelled, rows, closes, problems = check_records(
+            s, reader.memo, parsed.name, parsed.entries, parsed.closes, version
+        )
+    return ("checked", Checked(parsed.name, parsed.sha256, labelled, rows, closes, problems))
