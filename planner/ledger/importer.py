@@ -34,7 +34,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from planner.ledger._checks import (
@@ -285,6 +285,7 @@ def _checks_of(
 
 
 _IMPORTS = table(ImportRow)
+_CLOSES = table(Close)
 _LOCK = select(table(LedgerLock).c.id).where(table(LedgerLock).c.id == 1).with_for_update()
 
 
@@ -493,15 +494,31 @@ def _audit(
             return None
         return {c: _jsonable(v) for c, v in zip(ENTRY_VALUES, x[at:], strict=True)}
 
+    before_values = values(before, _PREV_VALUES_AT)
+    after_values = values(after, VALUES_AT)
+    return _audit_row(now, who, import_id, action, "entry", key, before_values, after_values)
+
+
+def _audit_row(
+    now: dt.datetime,
+    who: str,
+    import_id: int,
+    action: str,
+    record: str,
+    key: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """One row of the audit table: who changed which record, when, from what to what."""
     return {
         "at": now,
         "who": who[:100],
         "import_id": import_id,
         "action": action,
-        "record": "entry",
+        "record": record,
         "key": key,
-        "before": values(before, _PREV_VALUES_AT),
-        "after": values(after, VALUES_AT),
+        "before": before,
+        "after": after,
     }
 
 
@@ -536,13 +553,12 @@ def _apply_closes(
             continue
         if prev_id is not None:
             s.execute(
-                update(Close)
-                .where(Close.id == prev_id)
+                _CLOSES.update()
+                .where(_CLOSES.c.id == prev_id)
                 .values(active=False, superseded_by=import_id)
-                .execution_options(synchronize_session=False)
             )
         close_id = s.execute(
-            insert(Close)
+            _CLOSES.insert()
             .values(
                 key=c["key"],
                 import_id=import_id,
@@ -552,24 +568,14 @@ def _apply_closes(
                 month=c["month"],
                 **c["values"],
             )
-            .returning(Close.id)
+            .returning(_CLOSES.c.id)
         ).scalar_one()
         written[c["key"]] = (close_id, c["doc"])
         parts[CloseGoods] += [{"close_id": close_id, **g} for g in c["goods"]]
         parts[CloseTicket] += [{"close_id": close_id, **t} for t in c["tickets"]]
         parts[CloseDelivery] += [{"close_id": close_id, **d} for d in c["deliveries"]]
-        audit.append(
-            {
-                "at": now,
-                "who": who[:100],
-                "import_id": import_id,
-                "action": "changed" if prev_id is not None else "added",
-                "record": "close",
-                "key": c["key"],
-                "before": prev_doc,
-                "after": c["doc"],
-            }
-        )
+        action = "changed" if prev_id is not None else "added"
+        audit.append(_audit_row(now, who, import_id, action, "close", c["key"], prev_doc, c["doc"]))
         done += 1
     for model, rows in parts.items():
         if rows:
