@@ -25,6 +25,7 @@ from planner.ledger.db import open_ledger
 from planner.ledger.errors import LedgerError
 from planner.ledger.importer import HOLD_ENV, ImportResult, import_file, import_files
 from planner.ledger.plans import load_plan, register_plan
+from planner.ledger.tallyfile import ParsedFile
 
 db_url = ledger_support.db_url
 pg_server = ledger_support.pg_server
@@ -50,10 +51,17 @@ def _one_by_one(url: str, plan: Path, paths: list[Path]) -> tuple[list[object], 
     return got, table_counts(url)
 
 
-def _other_db(url: str, tmp_path: Path, request: pytest.FixtureRequest, name: str) -> str:
+def _other_db(
+    url: str, tmp_path: Path, request: pytest.FixtureRequest, name: str, plan: Path
+) -> str:
+    """Another fresh database of the same kind as ``url``, with ``plan`` registered."""
     if url.startswith("sqlite"):
-        return f"sqlite:///{tmp_path / (name + '.sqlite')}"
-    return ledger_support.fresh_pg_database(request.getfixturevalue("pg_server"))
+        other = f"sqlite:///{tmp_path / (name + '.sqlite')}"
+    else:
+        other = ledger_support.fresh_pg_database(request.getfixturevalue("pg_server"))
+    with open_ledger(other) as ledger:
+        register_plan(ledger, load_plan(plan))
+    return other
 
 
 def _workers() -> list[multiprocessing.Process]:
@@ -72,9 +80,8 @@ def test_a_plan_registered_meanwhile_makes_the_importer_check_again(
     each file is read and checked again under the lock, with the same outcome."""
     paths = sorted(tiny_sim.glob("*.csv"))
     expected, counts = _one_by_one(db_url, planned_tiny, paths)
-    other = _other_db(db_url, tmp_path, request, "other")
+    other = _other_db(db_url, tmp_path, request, "other", planned_tiny)
     with open_ledger(other) as ledger:
-        register_plan(ledger, load_plan(planned_tiny))
         stream = import_files(ledger, paths, who="t")
         first = next(stream)  # the worker is forked and has checked the first file
         # from here on this process sees plans the worker never saw
@@ -107,30 +114,28 @@ def test_a_failing_or_killed_worker_leaves_the_importer_to_read_the_files(
     # the worker breaks on the second file (an unexpected error, not a bad file)
     plain = readahead.read_tally_file
 
-    def broken(path: Path, data: bytes | None = None, sha: str | None = None):  # type: ignore[no-untyped-def]
+    def broken(path: Path, data: bytes | None = None, sha: str | None = None) -> ParsedFile:
         if path == paths[1]:
             raise RuntimeError("worker broke")
         return plain(path, data, sha)
 
     monkeypatch.setattr(readahead, "read_tally_file", broken)
-    other = _other_db(db_url, tmp_path, request, "broken")
+    other = _other_db(db_url, tmp_path, request, "broken", planned_tiny)
     with open_ledger(other) as ledger:
-        register_plan(ledger, load_plan(planned_tiny))
         got = [_outcome(r) for _, r in import_files(ledger, paths, who="t")]
     assert got == expected
     assert table_counts(other) == counts
     # the worker is killed after the first file (the next ones take it a while): the
     # rest are read here
 
-    def slow(path: Path, data: bytes | None = None, sha: str | None = None):  # type: ignore[no-untyped-def]
+    def slow(path: Path, data: bytes | None = None, sha: str | None = None) -> ParsedFile:
         if path != paths[0]:
             time.sleep(0.5)
         return plain(path, data, sha)
 
     monkeypatch.setattr(readahead, "read_tally_file", slow)
-    killed = _other_db(db_url, tmp_path, request, "killed")
+    killed = _other_db(db_url, tmp_path, request, "killed", planned_tiny)
     with open_ledger(killed) as ledger:
-        register_plan(ledger, load_plan(planned_tiny))
         stream = import_files(ledger, paths, who="t")
         got = [_outcome(next(stream)[1])]
         (worker,) = _workers()
