@@ -142,8 +142,8 @@ class Reference:
     settings: dict[int, dict[str, Any]] = field(default_factory=dict)
     # per plan: kg_floor, kg_reject_factor, kg_warn_factor as floats
     kg_limits: dict[int, tuple[float, float, float]] = field(default_factory=dict)
-    # what was written in a household cell -> the household id (card codes resolved once)
-    codes: dict[str, str] = field(default_factory=dict)
+    # what was written in a household cell -> its household (card codes resolved once)
+    codes: dict[str, _Household] = field(default_factory=dict)
     # the plans whose runs are read (all of a plan's runs at once)
     plans_read: set[int] = field(default_factory=set)
 
@@ -275,7 +275,12 @@ class Reference:
         if stop is None:
             problems.append(self._not_a_stop(source, row, run_id, point))
             return None
-        hh = self.households.get(household) or self._household(source, row, household, problems)
+        # A card code (what a filled tally mostly holds) is resolved once per text.
+        hh = (
+            self.codes.get(household)
+            or self.households.get(household)
+            or self._household(source, row, household, problems)
+        )
         if hh is None:
             return None
         off_stop = hh.point_id != point
@@ -337,21 +342,17 @@ class Reference:
         self, source: str, row: int, text: str, problems: list[Problem]
     ) -> _Household | None:
         """The household a cell names (its id or card code), or None with the problem."""
-        hh = self.households.get(text)
+        hh = self.households.get(text) or self.codes.get(text)
         if hh is not None:
             return hh
-        hid = self.codes.get(text)
+        hid, why = parse_household(text, self.households)
         if hid is None:
-            hid, why = parse_household(text, self.households)
-            if hid is None:
-                problems.append(
-                    _problem(
-                        source, row, "household", "a household id or card code of the plan", why
-                    )
-                )
-                return None
-            self.codes[text] = hid
-        return self.households[hid]
+            problems.append(
+                _problem(source, row, "household", "a household id or card code of the plan", why)
+            )
+            return None
+        hh = self.codes[text] = self.households[hid]
+        return hh
 
     def _not_a_stop(self, source: str, row: int, run_id: str, point: str) -> Problem:
         planned = ", ".join(self.stops_of.get(run_id, [])[:8]) or "none"

@@ -96,7 +96,9 @@ class LineReader:
         run_id, point, household = run_id.strip(), point.strip(), household.strip()
         if (
             not (run_id and point and household)
-            or max(len(run_id), len(point), len(household)) > _ID
+            or len(run_id) > _ID
+            or len(point) > _ID
+            or len(household) > _ID
         ):
             raise _Slow
         stream = stream.strip().lower()
@@ -105,7 +107,11 @@ class LineReader:
         category = category.strip() or None if category else None
         goods_item = goods_item.strip() or None if goods_item else None
         key = key.strip() or None if key else None
-        if max(len(category or ""), len(goods_item or "")) > _TEXT or len(key or "") > _KEY:
+        if (
+            (category and len(category) > _TEXT)
+            or (goods_item and len(goods_item) > _TEXT)
+            or (key and len(key) > _KEY)
+        ):
             raise _Slow
         kg = _number(kg, _KG) if kg else None
         items = _number(items, _ITEMS) if items else None
@@ -113,7 +119,9 @@ class LineReader:
         cash = _number(cash, _CASH) if cash else None
         qty = _whole(goods_qty, _QTY) if goods_qty else None
         points = _number(points, _POINTS) if points else None
-        declared = _yes_no(compost) if compost else None
+        declared = _ANSWERS.get(compost, _ASK) if compost else None
+        if declared is _ASK:
+            declared = _yes_no(compost)
         if not note or note.isspace():
             note = ""
         elif note[0].isspace() or note[-1].isspace() or len(note) > _NOTE:
@@ -140,6 +148,10 @@ class LineReader:
             ),
         )
 
+
+# A compost cell as written most often -> its answer; other spellings go by _yes_no.
+_ANSWERS: dict[str, bool] = {w: True for w in YES} | {w: False for w in NO}
+_ASK: Any = object()
 
 # NamedTuple's own __new__ is a Python function; tuple's is not.
 _new_line = tuple.__new__
