@@ -49,7 +49,7 @@ from planner.ledger._checks import (
 from planner.ledger.bulk import insert_tuples
 from planner.ledger.db import Ledger
 from planner.ledger.errors import LedgerError, Problem
-from planner.ledger.readahead import Checked, ReadAhead, can_fork
+from planner.ledger.readahead import Checked, ReadAhead, can_fork, collector_paused
 from planner.ledger.records import RunClose, TallyEntry, TallyLine
 from planner.ledger.schema import (
     Audit,
@@ -153,16 +153,19 @@ def import_files(
         return
     with ReadAhead(ledger, paths, set(known)) as worker:
         for path, (kind, got) in zip(paths, worker, strict=True):
+            result: ImportResult | LedgerError
             if kind == "known":
-                yield path, ImportResult(str(path), got, "already imported", known[got])
+                result = ImportResult(str(path), got, "already imported", known[got])
             elif kind == "error":
-                yield path, got
+                result = got
             elif kind == "parsed":
-                yield path, _or_error(partial(_record_parsed, ledger, got, who))
+                result = _or_error(partial(_record_parsed, ledger, got, who))
             elif kind == "checked":
-                yield path, _record_checked(ledger, path, got, who)
+                with collector_paused():
+                    result = _record_checked(ledger, path, got, who)
             else:  # the worker failed on this file or is gone: read it here
-                yield path, _import_one(ledger, path, who)
+                result = _import_one(ledger, path, who)
+            yield path, result
 
 
 def _import_one(ledger: Ledger, path: Path, who: str | None) -> ImportResult | LedgerError:
