@@ -341,10 +341,8 @@ class Reference:
     def _household(
         self, source: str, row: int, text: str, problems: list[Problem]
     ) -> _Household | None:
-        """The household a cell names (its id or card code), or None with the problem."""
-        hh = self.households.get(text) or self.codes.get(text)
-        if hh is not None:
-            return hh
+        """The household a cell names that is not yet known by that text (a card code
+        seen for the first time, or a typo), or None with the problem."""
         hid, why = parse_household(text, self.households)
         if hid is None:
             problems.append(

@@ -48,6 +48,7 @@ SUM_COLUMNS = (
     "milli_points_earned",
     "milli_points_redeemed",
 )
+HOUSEHOLD_COLUMNS = ("run_id", "point_id", "month", "households")
 
 
 def sums_query(*where: ColumnElement[bool]) -> Select[Any]:
@@ -93,7 +94,7 @@ def refresh_runs(s: Session, run_ids: Iterable[str]) -> None:
         )
         s.execute(
             insert(StopHouseholds).from_select(
-                ["run_id", "point_id", "month", "households"],
+                list(HOUSEHOLD_COLUMNS),
                 households_query(Entry.run_id.in_(chunk)),
             )
         )
@@ -101,10 +102,8 @@ def refresh_runs(s: Session, run_ids: Iterable[str]) -> None:
 
 _AT = {name: ENTRY_ROW.index(name) for name in ENTRY_ROW}
 _GROUP_OF = itemgetter(*(_AT[c.key] for c in _GROUP))
-_SUMMED_AT = [
-    _AT[c]
-    for c in ("cash_fen", "goods_qty", "goods_fen", "milli_points_earned", "milli_points_redeemed")
-]
+# the columns summed as they are (after grams, which is NULL when no entry weighs)
+_SUMMED_AT = [_AT[c] for c in SUM_COLUMNS[SUM_COLUMNS.index("grams") + 1 :]]
 
 
 def add_first_runs(s: Session, rows: Sequence[EntryRow]) -> None:
@@ -127,7 +126,7 @@ def add_first_runs(s: Session, rows: Sequence[EntryRow]) -> None:
     insert_tuples(
         s,
         table(StopHouseholds),
-        ("run_id", "point_id", "month", "households"),
+        HOUSEHOLD_COLUMNS,
         [(*stop, month, len(ids)) for stop, (month, ids) in households.items()],
     )
 
@@ -137,8 +136,4 @@ def refresh_all(s: Session) -> None:
     s.execute(delete(StopSum))
     s.execute(delete(StopHouseholds))
     s.execute(insert(StopSum).from_select(list(SUM_COLUMNS), sums_query(true())))
-    s.execute(
-        insert(StopHouseholds).from_select(
-            ["run_id", "point_id", "month", "households"], households_query(true())
-        )
-    )
+    s.execute(insert(StopHouseholds).from_select(list(HOUSEHOLD_COLUMNS), households_query(true())))
