@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, cast, func, literal, select
+from sqlalchemy import Date, cast, func, literal, select, true
 
 from planner.ledger.accounts import household_account
 from planner.ledger.db import open_ledger
@@ -71,6 +71,12 @@ def _fresh_pg(server: str) -> str:
     from ledger_support import fresh_pg_database
 
     return fresh_pg_database(server)
+
+
+def _drop_pg(url: str) -> None:
+    from ledger_support import drop_pg_database
+
+    drop_pg_database(url)
 
 
 def _shifted_date(dialect: str, years: int) -> Any:
@@ -119,7 +125,7 @@ def _copy_month(ledger: Any, source: PlanSource, year: int) -> int:
             "date": _shifted_date(ledger.dialect, 2026 - year),
         }
         picked = [changed.get(c, getattr(Entry, c)) for c in cols]
-        q = select(*picked).where(Entry.month == old, Entry.active.is_(True))
+        q = select(*picked).where(Entry.month == old, Entry.active == true())
         s.execute(table(Entry).insert().from_select(cols, q))
         if refresh_runs is not None:
             refresh_runs(s, [shift(r.id) for r in runs])
@@ -238,7 +244,11 @@ def main() -> None:
         )
         print(json.dumps(results["sqlite"]), flush=True)
     if args.pg and args.only in (None, "postgresql"):
-        results["postgresql"] = bench(_fresh_pg(args.pg), source, files, args.history)
+        url = _fresh_pg(args.pg)
+        try:
+            results["postgresql"] = bench(url, source, files, args.history)
+        finally:
+            _drop_pg(url)
         print(json.dumps(results["postgresql"]), flush=True)
     results["load_avg_at_end"] = os.getloadavg()[0]
     if args.before is not None:

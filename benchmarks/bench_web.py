@@ -330,7 +330,7 @@ def _sync_all(
 
 def _ledger_check(db: str, sent_keys: dict[str, set[str]]) -> tuple[dict[str, int], int, int]:
     """Runs whose active rows differ from what was sent, duplicate keys, rows sent."""
-    from sqlalchemy import func, select
+    from sqlalchemy import func, select, true
 
     from planner.ledger.db import open_ledger
     from planner.ledger.schema import Entry
@@ -339,15 +339,15 @@ def _ledger_check(db: str, sent_keys: dict[str, set[str]]) -> tuple[dict[str, in
         active = dict(
             s.execute(
                 select(Entry.run_id, func.count())
-                .where(Entry.active.is_(True))
+                .where(Entry.active == true())
                 .group_by(Entry.run_id)
             ).all()
         )
+        # an entry's key is its own or (stored empty) its natural key
+        natural = (Entry.run_id, Entry.point_id, Entry.household_id, Entry.stream)
+        same = (*natural, Entry.category, Entry.goods_item, Entry.key)
         dup = s.execute(
-            select(Entry.key)
-            .where(Entry.active.is_(True))
-            .group_by(Entry.key)
-            .having(func.count() > 1)
+            select(*same).where(Entry.active == true()).group_by(*same).having(func.count() > 1)
         ).all()
     expected = {r: len(k) for r, k in sent_keys.items()}
     lost = {r: n - active.get(r, 0) for r, n in expected.items() if active.get(r, 0) != n}

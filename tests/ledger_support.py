@@ -130,12 +130,37 @@ def fresh_pg_database(server_url: str) -> str:
     return u.set(database=name).render_as_string(hide_password=False)
 
 
+def pg_database_for(request: pytest.FixtureRequest) -> str:
+    """A fresh database on the test server, dropped when ``request``'s test ends."""
+    url = fresh_pg_database(request.getfixturevalue("pg_server"))
+    request.addfinalizer(lambda: drop_pg_database(url))
+    return url
+
+
+def drop_pg_database(url: str) -> None:
+    """Drop a database :func:`fresh_pg_database` made (connections to it are ended)."""
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    conninfo = u.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(conninfo.render_as_string(hide_password=False), autocommit=True) as c:
+        c.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(str(u.database))
+            )
+        )
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty ledger database URL: an SQLite file, then a PostgreSQL database."""
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty ledger database URL: an SQLite file, then a PostgreSQL database
+    (dropped after the test: a server given by URL keeps running)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    return fresh_pg_database(request.getfixturevalue("pg_server"))
+        yield f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+        return
+    yield pg_database_for(request)
 
 
 @pytest.fixture(scope="session")

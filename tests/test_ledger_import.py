@@ -18,7 +18,7 @@ from pathlib import Path
 import ledger_support
 import pytest
 from ledger_support import read_csv_rows, table_counts, write_csv_rows
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from planner.ledger.db import open_ledger
 from planner.ledger.errors import LedgerError
@@ -146,7 +146,7 @@ def test_a_corrected_file_supersedes_with_an_audit_trail(
         assert (second.changed, second.removed) == (1, 1)
         assert second.added == 0  # the corrected line replaces its old row…
         with ledger.sessions() as s:
-            active = s.scalars(select(Entry).where(Entry.active.is_(True))).all()
+            active = s.scalars(select(Entry).where(Entry.active == true())).all()
             old = s.scalars(select(Entry).where(Entry.active.is_(False))).all()
             audit = s.scalars(select(Audit).order_by(Audit.id)).all()
         assert len(active) == first.added - 1  # … replacing one, and one removed
@@ -307,7 +307,7 @@ def test_reading_ahead_records_what_one_file_at_a_time_records(
     if db_url.startswith("sqlite"):
         other = f"sqlite:///{tmp_path / 'other.sqlite'}"
     else:
-        other = ledger_support.fresh_pg_database(request.getfixturevalue("pg_server"))
+        other = ledger_support.pg_database_for(request)
     _registered(other, planned_tiny)
     with open_ledger(other) as ledger:
         ahead = [(p, outcome(r)) for p, r in import_files(ledger, paths, who="t")]

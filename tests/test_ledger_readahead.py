@@ -58,7 +58,7 @@ def _other_db(
     if url.startswith("sqlite"):
         other = f"sqlite:///{tmp_path / (name + '.sqlite')}"
     else:
-        other = ledger_support.fresh_pg_database(request.getfixturevalue("pg_server"))
+        other = ledger_support.pg_database_for(request)
     with open_ledger(other) as ledger:
         register_plan(ledger, load_plan(plan))
     return other

@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 import ledger_support
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from planner.ledger.accounts import balances, household_account
 from planner.ledger.db import open_ledger
@@ -39,7 +40,7 @@ def test_report_totals_are_the_sums_of_the_entries(
     with open_ledger(db_url) as ledger:
         doc = month_report(ledger, "2026-12").to_json()
         with ledger.sessions() as s:
-            entries = s.scalars(select(Entry).where(Entry.active.is_(True))).all()
+            entries = s.scalars(select(Entry).where(Entry.active == true())).all()
     actual = doc["total"]["actual"]
     sold = sum(e.grams or 0 for e in entries if e.stream == "sell") / 1000
     cash = sum(e.cash_fen for e in entries) / 100
@@ -57,9 +58,9 @@ def test_report_totals_are_the_sums_of_the_entries(
 
 
 def test_sqlite_and_postgresql_give_the_same_json(
-    pg_server: str, planned_tiny: Path, tiny_sim: Path, tmp_path: Path
+    request: pytest.FixtureRequest, planned_tiny: Path, tiny_sim: Path, tmp_path: Path
 ) -> None:
-    urls = [f"sqlite:///{tmp_path / 'a.sqlite'}", ledger_support.fresh_pg_database(pg_server)]
+    urls = [f"sqlite:///{tmp_path / 'a.sqlite'}", ledger_support.pg_database_for(request)]
     docs = []
     for url in urls:
         _loaded(url, planned_tiny, tiny_sim)

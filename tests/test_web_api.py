@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from typer.testing import CliRunner
 from webutil import make_app, office_login, plans_dir
 
@@ -43,7 +43,7 @@ def _sell(view: dict, stop: dict, hid: str, kg: float) -> dict:
 
 def _active(app, **where: str) -> list[Entry]:
     with app.state.web.ledger.sessions() as s:
-        q = select(Entry).where(Entry.active.is_(True))
+        q = select(Entry).where(Entry.active == true())
         for k, v in where.items():
             q = q.where(getattr(Entry, k) == v)
         return list(s.scalars(q))

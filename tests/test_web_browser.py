@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from browser import find_chromium, missing_reason
-from sqlalchemy import select
+from sqlalchemy import select, true
 from webutil import (
     HOSTILE_HOUSEHOLD,
     HOSTILE_POINT,
@@ -126,7 +126,7 @@ def _ledger_has_the_visits(app: Any, run_id: str, households: list[str]) -> None
     from planner.ledger.schema import Entry
 
     with app.state.web.ledger.sessions() as s:
-        rows = s.scalars(select(Entry).where(Entry.run_id == run_id, Entry.active.is_(True))).all()
+        rows = s.scalars(select(Entry).where(Entry.run_id == run_id, Entry.active == true())).all()
     assert {(e.household_id, e.stream) for e in rows} == {
         (h, s) for h in households for s in ("sell", "exchange", "compost")
     }

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from planner.forecast.observations import Observations, kg_column
 from planner.ledger.db import Ledger
@@ -55,7 +55,7 @@ def read_observations(
                 func.sum(Entry.goods_fen),
                 Entry.stream,
             )
-            .where(Entry.active.is_(True), Entry.off_stop.is_(False))
+            .where(Entry.active == true(), Entry.off_stop.is_(False))
             .group_by(
                 Entry.run_id, Entry.point_id, Entry.household_id, Entry.category, Entry.stream
             )

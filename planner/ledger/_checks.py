@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
@@ -114,6 +115,9 @@ ENTRY_VALUES: tuple[str, ...] = (
 ENTRY_ROW: tuple[str, ...] = ("key", "month", "date", "off_stop", *ENTRY_VALUES)
 VALUES_AT = ENTRY_ROW.index(ENTRY_VALUES[0])
 EntryRow = tuple[Any, ...]
+# The columns of a natural key (records.natural_key), and a stored row's values of them.
+NATURAL_COLUMNS = ("run_id", "point_id", "household_id", "stream", "category", "goods_item")
+natural_of = itemgetter(*(ENTRY_ROW.index(c) for c in NATURAL_COLUMNS))
 _MEMO_KEY = "plan-reference"
 _STREAM_IDS = {name: name for name in STREAMS}
 
@@ -241,7 +245,7 @@ class Reference:
             rec = self._entry_row(source, row, e, problems)
             if rec is None:
                 continue
-            key = rec[0]
+            key = rec[0] or natural_of(rec)
             if key in seen:
                 problems.append(
                     _problem(
@@ -310,8 +314,10 @@ class Reference:
                 return None
             goods_fen, redeemed = _handed_out(source, row, e, g, problems)
             item_id = g.item
-        if key is None:
-            key = natural_key(run_id, point, hh.id, stream, category, goods_item)
+        if key is None or key == natural_key(
+            run.id, stop.point_id, hh.id, stream, category, goods_item
+        ):
+            key = ""  # the natural key: the row's own columns hold it (Entry.key)
         # The reference's own strings where they are equal (run, point, household,
         # stream, category, item): a row sent to another process then pickles each
         # once per file, not once per row.

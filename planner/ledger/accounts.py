@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from planner.ledger.codes import household_code
 from planner.ledger.db import Ledger
@@ -101,7 +101,7 @@ def household_account(ledger: Ledger, household: str, *, history: bool = False) 
         place = s.get(PlaceRow, h.point_id)
         q = select(Entry).where(Entry.household_id == hid)
         if not history:
-            q = q.where(Entry.active.is_(True))
+            q = q.where(Entry.active == true())
         entries = s.scalars(q.order_by(Entry.date, Entry.run_id, Entry.id)).all()
     tx = tuple(_transaction(e) for e in entries)
     months: dict[str, list[int]] = {}
@@ -176,7 +176,7 @@ def balances(ledger: Ledger, *, before: str | dt.date | None = None) -> dict[str
     q = select(
         Entry.household_id,
         isum(Entry.milli_points_earned) - isum(Entry.milli_points_redeemed),
-    ).where(Entry.active.is_(True))
+    ).where(Entry.active == true())
     if isinstance(before, str):
         q = q.where(Entry.month < before)
     elif isinstance(before, dt.date):

@@ -31,26 +31,29 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 from sqlalchemy.orm import Session
 
 from planner.ledger._checks import (
     ENTRY_ROW,
     ENTRY_VALUES,
+    NATURAL_COLUMNS,
     VALUES_AT,
     EntryRow,
     Reference,
     check_records,
     chunks,
+    natural_of,
 )
 from planner.ledger.bulk import insert_tuples
 from planner.ledger.db import Ledger
 from planner.ledger.errors import LedgerError, Problem
 from planner.ledger.readahead import Checked, ReadAhead, can_fork, collector_paused
-from planner.ledger.records import RunClose, TallyEntry, TallyLine
+from planner.ledger.records import RunClose, TallyEntry, TallyLine, natural_key
 from planner.ledger.schema import (
     Audit,
     Base,
@@ -388,7 +391,7 @@ def _apply_entries(
     stats = _Stats()
     if not rows:
         return stats
-    key_at, run_at, point_at = 0, ENTRY_ROW.index("run_id"), ENTRY_ROW.index("point_id")
+    run_at, point_at = ENTRY_ROW.index("run_id"), ENTRY_ROW.index("point_id")
     scope = {(r[run_at], r[point_at]) for r in rows}
     old, first = _active_entries(s, rows, scope)
     if not old:  # nothing to replace or remove: every row is added, no audit
@@ -405,7 +408,7 @@ def _apply_entries(
     touched: set[str] = set()
     audit: list[dict[str, Any]] = []
     for r in rows:
-        key = r[key_at]
+        key = r[0] or natural_of(r)
         prev = old.pop(key, None)
         if prev is not None:
             if tuple(prev[_PREV_VALUES_AT:]) == r[VALUES_AT:]:
@@ -414,19 +417,19 @@ def _apply_entries(
             gone.append(prev.id)
             touched.add(prev.run_id)
             stats.changed += 1
-            audit.append(_audit(now, who, import_id, "changed", key, prev, r))
+            audit.append(_audit(now, who, import_id, "changed", _key_text(key), prev, r))
         else:
             stats.added += 1
-            audit.append(_audit(now, who, import_id, "added", key, None, r))
+            audit.append(_audit(now, who, import_id, "added", _key_text(key), None, r))
         new_rows.append(r)
         touched.add(r[run_at])
     if replace_stops:
         for key, prev in old.items():
-            if "|" in key and (prev.run_id, prev.point_id) in scope:
+            if _natural(key) and (prev.run_id, prev.point_id) in scope:
                 gone.append(prev.id)
                 touched.add(prev.run_id)
                 stats.removed += 1
-                audit.append(_audit(now, who, import_id, "removed", key, prev, None))
+                audit.append(_audit(now, who, import_id, "removed", _key_text(key), prev, None))
     _write_entry_changes(s, import_id, gone, new_rows, audit)
     refresh_runs(s, touched)
     return stats
@@ -435,27 +438,44 @@ def _apply_entries(
 # The columns read of an active entry: its id and key, then ENTRY_VALUES.
 _PREV_COLUMNS = ("id", "key", *ENTRY_VALUES)
 _PREV_VALUES_AT = 2
+_PREV_NATURAL = itemgetter(*(_PREV_COLUMNS.index(c) for c in NATURAL_COLUMNS))
+
+# An entry's key in memory: the key the file gave, or its natural key as a tuple of
+# NATURAL_COLUMNS values (joined into text only for the audit trail).
+_Key = str | tuple[str, ...]
+
+
+def _natural(key: _Key) -> bool:
+    """Whether ``key`` is a natural key (a stop's own line, not a key the file named):
+    a phone sends natural keys as text."""
+    return isinstance(key, tuple) or "|" in key
+
+
+def _key_text(key: _Key) -> str:
+    return key if isinstance(key, str) else natural_key(*key)
 
 
 def _active_entries(
     s: Session, rows: list[EntryRow], scope: set[tuple[str, str]]
-) -> tuple[dict[str, Any], bool]:
-    """The active entries the rows may replace, by key: those at the rows' stops, and
-    those elsewhere with a key the file gave (a record moved to another stop); and
-    whether the rows' runs had no active entry at all (nothing to replace anywhere)."""
+) -> tuple[dict[_Key, Any], bool]:
+    """The active entries the rows may replace, by key (:data:`_Key`): those at the
+    rows' stops, and those elsewhere with a key the file gave (a record moved to
+    another stop); and whether the rows' runs had no active entry at all (nothing to
+    replace anywhere)."""
     runs = sorted({run for run, _ in scope})
-    old: dict[str, Any] = {}
+    old: dict[_Key, Any] = {}
     first = True
     cols = [getattr(Entry, c) for c in _PREV_COLUMNS]
     for chunk in chunks(runs):
-        q = select(*cols).where(Entry.active.is_(True), Entry.run_id.in_(chunk))
+        q = select(*cols).where(Entry.active == true(), Entry.run_id.in_(chunk))
         for rec in s.execute(q):
             first = False
             if (rec.run_id, rec.point_id) in scope:
-                old[rec.key] = rec
-    outside = [r[0] for r in rows if "|" not in r[0] and r[0] not in old]
+                old[rec.key or _PREV_NATURAL(rec)] = rec
+    outside = [r[0] for r in rows if r[0] and not _natural(r[0]) and r[0] not in old]
     for chunk in chunks(outside):
-        for rec in s.execute(select(*cols).where(Entry.active.is_(True), Entry.key.in_(chunk))):
+        q = select(*cols).where(Entry.active == true(), Entry.key != "", Entry.key.in_(chunk))
+        for rec in s.execute(q):
             old[rec.key] = rec
             first = False
     return old, first
@@ -591,7 +611,7 @@ def _apply_closes(
 def _active_closes(s: Session, keys: list[str]) -> dict[str, Close]:
     found: dict[str, Close] = {}
     for chunk in chunks(keys):
-        q = select(Close).where(Close.active.is_(True), Close.key.in_(chunk))
+        q = select(Close).where(Close.active == true(), Close.key.in_(chunk))
         found.update((c.key, c) for c in s.scalars(q))
     return found
 

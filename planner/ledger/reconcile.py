@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from planner.ledger.db import Ledger
@@ -140,7 +140,7 @@ def _load_month(s: Session, month: str) -> _Month:
     }
     closes = {
         c.run_id: c
-        for c in s.scalars(select(Close).where(Close.month == month, Close.active.is_(True)))
+        for c in s.scalars(select(Close).where(Close.month == month, Close.active == true()))
     }
     ids = [c.id for c in closes.values()]
     return _Month(
@@ -162,9 +162,9 @@ def _load_month(s: Session, month: str) -> _Month:
 
 
 def _active(month: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """The month's active entries, found through its runs (``ix_entries_stop``)."""
+    """The month's active entries, found through its runs (``ux_entries_active_stop``)."""
     runs = select(RunRow.id).where(RunRow.month == month)
-    return (Entry.run_id.in_(runs), Entry.active.is_(True))
+    return (Entry.run_id.in_(runs), Entry.active == true())
 
 
 def _entry_sums(s: Session, month: str) -> Sequence[Any]:
@@ -228,7 +228,7 @@ def _negative_balances(s: Session, month: str) -> Sequence[Any]:
     return s.execute(
         select(Entry.household_id, earned - spent)
         .where(
-            Entry.active.is_(True),
+            Entry.active == true(),
             Entry.month <= month,
             Entry.household_id.in_(redeeming),
         )

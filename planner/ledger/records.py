@@ -128,6 +128,10 @@ class TallyEntry(_Record):
         return TallyLine(*(getattr(self, f) for f in TallyLine._fields))
 
 
+# A line's fields that make its natural key, in natural_key's order.
+NATURAL_FIELDS = ("run_id", "point", "household", "stream", "category", "goods_item")
+
+
 class TallyLine(NamedTuple):
     """A valid :class:`TallyEntry`'s values as a tuple (the same fields, in order)."""
 

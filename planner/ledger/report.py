@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from planner.ledger.db import Ledger
@@ -185,7 +185,7 @@ def month_report(ledger: Ledger, month: str) -> MonthReport:
         ).all()
         odo = {
             c.run_id: (c.odometer_end_m - c.odometer_start_m)
-            for c in s.scalars(select(Close).where(Close.month == month, Close.active.is_(True)))
+            for c in s.scalars(select(Close).where(Close.month == month, Close.active == true()))
             if c.odometer_start_m is not None and c.odometer_end_m is not None
         }
         point_ids = sorted({st.point_id for st in stops} | {a[1] for a in actual})

@@ -30,6 +30,8 @@ from sqlalchemy import (
 from sqlalchemy import cast as cast_
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from planner.ledger.records import natural_key
+
 GRAMS = 1000  # per kg
 FEN = 100  # per CNY
 MILLI = 1000  # per point
@@ -209,6 +211,11 @@ class Entry(Base):
     ``run_id`` a run and ``household_id`` a household, all checked by the importer
     under the ledger lock; runs, households and imports are never deleted. On
     PostgreSQL the constraints' per-row triggers were most of an import's COPY.
+
+    ``key`` is empty where the record's key is its natural one (run, point, household,
+    stream, category, goods item: :attr:`idempotency_key`), which is nearly always
+    (migration 0004): the columns already hold it, and storing and indexing it again
+    was a fifth of the row and an index of its own.
     """
 
     __tablename__ = "entries"
@@ -238,17 +245,43 @@ class Entry(Base):
     note: Mapped[str] = mapped_column(String(500))
 
     __table_args__ = (
+        # One active entry per key. Queries that read active rows say ``active = true``
+        # (not ``IS TRUE``) so that the databases can use these partial indexes.
+        # A month's entries are found through its runs (migration 0003).
         Index(
-            "ux_entries_active_key",
+            "ux_entries_active_stop",
+            "run_id",
+            "point_id",
+            "household_id",
+            "stream",
+            "category",
+            "goods_item",
             "key",
             unique=True,
             sqlite_where=active == true(),
             postgresql_where=active == true(),
         ),
+        Index(
+            "ux_entries_active_key",
+            "key",
+            unique=True,
+            sqlite_where=(active == true()) & (key != ""),
+            postgresql_where=(active == true()) & (key != ""),
+        ),
         Index("ix_entries_household", "household_id", "date"),
-        # a month's entries are found through its runs (migration 0003)
-        Index("ix_entries_stop", "run_id", "point_id"),
     )
+
+    @property
+    def idempotency_key(self) -> str:
+        """The key the record was written under: its own, or else its natural key."""
+        return self.key or natural_key(
+            self.run_id,
+            self.point_id,
+            self.household_id,
+            self.stream,
+            self.category,
+            self.goods_item,
+        )
 
 
 class Close(Base):

@@ -11,7 +11,7 @@ this after imports, corrections and removals).
 
 Recomputing a touched run's groups from its entries (rather than adding deltas)
 keeps supersedes, removals and records moved between stops right by construction;
-one run is about a thousand entries, read through ``ix_entries_stop``. The one
+one run is about a thousand entries, read through ``ux_entries_active_stop``. The one
 shortcut, :func:`add_first_runs`, is for runs that had no active entry before the
 import (a month's first import of each file): their sums are then the sums of the
 rows just written, added up here instead of read back.
@@ -65,7 +65,7 @@ def sums_query(*where: ColumnElement[bool]) -> Select[Any]:
             isum(Entry.milli_points_earned),
             isum(Entry.milli_points_redeemed),
         )
-        .where(Entry.active.is_(True), *where)
+        .where(Entry.active == true(), *where)
         .group_by(*_GROUP)
     )
 
@@ -79,7 +79,7 @@ def households_query(*where: ColumnElement[bool]) -> Select[str, str, str, int]:
             func.min(Entry.month),
             func.count(func.distinct(Entry.household_id)),
         )
-        .where(Entry.active.is_(True), *where)
+        .where(Entry.active == true(), *where)
         .group_by(Entry.run_id, Entry.point_id)
     )
 

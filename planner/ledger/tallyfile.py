@@ -30,7 +30,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from planner.ledger.errors import LedgerError, Problem
-from planner.ledger.records import STREAMS, RunClose, TallyEntry, TallyLine
+from planner.ledger.records import NATURAL_FIELDS, STREAMS, RunClose, TallyEntry, TallyLine
 from planner.ledger.tallyrows import NO, YES, LineReader
 
 TALLY_COLUMNS: tuple[str, ...] = (
@@ -248,7 +248,7 @@ def _kind(label: str, header: Sequence[str]) -> str:
 def _tally_rows(
     parsed: ParsedFile, label: str, header: list[str], rows: Iterable[tuple[int, list[str]]]
 ) -> None:
-    seen: dict[str, int] = {}
+    seen: dict[str | tuple[str, ...], int] = {}
     inputs = [(c, i, _KIND.get(c, "text")) for i, c in enumerate(header) if c in _INPUT]
     measured = itemgetter(*[i for i, c in enumerate(header) if c in MEASURED], 0)
     width = len(header)
@@ -269,7 +269,7 @@ def _tally_rows(
             except ValidationError as exc:
                 parsed.problems += _pydantic_problems(label, n, exc, _record(header, cells))
                 continue
-        key = line.entry_key
+        key = line.key or _natural(line)  # the natural key as a tuple: no join per row
         if key in seen:
             parsed.problems.append(
                 Problem(
@@ -284,6 +284,9 @@ def _tally_rows(
         seen[key] = n
         parsed.entries.append((n, line))
 
+
+# A line's natural key (records.natural_key) as its values, not joined.
+_natural = itemgetter(*(TallyLine._fields.index(f) for f in NATURAL_FIELDS))
 
 # How each input column's text is read (the rest are text: stripped, blank is None).
 _KIND: dict[str, str] = {c: "number" for c in _NUMBERS}

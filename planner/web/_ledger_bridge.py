@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from planner.ledger.db import Ledger
 from planner.ledger.errors import LedgerError
@@ -104,7 +104,7 @@ def balances(ledger: Ledger, households: Iterable[str]) -> dict[str, float]:
                     Entry.household_id,
                     func.sum(Entry.milli_points_earned - Entry.milli_points_redeemed),
                 )
-                .where(Entry.active.is_(True), Entry.household_id.in_(part))
+                .where(Entry.active == true(), Entry.household_id.in_(part))
                 .group_by(Entry.household_id)
             )
             for hid, milli in s.execute(q):
@@ -114,7 +114,7 @@ def balances(ledger: Ledger, households: Iterable[str]) -> dict[str, float]:
 
 def _entry_view(e: Entry) -> dict[str, Any]:
     return {
-        "key": e.key,
+        "key": e.idempotency_key,
         "run_id": e.run_id,
         "point": e.point_id,
         "household": e.household_id,
@@ -138,7 +138,7 @@ def run_entries(ledger: Ledger, run_id: str) -> list[dict[str, Any]]:
     with ledger.sessions() as s:
         rows = s.scalars(
             select(Entry)
-            .where(Entry.run_id == run_id, Entry.active.is_(True))
+            .where(Entry.run_id == run_id, Entry.active == true())
             .order_by(Entry.point_id, Entry.household_id, Entry.stream, Entry.category, Entry.key)
         ).all()
         return [_entry_view(e) for e in rows]
