@@ -357,3 +357,32 @@ def test_ortools_more_work_never_searches_worse() -> None:
     model = _Model(p, 0, visits, tuple(range(40)), optional=None)
     engine = ORToolsEngine()
     assert engine.work_limit(model, 2.0) > engine.work_limit(model, 1.0)
+
+
+def test_polish_is_bounded_by_its_work_and_never_makes_a_route_dearer() -> None:
+    """The finishing polish spends the stops it is given and stops there: none left
+    keeps the route as it is, enough finds the ordered route; every result is feasible
+    and no dearer (the OR-Tools engine's polish is bounded so, not by the clock)."""
+    from planner.solve.engines.finish import PolishWork, close_route, polish_route
+    from planner.solve.problem import Route
+
+    p, visits = line_day([50, 10, 40, 20, 30], [1] * 5)
+    order = (0, 2, 4, 3, 1)  # zig-zag along the line
+    route = close_route(p, visits, Route(0, tuple(visits[i].node for i in order), order))
+    cost = schedule_route(p, 0, visits, route).cost
+    assert polish_route(p, 0, visits, route, math.inf, PolishWork(0)) == route
+    spent: list[float] = []
+    results = []
+    for budget in (10, 100, 1_000, math.inf):
+        work = PolishWork(budget)
+        polished = polish_route(p, 0, visits, route, math.inf, work)
+        spent.append(budget - work.left)
+        sched = schedule_route(p, 0, visits, polished)
+        assert sched.feasible and sched.cost <= cost + 1e-9
+        results.append(sched.cost)
+        if budget < math.inf:
+            assert work.left > -len(polished.stops) - 3  # at most one candidate over
+    assert results == sorted(results, reverse=True) and results[-1] < cost
+    along = (1, 3, 4, 2, 0)  # the customers by their place on the line: out and back
+    best = close_route(p, visits, Route(0, tuple(visits[i].node for i in along), along))
+    assert results[-1] == schedule_route(p, 0, visits, best).cost

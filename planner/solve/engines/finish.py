@@ -11,14 +11,30 @@ leg -- so this step is what makes their routes right by :mod:`planner.solve.sche
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route
 from planner.solve.schedule import RouteSchedule, end_facility, schedule_route
 
 _INSERT_PLACES = 8  # places per route, by shortest detour, tried for a left-out visit
+
+
+@dataclass
+class PolishWork:
+    """How much more polishing a day may do, counted in stops scheduled (work, not
+    time: the same routes come out however busy the machine). Unbounded by default."""
+
+    left: float = math.inf
+
+    def take(self, stops: int) -> bool:
+        """Whether a candidate of ``stops`` stops may still be scheduled (and spend it)."""
+        if self.left <= 0:
+            return False
+        self.left -= stops + 1
+        return True
 
 
 def break_reserve(problem: PeriodicProblem, vehicle: int) -> int:
@@ -131,14 +147,21 @@ def serviceable(problem: PeriodicProblem, day: int, visits: Sequence[DayVisit]) 
 
 
 def polish_route(
-    problem: PeriodicProblem, day: int, visits: Sequence[DayVisit], route: Route, deadline: float
+    problem: PeriodicProblem,
+    day: int,
+    visits: Sequence[DayVisit],
+    route: Route,
+    deadline: float,
+    work: PolishWork | None = None,
 ) -> Route:
     """Swap and move visits of a feasible route while its exact cost falls.
 
     First improvement over all swaps of two visits and all moves of one visit to
-    another place (facility stops stay), until none helps or ``deadline``
-    (:func:`time.monotonic`) passes. The result is feasible and no dearer.
+    another place (facility stops stay), until none helps, ``deadline``
+    (:func:`time.monotonic`) passes or ``work`` is spent. The result is feasible and
+    no dearer.
     """
+    work = work or PolishWork()
     best = schedule_route(problem, day, visits, route)
     if not best.feasible:
         return route
@@ -146,7 +169,7 @@ def polish_route(
     while improved and time.monotonic() < deadline:
         improved = False
         for cand in _neighbours(route):
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or not work.take(len(cand.stops)):
                 break
             cand = tidy_route(problem, day, visits, close_route(problem, visits, cand))
             sched = schedule_route(problem, day, visits, cand)
@@ -237,14 +260,15 @@ def finish_day(
     raw: Iterable[Route],
     unrouted: Iterable[int],
     deadline: float,
+    polish: PolishWork | None = None,
 ) -> DaySolution:
     """Close, repair, complete and polish an engine's routes into the day's solution.
 
     ``raw`` are the engine's routes (visit stops and reload stops); ``unrouted`` the
     visits it was not given. Visits in neither, and visits dropped in repair, are put
     back where they fit (:func:`insert_visits`) or reported unrouted. Completing and
-    polishing stop at ``deadline`` (:func:`time.monotonic`); ``unrouted`` visits are
-    not tried again.
+    polishing stop at ``deadline`` (:func:`time.monotonic`), polishing also when
+    ``polish`` is spent (all routes share it); ``unrouted`` visits are not tried again.
     """
     skipped = set(unrouted)
     left: set[int] = set()
@@ -259,6 +283,7 @@ def finish_day(
     if left:
         routes, rest = insert_visits(problem, day, visits, routes, left, deadline)
         left = set(rest)
-    routes = [polish_route(problem, day, visits, r, deadline) for r in routes]
+    polish = polish or PolishWork()
+    routes = [polish_route(problem, day, visits, r, deadline, polish) for r in routes]
     routes.sort(key=lambda r: r.vehicle)
     return DaySolution(day, tuple(routes), tuple(sorted(left | skipped)))

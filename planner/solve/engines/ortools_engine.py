@@ -44,7 +44,8 @@ development machine), less an estimate of the model's build, so the same day giv
 the same routes however busy the machine (OR-Tools' search is deterministic; ``seed``
 is unused). The routes are then closed, checked with
 :func:`~planner.solve.schedule.schedule_route`, repaired, completed and polished
-(:func:`~planner.solve.engines.finish.finish_day`). ``wall_clock=True`` bounds the
+(:func:`~planner.solve.engines.finish.finish_day`), the polish also bounded by work:
+its share of ``time_limit`` buys :data:`POLISH_STOPS_PER_SECOND` stops scheduled. ``wall_clock=True`` bounds the
 search by the clock instead (faster to the limit, not reproducible).
 
 The default strategy, PATH_CHEAPEST_ARC then guided local search, is the best of the
@@ -67,7 +68,7 @@ from numpy.typing import NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from planner.solve.budget import ENGINE_FINISH_SHARE
-from planner.solve.engines.finish import break_reserve, finish_day, serviceable
+from planner.solve.engines.finish import PolishWork, break_reserve, finish_day, serviceable
 from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route
 from planner.solve.schedule import travel_matrix
 
@@ -89,13 +90,19 @@ _MAX_FACILITIES = 3  # facilities given reload copies (the ones nearest the visi
 _POLISH = ENGINE_FINISH_SHARE["ortools"]  # the finishing step's share of a call
 # Limit checks the search makes per CPU second (see the module docstring), measured on
 # the development machine on CVRP-X, Solomon and PVRP-IF days: a capacity-only model,
-# one with a time dimension, and one with break intervals.
-CHECKS_PER_SECOND = 1.2e6
-CHECKS_PER_SECOND_TIMED = 0.7e6
+# one with a time dimension, and one with break intervals. The first two were
+# remeasured on 2026-12-03 (0.81-1.24 and 0.42-0.57 million on the CVRP-X and Solomon
+# instances; the medians here): at 1.2 and 0.7 million a 30 s run took 35-44 s.
+CHECKS_PER_SECOND = 0.9e6
+CHECKS_PER_SECOND_TIMED = 0.5e6
 CHECKS_PER_SECOND_BREAKS = 3.0e4
 MIN_CHECKS = 20_000  # enough for a first solution on a small day
 # Seconds of model build per registered matrix entry (numpy -> OR-Tools), same machine.
 BUILD_SECONDS_PER_ENTRY = 2.0e-7
+# Stops the finishing step's polish schedules per CPU second (35,000-60,000 measured on
+# CVRP-X and Solomon): its share of ``time_limit`` buys this many per second. Unbounded,
+# the polish of a 400-customer day took 2.5 s whatever the budget.
+POLISH_STOPS_PER_SECOND = 50_000
 
 IntArray = NDArray[np.int64]
 
@@ -164,9 +171,10 @@ class ORToolsEngine:
             solution = self._search(model, time_limit, start)
         raw = model.routes(solution) if solution is not None else []
         deadline = math.inf
+        polish = PolishWork(_POLISH * time_limit * POLISH_STOPS_PER_SECOND)
         if self.wall_clock:
-            deadline = start + time_limit
-        return finish_day(problem, day, visits, raw, unrouted, deadline)
+            deadline, polish = start + time_limit, PolishWork()
+        return finish_day(problem, day, visits, raw, unrouted, deadline, polish)
 
     def _search(self, model: _Model, time_limit: float, start: float) -> pywrapcp.Assignment | None:
         params = pywrapcp.DefaultRoutingSearchParameters()
