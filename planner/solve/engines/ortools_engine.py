@@ -45,8 +45,9 @@ the same routes however busy the machine (OR-Tools' search is deterministic; ``s
 is unused). The routes are then closed, checked with
 :func:`~planner.solve.schedule.schedule_route`, repaired, completed and polished
 (:func:`~planner.solve.engines.finish.finish_day`), the polish also bounded by work:
-its share of ``time_limit`` buys :data:`POLISH_STOPS_PER_SECOND` stops scheduled. ``wall_clock=True`` bounds the
-search by the clock instead (faster to the limit, not reproducible).
+its share of ``time_limit`` buys :data:`POLISH_STOPS_PER_SECOND` stops scheduled.
+``wall_clock=True`` bounds the search by the clock instead (faster to the limit, not
+reproducible).
 
 The default strategy, PATH_CHEAPEST_ARC then guided local search, is the best of the
 five first-solution strategies and three metaheuristics measured at equal CPU time
