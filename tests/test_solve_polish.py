@@ -5,14 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from planner.network.travel import build_travel
 from planner.scenario.load import load_scenario
-from planner.solve._polish import Aim, Meter, polish, release
+from planner.solve._polish import Aim, Meter, _least_added, polish, release
 from planner.solve._template import Engine, visits_under, with_kept
 from planner.solve.from_scenario import build_problem
 from planner.solve.group_calendar import group_calendar
-from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, day_visits
+from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route, day_visits
 from planner.solve.schedule import schedule_route
 from planner.solve.search import solve
 from planner.solve.timing import TimingBudget, TimingLookups, _covers, lookups_for, time_month
@@ -59,9 +61,9 @@ def _held_cost(
             sched = schedule_route(prob, d, held, r)
             assert sched.feasible, sched.violations
             cost += sched.cost
-            for st in sched.steps:
-                if st.kind == "visit":
-                    times.setdefault(held[st.visit].customer, []).append(st.start)
+            for step in sched.steps:
+                if step.kind == "visit":
+                    times.setdefault(held[step.visit].customer, []).append(step.start)
     return cost, times
 
 
@@ -115,3 +117,39 @@ def test_release_keeps_the_aimed_share_and_the_cap(month, share):
         assert lo <= min(times[ci]) and max(times[ci]) <= hi
     if share == 1.0:
         assert windows == covers and out == days
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_the_pruning_bound_never_exceeds_what_an_insertion_adds(month, data):
+    """Relocation skips a place when this bound says it cannot pay; so the bound must
+    never be above what putting the visits there really adds to the route's cost."""
+    problem, visits, days, covers, _ = month
+    d = data.draw(st.sampled_from(sorted(d for d, s in days.items() if s.routes)))
+    routes = days[d].routes
+    held = with_kept(problem, {v.customer: covers[v.customer] for v in visits[d]})
+    vis = visits_under(held, visits[d])
+    src = data.draw(st.sampled_from([r for r in routes if any(k >= 0 for k in r.visits)]))
+    pos = data.draw(st.sampled_from([i for i, k in enumerate(src.visits) if k >= 0]))
+    seg = [(src.stops[pos], src.visits[pos])]
+    base = data.draw(st.sampled_from(routes))
+    if base is src:
+        base = Route(
+            src.vehicle,
+            src.stops[:pos] + src.stops[pos + 1 :],
+            src.visits[:pos] + src.visits[pos + 1 :],
+        )
+    where = data.draw(st.integers(0, len(base.stops)))
+    cand = Route(
+        base.vehicle,
+        (*base.stops[:where], seg[0][0], *base.stops[where:]),
+        (*base.visits[:where], seg[0][1], *base.visits[where:]),
+    )
+    before = schedule_route(held, d, vis, base)
+    after = schedule_route(held, d, vis, cand)
+    assume(before.feasible and after.feasible)  # relocation compares feasible routes only
+    bound = _least_added(problem, base, where, seg)
+    assert bound >= 0.0 or where == len(base.stops)
+    assert after.cost - before.cost >= bound - 1e-6

@@ -24,6 +24,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from planner.solve._clock import EXACT_WEIGHT, WORK_PER_SECOND
 from planner.solve._template import Engine, visits_under, with_kept
@@ -91,6 +92,29 @@ def _cut(route: Route, pos: int, length: int) -> Route:
     return rest if any(v >= 0 for v in rest.visits) else Route(route.vehicle, (), ())
 
 
+def _least_added(
+    problem: PeriodicProblem, route: Route, where: int, way: Sequence[tuple[int, int]]
+) -> float:
+    """A lower bound on what putting ``way`` into ``route`` before stop ``where`` adds.
+
+    The distance the detour adds is exact, and a stop more never shortens the
+    day (travel times keep the triangle inequality), so the distance's cost bounds
+    the whole. No bound (0) at the route's end, where the unloading station may
+    change, in an empty route (which may cost a truck's day) or when the
+    objective is time alone.
+    """
+    if problem.objective != "cost" or not route.stops or where == len(route.stops):
+        return 0.0
+    veh = problem.vehicles[route.vehicle]
+    dist = problem.distance
+    prev = route.stops[where - 1] if where > 0 else veh.depot
+    nxt = route.stops[where]
+    added = int(dist[prev, way[0][0]]) + int(dist[way[-1][0], nxt]) - int(dist[prev, nxt])
+    for (a, _), (b, _) in pairwise(way):
+        added += int(dist[a, b])
+    return veh.cost_per_distance * added
+
+
 def _move(
     problem: PeriodicProblem,
     day: int,
@@ -112,6 +136,7 @@ def _move(
     if not rest_sched.feasible:
         return 0.0
     ways = [seg, seg[::-1]] if length > 1 else [seg]
+    freed = costs[ri] - rest_sched.cost  # what taking the visits out saves
     best: tuple[float, int, Route, float] | None = None
     for rj, r in enumerate(routes):
         base = rest if rj == ri else r
@@ -119,6 +144,9 @@ def _move(
             for way in ways:
                 if rj == ri and where == pos and way is seg:
                     continue  # where it is now
+                floor = best[0] if best is not None else 1e-6
+                if freed - _least_added(problem, base, where, way) <= floor + 1e-9:
+                    continue  # cannot save more than the best place found so far
                 cand = Route(
                     base.vehicle,
                     (*base.stops[:where], *(n for n, _ in way), *base.stops[where:]),
