@@ -19,7 +19,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from planner.solve._template import insert_left, visits_under, with_kept
+from planner.solve._template import Engine, insert_left, visits_under, with_kept
+from planner.solve.engines import bounded_engine
 from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route
 from planner.solve.schedule import schedule_route
 
@@ -136,6 +137,41 @@ def _moved(
     return (DaySolution(day, tuple(out), sol.unrouted), hold), sum(sc.cost for sc in scheds) - cost
 
 
+def _rerouted(
+    problem: PeriodicProblem,
+    day: int,
+    visits: Sequence[DayVisit],
+    state: DayState,
+    ci: int,
+    window: Window,
+    holds: dict[int, Window],
+    engine: Engine,
+) -> tuple[DayState, float] | None:
+    """``state``'s day routed afresh by ``engine`` with ``ci`` held to ``window`` and
+    every other visit to where it may move, and what that adds; ``None`` where the
+    engine cannot serve every visit so."""
+    sol, kept = state
+    if sol.unrouted:
+        return None
+    before = with_kept(problem, kept)
+    cost = sum(
+        schedule_route(before, day, visits_under(before, visits), r).cost for r in sol.routes
+    )
+    hold = {v.customer: kept.get(v.customer, holds[v.customer]) for v in visits}
+    hold[ci] = window
+    prob = with_kept(problem, hold)
+    held = visits_under(prob, visits)
+    router = bounded_engine(engine.name, engine.seconds, len(held))
+    fresh = router.route_day(prob, day, held, time_limit=engine.seconds, seed=engine.seed)
+    if fresh.unrouted:
+        return None
+    scheds = [schedule_route(prob, day, held, r) for r in fresh.routes]
+    if not all(sc.feasible for sc in scheds):
+        return None
+    new = DaySolution(day, tuple(fresh.routes))
+    return (new, hold), sum(sc.cost for sc in scheds) - cost
+
+
 def _try_point(
     problem: PeriodicProblem,
     visits: dict[int, tuple[DayVisit, ...]],
@@ -144,8 +180,10 @@ def _try_point(
     ci: int,
     grid: Grid,
     price: float,
+    engine: Engine | None = None,
 ) -> dict[int, DayState] | None:
-    """``days`` with ``ci`` in one window (the width, else the cap) for at most ``price``."""
+    """``days`` with ``ci`` in one window (the width, else the cap) for at most ``price``;
+    with ``engine``, a day where the visit fits no route as they are is routed afresh."""
     times = [t for _, t in arrivals[ci]]
     holds = {c: _hold([t for _, t in a], grid) for c, a in arrivals.items()}
     widths = (grid.width, grid.cap) if max(times) - min(times) > grid.cap else (grid.width,)
@@ -156,6 +194,8 @@ def _try_point(
             if window[0] <= t <= window[1]:
                 continue
             moved = _moved(problem, d, visits[d], trial[d], ci, window, holds)
+            if moved is None and engine is not None:
+                moved = _rerouted(problem, d, visits[d], trial[d], ci, window, holds, engine)
             if moved is None:
                 break
             trial[d], extra = moved
@@ -172,8 +212,12 @@ def cap_spreads(
     days: dict[int, DayState],
     grid: Grid,
     late_weight: float,
+    engine: Engine | None = None,
 ) -> dict[int, DayState]:
     """``days`` with points' arrivals moved into one window; see the module docstring.
+
+    With ``engine``, a point spread over the cap whose visit fits no route of a day
+    as the routes are has that day routed afresh, every other visit held.
 
     Points spread over ``grid.cap`` are moved at any price (the announced width, else
     the cap); points spread over the width but not the cap are moved into the width
@@ -195,7 +239,9 @@ def cap_spreads(
         over = spread(ci) > grid.cap
         off = sum(1 for _, t in arrivals[ci] if not _within(t, arrivals[ci], grid))
         price = math.inf if over else late_weight * max(1, off)
-        trial = _try_point(problem, visits, days, arrivals, ci, grid, price)
+        trial = _try_point(
+            problem, visits, days, arrivals, ci, grid, price, engine if over else None
+        )
         if trial is not None:
             days = trial
             arrivals = month_arrivals(problem, visits, days)

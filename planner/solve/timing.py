@@ -133,7 +133,8 @@ class TimingBudget:
     """Work the phase may do: engine seconds of work per day route, rounds, and how
     many sibling days each day tries to drive the routes of; ``cap`` (minutes): the
     widest spread of a point's arrivals left after the rounds (``None``: no cap);
-    ``polish_work``: work-seconds for the last step (0: none)."""
+    ``polish_work``: work-seconds for the last step (0: none), whose engine call per
+    day gets ``polish_seconds_per_day`` (``None``: ``seconds_per_day``)."""
 
     engine: str
     seconds_per_day: float
@@ -142,6 +143,7 @@ class TimingBudget:
     siblings: int = 2
     cap: int | None = 120
     polish_work: float = 0.0
+    polish_seconds_per_day: float | None = None
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,7 @@ def time_month(
             {d: (day.solution, day.kept) for d, day in days.items()},
             grid,
             lookups.late_weight,
+            bounded_by(budget),
         )
         days = {d: _Day(sol, kept, 0.0) for d, (sol, kept) in capped.items()}
         for d in sorted(days):
@@ -261,7 +264,8 @@ def _polished(
     probs = {d: with_kept(problem, day.kept) for d, day in days.items()}
     covers = _covers(problem, visits, list(sols.values()), probs, lookups)
     meter = Meter(Meter.seconds(budget.polish_work))
-    sols = polish(problem, visits, sols, covers, meter, bounded_by(budget))
+    per_day = budget.polish_seconds_per_day or budget.seconds_per_day
+    sols = polish(problem, visits, sols, covers, meter, Engine(budget.engine, per_day, budget.seed))
     if lookups.aim < 1.0 and budget.cap is not None:
         aim = Aim(lookups.aim, lookups.width, budget.cap, lookups.bounds)
         sols, covers = release(problem, visits, sols, covers, aim, meter)
