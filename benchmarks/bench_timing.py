@@ -217,7 +217,9 @@ def region(
             engine="pyvrp",
             seconds_per_day=per_day,
             seed=seed,
+            rounds=Budget(time_limit).windows_rounds,
             polish_work=Budget(POLISH_LIMIT).windows_polish,
+            polish_seconds_per_day=Budget(time_limit).windows_polish_day(sp.problem.num_days),
         ),
     )
     new_solution = dataclasses.replace(first, days=timed.days)
