@@ -216,8 +216,9 @@ def cap_spreads(
 ) -> dict[int, DayState]:
     """``days`` with points' arrivals moved into one window; see the module docstring.
 
-    With ``engine``, a point spread over the cap whose visit fits no route of a day
-    as the routes are has that day routed afresh, every other visit held.
+    With ``engine``, a point spread over the cap that no window can take by moving
+    its visits has the days where a visit fits no route as they are routed afresh,
+    every other visit held.
 
     Points spread over ``grid.cap`` are moved at any price (the announced width, else
     the cap); points spread over the width but not the cap are moved into the width
@@ -239,9 +240,10 @@ def cap_spreads(
         over = spread(ci) > grid.cap
         off = sum(1 for _, t in arrivals[ci] if not _within(t, arrivals[ci], grid))
         price = math.inf if over else late_weight * max(1, off)
-        trial = _try_point(
-            problem, visits, days, arrivals, ci, grid, price, engine if over else None
-        )
+        trial = _try_point(problem, visits, days, arrivals, ci, grid, price)
+        if trial is None and over and engine is not None:
+            # Only where no window can be reached by moves: a day routed afresh costs more.
+            trial = _try_point(problem, visits, days, arrivals, ci, grid, price, engine)
         if trial is not None:
             days = trial
             arrivals = month_arrivals(problem, visits, days)
