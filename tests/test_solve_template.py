@@ -14,7 +14,7 @@ from planner.network.travel import build_travel
 from planner.plan.build import build_plan
 from planner.scenario.load import load_scenario
 from planner.scenario.model import Scenario
-from planner.solve._spread import Grid, _rerouted, cap_spreads, month_arrivals
+from planner.solve._spread import Grid, _fresh_routes, cap_spreads, month_arrivals
 from planner.solve._template import (
     Engine,
     insert_left,
@@ -159,28 +159,24 @@ def test_a_day_routed_afresh_keeps_every_visit_and_every_hold(month):
     _, sp, first = month
     visits = _visits(sp, first)
     day = next(ds.day for ds in first.days if ds.routes)
-    sol = first.days[day]
-    arrivals = month_arrivals(sp.problem, visits, {day: (sol, {})})
-    holds = {c: (a[0][1] - 30, a[0][1] + 30) for c, a in arrivals.items()}
+    arrivals = month_arrivals(sp.problem, visits, {day: (first.days[day], {})})
+    hold = {c: (a[0][1] - 30, a[0][1] + 30) for c, a in arrivals.items()}
     ci = min(arrivals)
-    arrival = arrivals[ci][0][1]
-    window = (arrival - 60, arrival)  # an hour earlier at most, as a move would ask
+    hold[ci] = (arrivals[ci][0][1] - 60, arrivals[ci][0][1])  # an hour earlier at most
     engine = Engine("pyvrp", 0.3, 0)
-    out = _rerouted(sp.problem, day, visits[day], (sol, {}), ci, window, holds, engine)
-    assert out is not None
-    (new, hold), _ = out
-    assert hold[ci] == window
-    assert _routed(new.routes, visits[day]) == sorted(v.customer for v in visits[day])
+    routes = _fresh_routes(sp.problem, day, visits[day], hold, engine)
+    assert routes is not None
+    assert _routed(routes, visits[day]) == sorted(v.customer for v in visits[day])
     prob = with_kept(sp.problem, hold)
-    for r in new.routes:
+    for r in routes:
         sched = schedule_route(prob, day, visits_under(prob, visits[day]), r)
         assert sched.feasible
         for step in sched.steps:
             if step.kind == "visit":
                 lo, hi = hold[visits[day][step.visit].customer]
                 assert lo <= step.start <= hi
-    night = (0, 1)  # before any shift starts: no engine can keep it
-    assert _rerouted(sp.problem, day, visits[day], (sol, {}), ci, night, holds, engine) is None
+    hold[ci] = (0, 1)  # before any shift starts: no engine can keep it
+    assert _fresh_routes(sp.problem, day, visits[day], hold, engine) is None
 
 
 def test_the_plan_times_a_day_with_the_windows_it_was_routed_with(month):

@@ -107,8 +107,13 @@ def _moved(
     ci: int,
     window: Window,
     holds: dict[int, Window],
+    engine: Engine | None = None,
 ) -> tuple[DayState, float] | None:
-    """``state`` with customer ``ci``'s visit moved into ``window`` and what that adds."""
+    """``state`` with customer ``ci``'s visit moved into ``window`` and what that adds.
+
+    With ``engine``, where the visit fits no route as the routes are, the day is
+    routed afresh instead (:func:`_fresh_routes`).
+    """
     sol, kept = state
     k = next(i for i, v in enumerate(visits) if v.customer == ci)
     before = with_kept(problem, kept)
@@ -128,6 +133,8 @@ def _moved(
     hold = {v.customer: kept.get(v.customer, holds[v.customer]) for v in visits}
     hold[ci] = window
     out = insert_left(problem, day, visits, routes, [k], hold, math.inf, only_wanted=True)
+    if out is None and engine is not None and not sol.unrouted:
+        out = _fresh_routes(problem, day, visits, hold, engine)
     if out is None:
         return None
     prob = with_kept(problem, hold)
@@ -137,39 +144,20 @@ def _moved(
     return (DaySolution(day, tuple(out), sol.unrouted), hold), sum(sc.cost for sc in scheds) - cost
 
 
-def _rerouted(
+def _fresh_routes(
     problem: PeriodicProblem,
     day: int,
     visits: Sequence[DayVisit],
-    state: DayState,
-    ci: int,
-    window: Window,
-    holds: dict[int, Window],
+    hold: dict[int, Window],
     engine: Engine,
-) -> tuple[DayState, float] | None:
-    """``state``'s day routed afresh by ``engine`` with ``ci`` held to ``window`` and
-    every other visit to where it may move, and what that adds; ``None`` where the
-    engine cannot serve every visit so."""
-    sol, kept = state
-    if sol.unrouted:
-        return None
-    before = with_kept(problem, kept)
-    cost = sum(
-        schedule_route(before, day, visits_under(before, visits), r).cost for r in sol.routes
-    )
-    hold = {v.customer: kept.get(v.customer, holds[v.customer]) for v in visits}
-    hold[ci] = window
+) -> list[Route] | None:
+    """The day's visits routed afresh by ``engine``, each held to its window of ``hold``
+    (customer index → window); ``None`` where the engine cannot serve them all so."""
     prob = with_kept(problem, hold)
     held = visits_under(prob, visits)
     router = bounded_engine(engine.name, engine.seconds, len(held))
     fresh = router.route_day(prob, day, held, time_limit=engine.seconds, seed=engine.seed)
-    if fresh.unrouted:
-        return None
-    scheds = [schedule_route(prob, day, held, r) for r in fresh.routes]
-    if not all(sc.feasible for sc in scheds):
-        return None
-    new = DaySolution(day, tuple(fresh.routes))
-    return (new, hold), sum(sc.cost for sc in scheds) - cost
+    return None if fresh.unrouted else list(fresh.routes)
 
 
 def _try_point(
@@ -193,9 +181,7 @@ def _try_point(
         for d, t in arrivals[ci]:
             if window[0] <= t <= window[1]:
                 continue
-            moved = _moved(problem, d, visits[d], trial[d], ci, window, holds)
-            if moved is None and engine is not None:
-                moved = _rerouted(problem, d, visits[d], trial[d], ci, window, holds, engine)
+            moved = _moved(problem, d, visits[d], trial[d], ci, window, holds, engine)
             if moved is None:
                 break
             trial[d], extra = moved
