@@ -59,7 +59,7 @@ def _sweep_on(base: Path, out: Path, workers: int, limit: float) -> dict:
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",
         ) as lc,
         distributed.Client(lc, set_as_default=False) as client,
     ):

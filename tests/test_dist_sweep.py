@@ -43,7 +43,7 @@ def region(tmp_path_factory) -> Path:
 def cluster():
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",
     ) as lc, distributed.Client(lc, set_as_default=False) as client:  # fmt: skip
         yield lc, client
 
@@ -118,3 +118,30 @@ def test_a_killed_worker_task_is_retried_with_the_same_result(swept, cluster, tm
     original = sweep.cells[2].folder / "plan.json"
     assert (task.out_dir / "plan.json").read_bytes() == original.read_bytes()
     assert res.figures == before[2].figures
+
+
+def test_a_local_cluster_starts_when_the_usual_dashboard_port_is_taken():
+    """Two sweeps (or test runs) on one machine: the second must not trip over the
+    first's scheduler HTTP port, 8787 by Dask's default; and it listens on loopback."""
+    import socket
+
+    from planner.dist._dask import dask_client
+
+    holder = socket.socket()
+    try:
+        holder.bind(("127.0.0.1", 8787))
+        holder.listen()
+    except OSError:
+        pass  # something else holds it already: the same situation
+    try:
+        with dask_client(workers=1) as client:
+            assert client.submit(sum, [1, 2, 3]).result(timeout=60) == 6
+            info = client.scheduler_info()
+            assert info["address"].startswith("tcp://127.0.0.1:")
+            ports = [
+                sock.getsockname()
+                for sock in client.cluster.scheduler.http_server._sockets.values()
+            ]
+            assert ports and all(host == "127.0.0.1" and port != 8787 for host, port in ports)
+    finally:
+        holder.close()

@@ -18,6 +18,8 @@ from typing import Any
 from planner._errors import PlannerError
 from planner.dist._task import CellResult, CellTask, run_cell
 
+LOOPBACK_ANY_PORT = "127.0.0.1:0"  # the scheduler's HTTP server: loopback, any free port
+
 INSTALL_HINT = (
     "Dask is not installed: pip install 'steppe-planner[dist]' "
     "(or use --workers 0 to plan the cells here, one at a time)"
@@ -36,8 +38,8 @@ def _distributed() -> Any:
 def dask_client(workers: int | None = None, scheduler: str | None = None) -> Iterator[Any]:
     """A ``distributed.Client``: on ``scheduler`` (``tcp://HOST:8786``) if given, else
     on a new ``LocalCluster`` of ``workers`` processes (default: one per core), one
-    thread each, listening on 127.0.0.1 only, without a dashboard. Both are closed on
-    exit.
+    thread each, listening on 127.0.0.1 only (the scheduler's HTTP server on a free
+    port). Both are closed on exit.
 
     Workers must see the same files as the client: every path in a task is absolute.
     """
@@ -55,7 +57,9 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        # Its HTTP server (metrics, health) on a free loopback port: with None it
+        # still takes 8787, and a second sweep or test run on the machine collides.
+        dashboard_address=LOOPBACK_ANY_PORT,
     )
     try:
         client = dist.Client(cluster, set_as_default=False)
