@@ -206,7 +206,8 @@ def region(
         if pkl is not None:
             pkl.write_bytes(pickle.dumps(first))
     t1, c1 = time.monotonic(), time.process_time()
-    per_day = max(0.2, 0.2 * time_limit / max(1, sp.problem.num_days))
+    budget = Budget(time_limit)
+    per_day = budget.windows_day(sp.problem.num_days)
     old = before(scenario, sp, first, per_day, seed)
     t2, c2 = time.monotonic(), time.process_time()
     timed = time_month(
@@ -217,9 +218,9 @@ def region(
             engine="pyvrp",
             seconds_per_day=per_day,
             seed=seed,
-            rounds=Budget(time_limit).windows_rounds,
+            rounds=budget.windows_rounds,
             polish_work=Budget(POLISH_LIMIT).windows_polish,
-            polish_seconds_per_day=Budget(time_limit).windows_polish_day(sp.problem.num_days),
+            polish_seconds_per_day=budget.windows_polish_day(sp.problem.num_days),
         ),
     )
     new_solution = dataclasses.replace(first, days=timed.days)

@@ -14,9 +14,10 @@ from planner.network.travel import build_travel
 from planner.plan.build import build_plan
 from planner.scenario.load import load_scenario
 from planner.scenario.model import Scenario
-from planner.solve._spread import Grid, _fresh_routes, cap_spreads, month_arrivals
+from planner.solve._spread import Grid, cap_spreads, month_arrivals
 from planner.solve._template import (
     Engine,
+    engine_routes,
     insert_left,
     project,
     siblings,
@@ -164,10 +165,11 @@ def test_a_day_routed_afresh_keeps_every_visit_and_every_hold(month):
     ci = min(arrivals)
     hold[ci] = (arrivals[ci][0][1] - 60, arrivals[ci][0][1])  # an hour earlier at most
     engine = Engine("pyvrp", 0.3, 0)
-    routes = _fresh_routes(sp.problem, day, visits[day], hold, engine)
-    assert routes is not None
-    assert _routed(routes, visits[day]) == sorted(v.customer for v in visits[day])
     prob = with_kept(sp.problem, hold)
+    fresh = engine_routes(prob, day, visits_under(prob, visits[day]), engine)
+    assert fresh is not None
+    routes = fresh.routes
+    assert _routed(routes, visits[day]) == sorted(v.customer for v in visits[day])
     for r in routes:
         sched = schedule_route(prob, day, visits_under(prob, visits[day]), r)
         assert sched.feasible
@@ -176,7 +178,8 @@ def test_a_day_routed_afresh_keeps_every_visit_and_every_hold(month):
                 lo, hi = hold[visits[day][step.visit].customer]
                 assert lo <= step.start <= hi
     hold[ci] = (0, 1)  # before any shift starts: no engine can keep it
-    assert _fresh_routes(sp.problem, day, visits[day], hold, engine) is None
+    night = with_kept(sp.problem, hold)
+    assert engine_routes(night, day, visits_under(night, visits[day]), engine) is None
 
 
 def test_the_plan_times_a_day_with_the_windows_it_was_routed_with(month):

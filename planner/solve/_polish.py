@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from planner.solve._clock import EXACT_WEIGHT, WORK_PER_SECOND
-from planner.solve._template import Engine, visits_under, with_kept
-from planner.solve.engines import bounded_engine
+from planner.solve._template import Engine, engine_routes, visits_under, with_kept
 from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route
 from planner.solve.schedule import RouteSchedule, schedule_route
 
@@ -218,10 +217,9 @@ def _engine_day(
         problem, {v.customer: windows[v.customer] for v in visits if v.customer in windows}
     )
     held = visits_under(prob, visits)
-    router = bounded_engine(engine.name, engine.seconds, len(held))
     meter.used += Meter.seconds(engine.seconds)
-    sol = router.route_day(prob, day, held, time_limit=engine.seconds, seed=engine.seed)
-    if sol.unrouted:
+    sol = engine_routes(prob, day, held, engine)
+    if sol is None:
         return None
     scheds = [meter.schedule(prob, day, held, r) for r in sol.routes]
     if not all(sc.feasible for sc in scheds):

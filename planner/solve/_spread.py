@@ -19,8 +19,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from planner.solve._template import Engine, insert_left, visits_under, with_kept
-from planner.solve.engines import bounded_engine
+from planner.solve._template import Engine, engine_routes, insert_left, visits_under, with_kept
 from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route
 from planner.solve.schedule import schedule_route
 
@@ -112,7 +111,7 @@ def _moved(
     """``state`` with customer ``ci``'s visit moved into ``window`` and what that adds.
 
     With ``engine``, where the visit fits no route as the routes are, the day is
-    routed afresh instead (:func:`_fresh_routes`).
+    routed afresh instead (:func:`~planner.solve._template.engine_routes`).
     """
     sol, kept = state
     k = next(i for i, v in enumerate(visits) if v.customer == ci)
@@ -132,32 +131,18 @@ def _moved(
         routes.append(r)
     hold = {v.customer: kept.get(v.customer, holds[v.customer]) for v in visits}
     hold[ci] = window
+    prob = with_kept(problem, hold)
+    held = visits_under(prob, visits)
     out = insert_left(problem, day, visits, routes, [k], hold, math.inf, only_wanted=True)
     if out is None and engine is not None and not sol.unrouted:
-        out = _fresh_routes(problem, day, visits, hold, engine)
+        fresh = engine_routes(prob, day, held, engine)  # the day routed afresh, all held
+        out = None if fresh is None else list(fresh.routes)
     if out is None:
         return None
-    prob = with_kept(problem, hold)
-    scheds = [schedule_route(prob, day, visits_under(prob, visits), r) for r in out]
+    scheds = [schedule_route(prob, day, held, r) for r in out]
     if not all(sc.feasible for sc in scheds):
         return None
     return (DaySolution(day, tuple(out), sol.unrouted), hold), sum(sc.cost for sc in scheds) - cost
-
-
-def _fresh_routes(
-    problem: PeriodicProblem,
-    day: int,
-    visits: Sequence[DayVisit],
-    hold: dict[int, Window],
-    engine: Engine,
-) -> list[Route] | None:
-    """The day's visits routed afresh by ``engine``, each held to its window of ``hold``
-    (customer index → window); ``None`` where the engine cannot serve them all so."""
-    prob = with_kept(problem, hold)
-    held = visits_under(prob, visits)
-    router = bounded_engine(engine.name, engine.seconds, len(held))
-    fresh = router.route_day(prob, day, held, time_limit=engine.seconds, seed=engine.seed)
-    return None if fresh.unrouted else list(fresh.routes)
 
 
 def _try_point(

@@ -55,6 +55,16 @@ def visits_under(problem: PeriodicProblem, visits: Sequence[DayVisit]) -> tuple[
     )
 
 
+def engine_routes(
+    problem: PeriodicProblem, day: int, visits: Sequence[DayVisit], engine: Engine
+) -> DaySolution | None:
+    """``engine``'s routes for ``day``'s ``visits`` under ``problem`` as it is (with the
+    windows it holds), or ``None`` where the engine leaves a visit out."""
+    router = bounded_engine(engine.name, engine.seconds, len(visits))
+    sol = router.route_day(problem, day, visits, time_limit=engine.seconds, seed=engine.seed)
+    return None if sol.unrouted else sol
+
+
 def siblings(visits: Mapping[int, Sequence[DayVisit]], day: int, count: int) -> list[int]:
     """Up to ``count`` other days sharing the most points with ``day`` (ties: earlier day)."""
     here = {v.customer for v in visits[day]}
