@@ -221,6 +221,7 @@ def region(
             rounds=budget.windows_rounds,
             polish_work=Budget(POLISH_LIMIT).windows_polish,
             polish_seconds_per_day=budget.windows_polish_day(sp.problem.num_days),
+            work=budget.windows_work,
         ),
     )
     new_solution = dataclasses.replace(first, days=timed.days)

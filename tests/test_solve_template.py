@@ -200,3 +200,36 @@ def test_the_plan_times_a_day_with_the_windows_it_was_routed_with(month):
         if s.place == point
     ]  # fmt: skip
     assert len(stops) == 1 and late[0] <= stops[0].arrival_min <= late[1]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    windows=st.lists(
+        st.one_of(st.none(), st.tuples(st.integers(0, 400), st.integers(0, 400)).map(sorted)),
+        min_size=3,
+        max_size=3,
+    )
+)
+def test_with_windows_equals_the_checked_constructor(windows: list) -> None:
+    """The unchecked window change builds exactly what the checked one does."""
+    from tests.problems import line_problem
+
+    problem = line_problem([5, 9, 14], [[(0,)], [(1,)], [(0, 2)]])
+    customers = tuple(
+        dataclasses.replace(c, window=None if w is None else tuple(w))
+        for c, w in zip(problem.customers, windows, strict=True)
+    )
+    fast = problem.with_windows(customers)
+    assert fast == dataclasses.replace(problem, customers=customers)
+    assert all(c.window is None for c in problem.customers)  # the original is untouched
+
+
+def test_with_windows_refuses_other_changes() -> None:
+    from tests.problems import line_problem
+
+    problem = line_problem([5, 9], [[(0,)], [(1,)]])
+    moved = (dataclasses.replace(problem.customers[0], node=3), problem.customers[1])
+    with pytest.raises(ValueError, match="other windows only"):
+        problem.with_windows(moved)
+    with pytest.raises(ValueError, match="other windows only"):
+        problem.with_windows(problem.customers[:1])

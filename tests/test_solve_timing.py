@@ -83,3 +83,47 @@ def test_reversal_keeps_each_unload_after_its_trip():
     back = _reversed(r, frozenset({1}))
     assert back == Route(0, (8, 7, 1, 6, 5, 1), (3, 2, -1, 1, 0, -1))
     assert _reversed(back, frozenset({1})) == r
+
+
+def test_the_phase_work_bounds_sibling_days(tiny, monkeypatch):
+    """With no work left after each day's re-routing, no sibling day is tried, and the
+    month still keeps every visit and gets its windows."""
+    import planner.solve.timing as timing
+
+    sp, first, lookups, _ = tiny
+    calls: list[int] = []
+    real = timing._derived
+
+    def counted(*args, **kwargs):
+        calls.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(timing, "_derived", counted)
+    time_month(sp.problem, first, lookups, TimingBudget("pyvrp", 0.2, 3))
+    assert calls, "the tiny month tries sibling days when unbounded"
+    calls.clear()
+    bound = time_month(sp.problem, first, lookups, TimingBudget("pyvrp", 0.2, 3, work=0.0))
+    assert not calls
+    for old, new in zip(first.days, bound.days, strict=True):
+        assert len(new.unrouted) <= len(old.unrouted)
+    assert set(_arrivals(sp, first, bound)) == set(bound.windows)
+
+
+def test_engine_work_counts_the_least_iterations_a_call_runs():
+    from planner.solve._clock import (
+        ENGINE_WORK_PER_SECOND,
+        MIN_ENGINE_ITERATIONS,
+        Meter,
+        engine_work,
+    )
+
+    assert engine_work("pyvrp", 2.0, 10) == 2.0  # a small day: what it was granted
+    big = engine_work("pyvrp", 0.2, 400)
+    assert big == pytest.approx(MIN_ENGINE_ITERATIONS * 400 / ENGINE_WORK_PER_SECOND)
+    assert big > 0.2
+    assert engine_work("ortools", 0.2, 400) == 0.2
+    meter = Meter(Meter.seconds(1.0))
+    meter.engine("pyvrp", 0.5, 10)
+    assert meter.left()
+    meter.engine("pyvrp", 0.6, 10)
+    assert not meter.left()

@@ -94,7 +94,7 @@ def _mend_day(
             dataclasses.replace(c, window=base.customers[i].window) if i in open_ else c
             for i, c in enumerate(prob.customers)
         )
-        wider = dataclasses.replace(prob, customers=customers)
+        wider = prob.with_windows(customers)
         wide_visits = day_visits(wider, pats, d)
         more, left = insert_visits(wider, d, wide_visits, routes, still, math.inf)
         if len(left) < len(still):
@@ -186,7 +186,7 @@ def _with_pattern(
             # Its own window opened to the scenario's on the days it moves to.
             customers = list(prob.customers)
             customers[i] = dataclasses.replace(customers[i], window=cust.window)
-            prob = dataclasses.replace(prob, customers=tuple(customers))
+            prob = prob.with_windows(customers)
         visits = day_visits(prob, new_pats, d)
         where = {v.customer: k for k, v in enumerate(visits)}
         routes = [

@@ -19,7 +19,11 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from planner.solve.problem import DayVisit, PeriodicProblem, Route
+from planner.solve.schedule import RouteSchedule, schedule_route
 
 # Stop visits priced per second of search on the development machine.
 WORK_PER_SECOND = 5.5e5
@@ -28,6 +32,20 @@ EXACT_WEIGHT = 30.0
 # PyVRP iterations x day visits per second, finishing steps included (Otog's days).
 ENGINE_WORK_PER_SECOND = 8.0e3
 # OR-Tools buys its solutions itself, by the size of its model (engines/ortools_engine.py).
+# The fewest PyVRP iterations a bounded call is given, however little work it is granted.
+MIN_ENGINE_ITERATIONS = 50
+
+
+def engine_work(engine: str, seconds: float, visits: int) -> float:
+    """Work-seconds a bounded engine call on ``visits`` visits costs when granted ``seconds``.
+
+    PyVRP's call runs at least :data:`MIN_ENGINE_ITERATIONS` iterations, so on a big
+    day it costs more than a small grant: counted as granted, a big region's
+    window phase would do many times the work its budget says.
+    """
+    if engine == "pyvrp":
+        return max(seconds, MIN_ENGINE_ITERATIONS * max(1, visits) / ENGINE_WORK_PER_SECOND)
+    return seconds
 
 
 class WallLimit:
@@ -88,3 +106,37 @@ class WorkClock:
     def spend(self, seconds: float) -> None:
         """Count ``seconds`` given to a routing engine (bounded by its iterations)."""
         self._granted += max(0.0, seconds)
+
+
+@dataclass
+class Meter:
+    """Work done, in stop prices (one schedule of an ``n``-stop route costs ``n``).
+
+    ``limit`` (stop prices) is what a step may spend; :meth:`seconds` converts
+    work-seconds to it. Engine calls are counted by :meth:`engine`.
+    """
+
+    limit: float
+    used: float = 0.0
+    calls: int = 0
+
+    @staticmethod
+    def seconds(work_seconds: float) -> float:
+        """Stop prices a schedule-based search does in ``work_seconds``."""
+        return work_seconds * WORK_PER_SECOND / EXACT_WEIGHT
+
+    def left(self) -> bool:
+        """Whether work is left in the budget."""
+        return self.used < self.limit
+
+    def schedule(
+        self, problem: PeriodicProblem, day: int, visits: Sequence[DayVisit], route: Route
+    ) -> RouteSchedule:
+        """:func:`schedule_route`, counted."""
+        self.used += max(1, len(route.stops))
+        self.calls += 1
+        return schedule_route(problem, day, visits, route)
+
+    def engine(self, engine: str, seconds: float, visits: int) -> None:
+        """Count an engine call (:func:`engine_work`)."""
+        self.used += self.seconds(engine_work(engine, seconds, visits))

@@ -23,48 +23,17 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import pairwise
 
-from planner.solve._clock import EXACT_WEIGHT, WORK_PER_SECOND
+from planner.solve._clock import Meter
 from planner.solve._template import Engine, engine_routes, visits_under, with_kept
 from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route
-from planner.solve.schedule import RouteSchedule, schedule_route
 
 Window = tuple[int, int]
 DayState = tuple[DaySolution, dict[int, Window]]  # routes, customer → hard window kept
 SEGMENTS = (1, 2, 3)  # how many neighbouring visits move together, in turn
 RELEASE_MIN_CNY = 1.0  # a release must save at least this much to be worth a wider window
-
-
-@dataclass
-class Meter:
-    """Work done, in stop prices (one schedule of an ``n``-stop route costs ``n``).
-
-    ``limit`` (stop prices) is what the step may spend; :meth:`seconds` converts
-    work-seconds (:mod:`planner.solve._clock`) to it.
-    """
-
-    limit: float
-    used: float = 0.0
-    calls: int = field(default=0)
-
-    @staticmethod
-    def seconds(work_seconds: float) -> float:
-        """Stop prices a schedule-based search does in ``work_seconds``."""
-        return work_seconds * WORK_PER_SECOND / EXACT_WEIGHT
-
-    def left(self) -> bool:
-        """Whether work is left in the budget."""
-        return self.used < self.limit
-
-    def schedule(
-        self, problem: PeriodicProblem, day: int, visits: Sequence[DayVisit], route: Route
-    ) -> RouteSchedule:
-        """:func:`schedule_route`, counted."""
-        self.used += max(1, len(route.stops))
-        self.calls += 1
-        return schedule_route(problem, day, visits, route)
 
 
 @dataclass(frozen=True)
@@ -217,8 +186,7 @@ def _engine_day(
         problem, {v.customer: windows[v.customer] for v in visits if v.customer in windows}
     )
     held = visits_under(prob, visits)
-    meter.used += Meter.seconds(engine.seconds)
-    sol = engine_routes(prob, day, held, engine)
+    sol = engine_routes(prob, day, held, engine, meter)
     if sol is None:
         return None
     scheds = [meter.schedule(prob, day, held, r) for r in sol.routes]

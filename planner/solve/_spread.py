@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from planner.solve._clock import Meter
 from planner.solve._template import Engine, engine_routes, insert_left, visits_under, with_kept
 from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route
 from planner.solve.schedule import schedule_route
@@ -107,6 +108,7 @@ def _moved(
     window: Window,
     holds: dict[int, Window],
     engine: Engine | None = None,
+    meter: Meter | None = None,
 ) -> tuple[DayState, float] | None:
     """``state`` with customer ``ci``'s visit moved into ``window`` and what that adds.
 
@@ -135,7 +137,9 @@ def _moved(
     held = visits_under(prob, visits)
     out = insert_left(problem, day, visits, routes, [k], hold, math.inf, only_wanted=True)
     if out is None and engine is not None and not sol.unrouted:
-        fresh = engine_routes(prob, day, held, engine)  # the day routed afresh, all held
+        if meter is not None and not meter.left():
+            return None
+        fresh = engine_routes(prob, day, held, engine, meter)  # the day routed afresh, all held
         out = None if fresh is None else list(fresh.routes)
     if out is None:
         return None
@@ -154,6 +158,7 @@ def _try_point(
     grid: Grid,
     price: float,
     engine: Engine | None = None,
+    meter: Meter | None = None,
 ) -> dict[int, DayState] | None:
     """``days`` with ``ci`` in one window (the width, else the cap) for at most ``price``;
     with ``engine``, a day where the visit fits no route as they are is routed afresh."""
@@ -166,7 +171,7 @@ def _try_point(
         for d, t in arrivals[ci]:
             if window[0] <= t <= window[1]:
                 continue
-            moved = _moved(problem, d, visits[d], trial[d], ci, window, holds, engine)
+            moved = _moved(problem, d, visits[d], trial[d], ci, window, holds, engine, meter)
             if moved is None:
                 break
             trial[d], extra = moved
@@ -184,12 +189,13 @@ def cap_spreads(
     grid: Grid,
     late_weight: float,
     engine: Engine | None = None,
+    meter: Meter | None = None,
 ) -> dict[int, DayState]:
     """``days`` with points' arrivals moved into one window; see the module docstring.
 
     With ``engine``, a point spread over the cap that no window can take by moving
     its visits has the days where a visit fits no route as they are routed afresh,
-    every other visit held.
+    every other visit held, while ``meter`` has work left (each call counted on it).
 
     Points spread over ``grid.cap`` are moved at any price (the announced width, else
     the cap); points spread over the width but not the cap are moved into the width
@@ -212,9 +218,9 @@ def cap_spreads(
         off = sum(1 for _, t in arrivals[ci] if not _within(t, arrivals[ci], grid))
         price = math.inf if over else late_weight * max(1, off)
         trial = _try_point(problem, visits, days, arrivals, ci, grid, price)
-        if trial is None and over and engine is not None:
+        if trial is None and over and engine is not None and (meter is None or meter.left()):
             # Only where no window can be reached by moves: a day routed afresh costs more.
-            trial = _try_point(problem, visits, days, arrivals, ci, grid, price, engine)
+            trial = _try_point(problem, visits, days, arrivals, ci, grid, price, engine, meter)
         if trial is not None:
             days = trial
             arrivals = month_arrivals(problem, visits, days)

@@ -21,6 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from planner.solve._clock import Meter
 from planner.solve.engines import bounded_engine
 from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route
 from planner.solve.schedule import end_facility, schedule_route
@@ -45,7 +46,7 @@ def with_kept(problem: PeriodicProblem, kept: Mapping[int, Window]) -> PeriodicP
         dataclasses.replace(c, window=kept[i]) if i in kept else c
         for i, c in enumerate(problem.customers)
     )
-    return dataclasses.replace(problem, customers=customers)
+    return problem.with_windows(customers)
 
 
 def visits_under(problem: PeriodicProblem, visits: Sequence[DayVisit]) -> tuple[DayVisit, ...]:
@@ -56,10 +57,17 @@ def visits_under(problem: PeriodicProblem, visits: Sequence[DayVisit]) -> tuple[
 
 
 def engine_routes(
-    problem: PeriodicProblem, day: int, visits: Sequence[DayVisit], engine: Engine
+    problem: PeriodicProblem,
+    day: int,
+    visits: Sequence[DayVisit],
+    engine: Engine,
+    meter: Meter | None = None,
 ) -> DaySolution | None:
     """``engine``'s routes for ``day``'s ``visits`` under ``problem`` as it is (with the
-    windows it holds), or ``None`` where the engine leaves a visit out."""
+    windows it holds), or ``None`` where the engine leaves a visit out; the call is
+    counted on ``meter``."""
+    if meter is not None:
+        meter.engine(engine.name, engine.seconds, len(visits))
     router = bounded_engine(engine.name, engine.seconds, len(visits))
     sol = router.route_day(problem, day, visits, time_limit=engine.seconds, seed=engine.seed)
     return None if sol.unrouted else sol
@@ -276,11 +284,12 @@ def route_left(
     left: list[int],
     targets: dict[int, Window],
     engine: Engine,
+    meter: Meter | None = None,
 ) -> tuple[list[Route], list[int]]:
     """The visits ``left`` routed by the engine on the trucks ``routes`` leave free.
 
     Each keeps its target as a hard window where the engine can place it so; the
-    visits it cannot place at all are returned.
+    visits it cannot place at all are returned. Engine calls are counted on ``meter``.
     """
     used = {r.vehicle for r in routes}
     free_only = dataclasses.replace(
@@ -299,6 +308,8 @@ def route_left(
         sub_vis = tuple(
             dataclasses.replace(v, window=windows.get(v.customer, v.window)) for v in sub
         )
+        if meter is not None:
+            meter.engine(engine.name, engine.seconds, len(sub))
         sol = router.route_day(free_only, day, sub_vis, time_limit=engine.seconds, seed=engine.seed)
         if not sol.unrouted:
             break

@@ -72,6 +72,12 @@ class Budget:
         The last step's engine call per day gets this multiple of
         :meth:`windows_day`: routing a day afresh inside the windows is the step's
         best move (default Otog: 1x saves 2,032 CNY, 3x 2,628, 5x 2,505).
+    windows_work_share
+        What the phase's engine calls before the last step -- each day re-routed,
+        its sibling days, the cap's re-routed days -- may work, as a multiple of the
+        phase's share. The default region uses about 4x and is not bound by it; a
+        big region's days, each call costing more than it is granted
+        (:func:`~planner.solve._clock.engine_work`), are.
     """
 
     time_limit: float
@@ -84,6 +90,7 @@ class Budget:
     windows_rounds: int = 1
     windows_polish_share: float = 5.0
     windows_polish_engine: float = 3.0
+    windows_work_share: float = 5.0
     search: SearchShares = SearchShares()
 
     def __post_init__(self) -> None:
@@ -111,6 +118,11 @@ class Budget:
     def windows_polish(self) -> float:
         """Work-seconds for the window phase's last step (its cost-only repair)."""
         return self.windows_polish_share * self.windows_share * self.time_limit
+
+    @property
+    def windows_work(self) -> float:
+        """Work-seconds for the window phase's engine calls before its last step."""
+        return self.windows_work_share * self.windows_share * self.time_limit
 
     def windows_polish_day(self, num_days: int) -> float:
         """Work-seconds of the last step's engine call per day."""

@@ -350,4 +350,4 @@ def _day_problem(
         changed = True
         for local, i in enumerate(piece.customers):
             customers[i] = sub.customers[local]
-    return dataclasses.replace(problem, customers=tuple(customers)) if changed else problem
+    return problem.with_windows(customers) if changed else problem

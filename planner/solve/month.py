@@ -138,6 +138,7 @@ def solve_month(
                 rounds=budget.windows_rounds,
                 polish_work=budget.windows_polish,
                 polish_seconds_per_day=budget.windows_polish_day(problem.num_days),
+                work=budget.windows_work,
             ),
             report=report,
             wall=wall,
@@ -302,4 +303,4 @@ def with_windows(
         dataclasses.replace(c, window=windows.get(by_node[c.node], base[c.node]))
         for c in problem.customers
     )
-    return dataclasses.replace(problem, customers=customers)
+    return problem.with_windows(customers)

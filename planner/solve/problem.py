@@ -14,6 +14,7 @@ The problem is immutable and validated once at construction, like PyVRP's
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -162,6 +163,30 @@ class PeriodicProblem:
                 raise ValueError(f"Vehicle {v.name}: expected capacity >= 0.")
             if v.depot not in self.depots:
                 raise ValueError(f"Vehicle {v.name}: depot {v.depot} is not a depot node.")
+
+    def with_windows(self, customers: Sequence[Customer]) -> PeriodicProblem:
+        """This problem with ``customers``, which differ from its own only in windows.
+
+        The constructor's checks are not run again: they pass over both matrices,
+        and the window phase changes windows many thousand times a month.
+
+        Raises
+        ------
+        ValueError
+            When a customer differs in more than its window.
+        """
+        customers = tuple(customers)
+        if len(customers) != len(self.customers) or any(
+            a.node != b.node
+            or a.service != b.service
+            or (a.patterns is not b.patterns and a.patterns != b.patterns)
+            for a, b in zip(customers, self.customers, strict=True)
+        ):
+            raise ValueError("Expected the same customers with other windows only.")
+        out = object.__new__(PeriodicProblem)
+        out.__dict__.update(self.__dict__)
+        object.__setattr__(out, "customers", customers)
+        return out
 
     @property
     def num_nodes(self) -> int:

@@ -45,14 +45,15 @@ routes on any machine.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from planner.scenario.settings import minutes_of
-from planner.solve._clock import WallLimit
-from planner.solve._polish import Aim, Meter, polish, release
+from planner.solve._clock import Meter, WallLimit
+from planner.solve._polish import Aim, polish, release
 from planner.solve._spread import Grid, cap_spreads
 from planner.solve._template import (
     Engine,
@@ -134,7 +135,11 @@ class TimingBudget:
     many sibling days each day tries to drive the routes of; ``cap`` (minutes): the
     widest spread of a point's arrivals left after the rounds (``None``: no cap);
     ``polish_work``: work-seconds for the last step (0: none), whose engine call per
-    day gets ``polish_seconds_per_day`` (``None``: ``seconds_per_day``)."""
+    day gets ``polish_seconds_per_day`` (``None``: ``seconds_per_day``); ``work``:
+    work-seconds for every engine call before it -- each day's re-routing, its sibling
+    days and the cap's re-routed days (``None``: unbounded). A day is always re-routed;
+    the siblings and the cap's fallback are tried only while work is left, so the
+    phase does not grow with the region faster than its budget."""
 
     engine: str
     seconds_per_day: float
@@ -144,6 +149,7 @@ class TimingBudget:
     cap: int | None = 120
     polish_work: float = 0.0
     polish_seconds_per_day: float | None = None
+    work: float | None = None
 
 
 @dataclass(frozen=True)
@@ -201,12 +207,13 @@ def time_month(
     usual: dict[int, int] = {}
     total = budget.rounds * len(days)
     done = 0
+    meter = Meter(math.inf if budget.work is None else Meter.seconds(budget.work))
     for rnd in range(budget.rounds):
         for d in sorted(days):
             if wall is not None and wall.passed():
                 break
             cur = _retime(problem, d, visits[d], days[d].solution, targets, lookups)
-            cand = _reroute(problem, d, visits[d], targets, budget, lookups)
+            cand = _reroute(problem, d, visits[d], targets, budget, lookups, meter)
             if cand is not None and (
                 len(cand.solution.unrouted) <= len(days[d].solution.unrouted)
                 and _score(cand, visits[d], targets, usual, lookups)
@@ -214,7 +221,11 @@ def time_month(
             ):
                 cur = cand
             for src in siblings(visits, d, budget.siblings):
-                derived = _derived(problem, d, visits, days[src].solution, targets, lookups, budget)
+                if not meter.left():
+                    break
+                derived = _derived(
+                    problem, d, visits, days[src].solution, targets, lookups, budget, meter
+                )
                 if derived is not None and _score(
                     derived, visits[d], targets, usual, lookups
                 ) < _score(cur, visits[d], targets, usual, lookups):
@@ -238,6 +249,7 @@ def time_month(
             grid,
             lookups.late_weight,
             bounded_by(budget),
+            meter,
         )
         days = {d: _Day(sol, kept, 0.0) for d, (sol, kept) in capped.items()}
         for d in sorted(days):
@@ -444,12 +456,13 @@ def _derived(
     targets: dict[int, Window],
     lookups: TimingLookups,
     budget: TimingBudget,
+    meter: Meter,
 ) -> _Day | None:
     """``day`` driving ``source``'s routes (:mod:`planner.solve._template`), or ``None``."""
     routes, left = project(problem, day, visits[day], source, visits[source.day])
     if left:
         routes, left = route_left(
-            problem, day, visits[day], routes, left, targets, bounded_by(budget)
+            problem, day, visits[day], routes, left, targets, bounded_by(budget), meter
         )
     full = insert_left(problem, day, visits[day], routes, left, targets, lookups.late_weight)
     if full is None:
@@ -465,6 +478,7 @@ def _reroute(
     targets: dict[int, Window],
     budget: TimingBudget,
     lookups: TimingLookups,
+    meter: Meter,
 ) -> _Day | None:
     """The engine's routes for ``day`` with the targets as hard windows, or ``None``."""
     if not visits:
@@ -476,6 +490,7 @@ def _reroute(
         day_vis = tuple(
             dataclasses.replace(v, window=windows.get(v.customer, v.window)) for v in visits
         )
+        meter.engine(budget.engine, budget.seconds_per_day, len(visits))
         sol = router.route_day(
             prob, day, day_vis, time_limit=budget.seconds_per_day, seed=budget.seed
         )

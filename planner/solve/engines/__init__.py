@@ -30,11 +30,11 @@ def bounded_engine(name: str, seconds: float, visits: int) -> RoutingEngine:
         When ``name`` is not a known engine.
     """
     if name == "pyvrp":
-        from planner.solve._clock import ENGINE_WORK_PER_SECOND
+        from planner.solve._clock import ENGINE_WORK_PER_SECOND, MIN_ENGINE_ITERATIONS
         from planner.solve.engines.pyvrp_engine import PyVRPEngine
 
         iterations = int(ENGINE_WORK_PER_SECOND * seconds / max(1, visits))
-        return PyVRPEngine(max_iterations=max(50, iterations))
+        return PyVRPEngine(max_iterations=max(MIN_ENGINE_ITERATIONS, iterations))
     return get_engine(name)
 
 
