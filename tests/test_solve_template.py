@@ -4,6 +4,7 @@ the plan timing a day with the windows it was routed with."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from planner.network.travel import build_travel
 from planner.plan.build import build_plan
 from planner.scenario.load import load_scenario
 from planner.scenario.model import Scenario
-from planner.solve._spread import Grid, cap_spreads, month_arrivals
+from planner.solve._spread import Grid, _try_point, cap_spreads, month_arrivals
 from planner.solve._template import (
     Engine,
     engine_routes,
@@ -26,7 +27,7 @@ from planner.solve._template import (
 )
 from planner.solve.from_scenario import ScenarioProblem, build_problem
 from planner.solve.group_calendar import group_calendar
-from planner.solve.problem import DaySolution, PeriodicSolution, day_visits
+from planner.solve.problem import DaySolution, PeriodicSolution, Route, day_visits
 from planner.solve.schedule import schedule_route
 from planner.solve.search import solve
 from planner.solve.timing import lookups_for
@@ -233,3 +234,35 @@ def test_with_windows_refuses_other_changes() -> None:
         problem.with_windows(moved)
     with pytest.raises(ValueError, match="other windows only"):
         problem.with_windows(problem.customers[:1])
+
+
+def test_moving_a_point_passes_over_one_with_no_visit_routed(month):
+    """A point the trucks could not take on any day has no arrivals to hold: moving
+    another point on its days leaves its visits unrouted (it used to stop on a KeyError)."""
+    scenario, sp, first = month
+    visits = _visits(sp, first)
+    lookups = lookups_for(scenario, sp)
+    arrivals = month_arrivals(sp.problem, visits, {ds.day: (ds, {}) for ds in first.days})
+    ci, gone = sorted(c for c, a in arrivals.items() if len(a) > 1)[:2]
+    shared = {d for d, _ in arrivals[ci]} & {d for d, _ in arrivals[gone]}
+    assert shared, "the tiny month has two points visited on the same days"
+    days = {}
+    for ds in first.days:
+        out = [k for k, v in enumerate(visits[ds.day]) if v.customer == gone]
+        routes = []
+        for r in ds.routes:
+            keep = [j for j, k in enumerate(r.visits) if k not in out]
+            if any(r.visits[j] >= 0 for j in keep):
+                stops = tuple(r.stops[j] for j in keep)
+                routes.append(Route(r.vehicle, stops, tuple(r.visits[j] for j in keep)))
+        days[ds.day] = (DaySolution(ds.day, tuple(routes), (*ds.unrouted, *out)), {})
+    arrivals = month_arrivals(sp.problem, visits, days)
+    assert gone not in arrivals
+    # ci said to arrive three hours later on its last day: it must move into one window.
+    last, t = arrivals[ci][-1]
+    arrivals[ci][-1] = (last, t + 180)
+    grid = Grid(lookups.width, lookups.width, lookups.bounds, lookups.step)
+    trial = _try_point(sp.problem, visits, days, arrivals, ci, grid, math.inf)
+    assert trial is not None
+    for d, (sol, _) in trial.items():
+        assert all(visits[d][k].customer != gone for r in sol.routes for k in r.visits if k >= 0)

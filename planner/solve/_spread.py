@@ -131,7 +131,12 @@ def _moved(
             if not any(v >= 0 for v in r.visits):
                 continue
         routes.append(r)
-    hold = {v.customer: kept.get(v.customer, holds[v.customer]) for v in visits}
+    # A point with no visit routed all month has no arrivals: it keeps its own window.
+    hold = {
+        v.customer: kept.get(v.customer, holds[v.customer])
+        for v in visits
+        if v.customer in kept or v.customer in holds
+    }
     hold[ci] = window
     prob = with_kept(problem, hold)
     held = visits_under(prob, visits)
