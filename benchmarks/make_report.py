@@ -174,7 +174,37 @@ def _targets(results: Path) -> list[str]:
         secs = [float(r["seconds"]) for r in rows if r["engine"] == "ortools"]
         if limit and secs:
             out.append(_wall_line(label, rows, secs, limit, _meta(folder / f"{name}.meta.json")))
+    out += _scale_targets(results / "scale.json")
     return [*out, ""]
+
+
+def _scale_targets(path: Path) -> list[str]:
+    """Scale and the time limit, from the newest scaling-curve row of each size."""
+    if not path.exists():
+        return []
+    latest: dict[int, dict] = {}
+    for r in json.loads(path.read_text(encoding="utf-8"))["rows"]:
+        if r.get("mode") == "auto":
+            latest[r["points"]] = r  # rows are in run order: the last one is the newest
+    out = []
+    big = latest.get(1800)
+    if big:
+        ok = big["wall_s"] <= 600 and big["unserved"] == 0 and big["trucks"] <= big["trucks_needed"]
+        out.append(
+            f"| 1,800 points in <= 10 min, 0 unserved, on the fleet the planner says is enough | "
+            f"{big['wall_s']:.0f} s, {big['unserved']} unserved, {big['trucks']} trucks "
+            f"({big['trucks_needed']} needed) | {'yes' if ok else 'no'} |"
+        )
+    sized = [r for n, r in sorted(latest.items()) if n <= 1800]
+    if sized:
+        ratios = ", ".join(f"{r['points']}: {r['wall_s'] / r['time_limit_s']:.2f}x" for r in sized)
+        ok = all(r["wall_s"] <= 1.2 * r["time_limit_s"] for r in sized)
+        out.append(
+            f"| `planner run --no-export` within 1.2x the limit (+ matrix), up to 1,800 points | "
+            f"wall (road matrix included) over limit, newest row per size: {ratios} | "
+            f"{'yes' if ok else 'no'} |"
+        )
+    return out
 
 
 def _wall_line(
