@@ -214,14 +214,9 @@ def region(
         sp.problem,
         first,
         lookups_for(scenario, sp),
-        TimingBudget(
-            engine="pyvrp",
-            seconds_per_day=per_day,
-            seed=seed,
-            rounds=budget.windows_rounds,
+        dataclasses.replace(
+            TimingBudget.of(budget, "pyvrp", seed, sp.problem.num_days),
             polish_work=Budget(POLISH_LIMIT).windows_polish,
-            polish_seconds_per_day=budget.windows_polish_day(sp.problem.num_days),
-            work=budget.windows_work,
         ),
     )
     new_solution = dataclasses.replace(first, days=timed.days)

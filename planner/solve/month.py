@@ -131,15 +131,7 @@ def solve_month(
             problem,
             first,
             timing,
-            TimingBudget(
-                engine=engine,
-                seconds_per_day=budget.windows_day(problem.num_days),
-                seed=seed,
-                rounds=budget.windows_rounds,
-                polish_work=budget.windows_polish,
-                polish_seconds_per_day=budget.windows_polish_day(problem.num_days),
-                work=budget.windows_work,
-            ),
+            TimingBudget.of(budget, engine, seed, problem.num_days),
             report=report,
             wall=wall,
         )

@@ -79,6 +79,7 @@ from planner.solve.schedule import schedule_route
 
 if TYPE_CHECKING:
     from planner.scenario.model import Scenario
+    from planner.solve.budget import Budget
     from planner.solve.from_scenario import ScenarioProblem
 
 Window = tuple[int, int]
@@ -150,6 +151,19 @@ class TimingBudget:
     polish_work: float = 0.0
     polish_seconds_per_day: float | None = None
     work: float | None = None
+
+    @classmethod
+    def of(cls, budget: Budget, engine: str, seed: int, num_days: int) -> TimingBudget:
+        """The phase's work as ``budget`` splits it, for a month of ``num_days`` days."""
+        return cls(
+            engine=engine,
+            seconds_per_day=budget.windows_day(num_days),
+            seed=seed,
+            rounds=budget.windows_rounds,
+            polish_work=budget.windows_polish,
+            polish_seconds_per_day=budget.windows_polish_day(num_days),
+            work=budget.windows_work,
+        )
 
 
 @dataclass(frozen=True)
