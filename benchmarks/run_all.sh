@@ -14,6 +14,7 @@
 # here at the end). Measure on an idle machine: the OR-Tools engine's budget is work
 # (solutions), so on a busy one it takes longer, with the same routes.
 #
+# bench_work.py then measures the work clock's rates on this machine (results/work.md).
 # SCALE=1 also runs benchmarks/bench_scale.py (the scaling curve) before the report.
 # Overrides: PVRPIF_TIME, VRP_TIME, ENGINE (pyvrp, ortools or all), SEED,
 # DATA_ROOT (the folder holding pvrpif/, cvrp_x/ and solomon/; by default the
@@ -61,4 +62,6 @@ if [[ -n "${SCALE:-}" ]]; then
         --time-limit 30 --json "$RESULTS/scale.json"
     python benchmarks/bench_scale.py --sizes 1600 1800 3200 --json "$RESULTS/scale.json"
 fi
+# The work clock's rates against this machine (a few minutes), into $RESULTS/work.md.
+python benchmarks/bench_work.py --json "$RESULTS/work.json" --md "$RESULTS/work.md"
 python benchmarks/make_report.py --results "$RESULTS"
