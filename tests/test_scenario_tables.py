@@ -108,3 +108,24 @@ def test_gbk_text_gets_its_own_message(tmp_path: Path) -> None:
     issues: list[Issue] = []
     assert decode_text(path, issues) is None
     assert "line 2" in str(issues[0]) and "GBK-encoded" in str(issues[0])
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\x7f"])
+def test_control_characters_are_refused_where_they_are(tmp_path: Path, char: str) -> None:
+    # XML outputs (GPX, KML, Excel) cannot carry them, so the row is refused up front.
+    path = tmp_path / "points.csv"
+    path.write_text(f"id,kg,people\nP1,1,3\nP{char}2,1,3\n", encoding="utf-8")
+    issues: list[Issue] = []
+    rows = read_rows(path, _Row, issues)
+    assert [r.id for r in rows] == ["P1"]
+    assert len(issues) == 1
+    text = str(issues[0])
+    assert "row 3, column id" in text and f"U+{ord(char):04X}" in text
+
+
+def test_tabs_inside_a_quoted_cell_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "points.csv"
+    path.write_text('id,kg,people\n"P\t1",1,3\n', encoding="utf-8")
+    issues: list[Issue] = []
+    assert [r.id for r in read_rows(path, _Row, issues)] == ["P\t1"]
+    assert issues == []

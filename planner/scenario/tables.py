@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from typing import TypeVar
 
@@ -15,6 +16,9 @@ RowT = TypeVar("RowT", bound=BaseModel)
 
 # Stop listing row errors of one file after this many: the rest are likely the same.
 MAX_ROW_ISSUES = 20
+# Control characters (tab and newlines aside): no name or id needs one, and XML outputs
+# (GPX, KML, Excel) cannot carry them.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def read_bytes(path: Path, issues: list[Issue], what: str = "file") -> bytes | None:
@@ -91,6 +95,19 @@ def read_rows(path: Path, model: type[RowT], issues: list[Issue]) -> list[RowT]:
         values = {k: v.strip() for k, v in raw.items() if v is not None and v.strip() != ""}
         if not values:
             continue  # blank line at the end of a spreadsheet export
+        control = [(k, v) for k, v in values.items() if _CONTROL.search(v)]
+        for col, v in control:
+            code = ord(_CONTROL.search(v).group())  # type: ignore[union-attr]
+            issues.append(
+                issue(
+                    path,
+                    f"row {rowno}, column {col}",
+                    f"expected printable text, found control character U+{code:04X} in {v!r}",
+                )
+            )
+        if control:
+            nbad += 1
+            continue
         try:
             rows.append(model.model_validate(values))
         except ValidationError as exc:
