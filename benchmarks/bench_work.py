@@ -135,12 +135,10 @@ def _pricing(problem: PeriodicProblem, routed: list[tuple[DaySolution, Any]]) ->
             done += stops
         return done / (time.perf_counter() - start)
 
-    exact = model.simple
     model.simple = False
     general = rate(lambda j: model.evaluate(j[0], j[1].vehicle, j[3], j[4]))
     model.simple = True
     simple = rate(lambda j: model.evaluate(j[0], j[1].vehicle, j[3], j[4]))
-    model.simple = exact
     schedules = rate(lambda j: schedule_route(problem, j[0], j[2], j[1]))
     return {
         "exact_stops_per_s": general,
@@ -152,13 +150,13 @@ def _pricing(problem: PeriodicProblem, routed: list[tuple[DaySolution, Any]]) ->
 def measure(name: str, toml: Path, days: int, pieces_from: int) -> dict[str, Any]:
     """One region's rows and pricing rates."""
     rows: list[dict[str, Any]] = []
-    pricing: list[dict[str, float]] = []
+    pricing: dict[str, float] = {}
     for part, problem in enumerate(_months(toml, pieces_from)):
         patterns = tuple(group_calendar(problem, time_limit=1.0, seed=0))
         got, routed = _engine_rows(problem, patterns, _days(problem, patterns, days))
         rows += [dict(r, piece=part) for r in got]
         if part == 0:
-            pricing.append(_pricing(problem, routed))
+            pricing = _pricing(problem, routed)
         print(f"  {name} piece {part}: {len(got)} days", file=sys.stderr, flush=True)
     wall = sum(r["iteration_s"] for r in rows)
     charged = sum(r["charged_iteration_s"] for r in rows)
@@ -168,7 +166,7 @@ def measure(name: str, toml: Path, days: int, pieces_from: int) -> dict[str, Any
     return {
         "region": name,
         "days": rows,
-        "pricing": pricing[0],
+        "pricing": pricing,
         "iteration_wall_over_charge": round(wall / max(1e-12, charged), 2),
         "call_wall_over_charge": round(calls / max(1e-12, floor), 2),
     }
