@@ -178,6 +178,7 @@ class PeriodicProblem:
         customers = tuple(customers)
         if len(customers) != len(self.customers) or any(
             a.node != b.node
+            or a.name != b.name
             or a.service != b.service
             or (a.patterns is not b.patterns and a.patterns != b.patterns)
             for a, b in zip(customers, self.customers, strict=True)
