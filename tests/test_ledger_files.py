@@ -124,3 +124,21 @@ def test_export_writes_the_tally_files_beside_the_sheets(planned_tiny: Path, tmp
         p.name.removesuffix(".tally.csv") for p in (folder / "sheets").glob("*.tally.csv")
     } == runs
     assert len(list((folder / "sheets").glob("*.close.csv"))) == len(runs)
+
+
+def test_control_characters_are_refused_with_row_and_column(tmp_path: Path) -> None:
+    # A NUL cannot be stored by PostgreSQL; an ESC is never what a clerk typed.
+    good = {"run_id": "T1", "point": "P1", "household": "H1", "stream": "sell"}
+    good |= {"category": "paper", "kg": "2", "note": "two\nlines\tand a tab"}
+    rows = [good, good | {"household": "H2", "note": "bad\x00note"}]
+    rows.append(good | {"household": "H3", "point": "P\x1b1"})
+    path = tmp_path / "t.csv"
+    write_csv(path, TALLY_COLUMNS, rows, set())
+    parsed = read_tally_file(path)
+    got = {(p.row, p.column): p.found for p in parsed.problems}
+    assert got == {
+        (3, "note"): "control character U+0000 in 'bad\\x00note'",
+        (4, "point"): "control character U+001B in 'P\\x1b1'",
+    }
+    assert "expected printable text" in str(parsed.problems[0])
+    assert [n for n, _ in parsed.entries] == [2]

@@ -42,6 +42,15 @@ def test_invalid_entries_are_refused(fields: dict[str, object], fault: str) -> N
     assert fault in str(info.value)
 
 
+def test_control_characters_are_refused_in_records() -> None:
+    # The web views send records straight to the model: no file check before it.
+    with pytest.raises(ValidationError, match=r"(?s)note.*control character U\+0000"):
+        TallyEntry(**BASE, stream="sell", category="c", kg=1, note="a\x00b")
+    with pytest.raises(ValidationError, match=r"control character U\+001B"):
+        RunClose(run_id="T\x1b1")
+    assert TallyEntry(**BASE, stream="sell", category="c", kg=1, note="a\nb\tc").note == "a\nb\tc"
+
+
 def test_run_close_odometer_runs_forward() -> None:
     with pytest.raises(ValidationError, match="odometer_end_km"):
         RunClose(run_id="T1", odometer_start_km=100, odometer_end_km=90)

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from planner._text import control_character
 
 Stream = Literal["sell", "exchange", "compost"]
 STREAMS: tuple[str, ...] = ("sell", "exchange", "compost")
@@ -47,6 +49,15 @@ def natural_key(
 
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable(cls, value: object) -> object:
+        # Records from the web views come here straight; tally files are checked
+        # row by row before (tallyfile._printable), the same rule.
+        if isinstance(value, str) and (found := control_character(value)):
+            raise ValueError(f"expected printable text, found {found}")
+        return value
 
 
 class TallyEntry(_Record):

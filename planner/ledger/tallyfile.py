@@ -29,6 +29,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from planner._text import CONTROL, CONTROL_BYTES, control_character
 from planner.ledger.errors import LedgerError, Problem
 from planner.ledger.records import NATURAL_FIELDS, STREAMS, RunClose, TallyEntry, TallyLine
 from planner.ledger.tallyrows import NO, YES, LineReader
@@ -137,8 +138,12 @@ def read_tally_file(path: Path, data: bytes | None = None, sha256: str | None = 
         tables = [_csv_table(name, data)]
     else:
         raise LedgerError(f"{name}: expected a .csv or .xlsx tally file, found {suffix or 'none'}")
+    # A CSV without a control byte anywhere needs no look row by row.
+    clean = suffix != ".xlsx" and CONTROL_BYTES.search(data) is None
     for label, header, rows in tables:
         kind = _kind(label, header)
+        if not clean:
+            rows = _printable(parsed, label, header, rows)
         if kind == "tally":
             _tally_rows(parsed, label, header, rows)
         else:
@@ -209,6 +214,24 @@ def _xlsx_tables(name: str, data: bytes) -> list[Table]:
         wb.close()
     if not out:
         raise LedgerError(f"{name}: expected a sheet named 'tally' or 'close', found none")
+    return out
+
+
+def _printable(
+    parsed: ParsedFile, label: str, header: list[str], rows: list[tuple[int, list[str]]]
+) -> list[tuple[int, list[str]]]:
+    """The rows without control characters; each one found is listed as a problem."""
+    out = []
+    for n, cells in rows:
+        if CONTROL.search("\n".join(cells)) is None:  # one search per row: most are clean
+            out.append((n, cells))
+            continue
+        for i, c in enumerate(cells):
+            if found := control_character(c):
+                col = header[i] if i < len(header) else f"#{i + 1}"
+                parsed.problems.append(
+                    Problem(label, n, col, "printable text", f"{found} in {c!r}")
+                )
     return out
 
 

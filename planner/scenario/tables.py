@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from planner._errors import Issue, issue
+from planner._text import control_character
 
 RowT = TypeVar("RowT", bound=BaseModel)
 
@@ -18,7 +18,6 @@ RowT = TypeVar("RowT", bound=BaseModel)
 MAX_ROW_ISSUES = 20
 # Control characters (tab and newlines aside): no name or id needs one, and XML outputs
 # (GPX, KML, Excel) cannot carry them.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def read_bytes(path: Path, issues: list[Issue], what: str = "file") -> bytes | None:
@@ -95,14 +94,13 @@ def read_rows(path: Path, model: type[RowT], issues: list[Issue]) -> list[RowT]:
         values = {k: v.strip() for k, v in raw.items() if v is not None and v.strip() != ""}
         if not values:
             continue  # blank line at the end of a spreadsheet export
-        control = [(k, v) for k, v in values.items() if _CONTROL.search(v)]
-        for col, v in control:
-            code = ord(_CONTROL.search(v).group())  # type: ignore[union-attr]
+        control = [(k, v, c) for k, v in values.items() if (c := control_character(v))]
+        for col, v, found in control:
             issues.append(
                 issue(
                     path,
                     f"row {rowno}, column {col}",
-                    f"expected printable text, found control character U+{code:04X} in {v!r}",
+                    f"expected printable text, found {found} in {v!r}",
                 )
             )
         if control:
