@@ -41,6 +41,7 @@ from planner.plan.model import Plan
 from planner.scenario.load import load_scenario
 from planner.scenario.model import Scenario
 from planner.scenario.settings import minutes_of
+from planner.solve._clock import DaySize
 from planner.solve.budget import Budget
 from planner.solve.engines import bounded_engine
 from planner.solve.from_scenario import ScenarioProblem, build_problem
@@ -110,7 +111,7 @@ def before(
         visits = day_visits(narrowed, first.patterns, d)
         day_windows = dict(windows)
         loose = narrowed
-        router = bounded_engine("pyvrp", per_day, len(visits))
+        router = bounded_engine("pyvrp", per_day, DaySize.of(narrowed, d, visits))
         new = router.route_day(narrowed, d, visits, time_limit=per_day, seed=seed)
         for widen in (60, None):
             if not new.unrouted:

@@ -13,7 +13,7 @@ traced to the rate that is off. Three figures, each next to the rate the clock u
 2. **PyVRP calls**: per routed day, the wall seconds of a call at 50 and at 200
    iterations (the difference is what an iteration costs, the rest is building and
    finishing the day), against what the clock charges for an iteration
-   (``visits / ENGINE_WORK_PER_SECOND``), with the day's size: visits, trucks,
+   (``visits x weight / ENGINE_WORK_PER_SECOND``), with the day's size: visits, trucks,
    facilities the trucks may unload at, and load (demand over the trucks' capacity).
 3. **The splits**: the work-seconds :class:`~planner.solve.budget.Budget` lets each
    phase spend for a limit, added up.
@@ -50,7 +50,7 @@ from planner.scenario.load import load_scenario  # noqa: E402
 from planner.solve import _clock  # noqa: E402
 from planner.solve._routes import RouteModel  # noqa: E402
 from planner.solve.budget import Budget  # noqa: E402
-from planner.solve.decompose import pieces, sub_problem  # noqa: E402
+from planner.solve.decompose import AUTO_MIN_POINTS, pieces, sub_problem  # noqa: E402
 from planner.solve.engines.pyvrp_engine import PyVRPEngine  # noqa: E402
 from planner.solve.from_scenario import build_problem  # noqa: E402
 from planner.solve.group_calendar import group_calendar  # noqa: E402
@@ -106,7 +106,9 @@ def _engine_rows(problem: PeriodicProblem, patterns: tuple[int | None, ...], day
                 "load": round(sum(v.demand[0] for v in visits) / max(1e-9, capacity), 3),
                 "wall_s": [round(w, 4) for w in walls],
                 "iteration_s": per_iteration,
-                "charged_iteration_s": len(visits) / _clock.ENGINE_WORK_PER_SECOND,
+                "weight": round(_clock.DaySize.of(problem, d, visits).weight, 3),
+                "charged_iteration_s": _clock.DaySize.of(problem, d, visits).units
+                / _clock.ENGINE_WORK_PER_SECOND,
                 "rest_s": max(0.0, walls[0] - per_iteration * ITERATIONS[0]),
             }
         )
@@ -162,7 +164,9 @@ def measure(name: str, toml: Path, days: int, pieces_from: int) -> dict[str, Any
     charged = sum(r["charged_iteration_s"] for r in rows)
     # The fewest iterations a bounded call gets, charged by _clock.engine_work.
     calls = sum(r["wall_s"][0] for r in rows)
-    floor = sum(_clock.engine_work("pyvrp", 0.0, r["visits"]) for r in rows)
+    floor = sum(
+        _clock.engine_work("pyvrp", 0.0, _clock.DaySize(r["visits"], r["weight"])) for r in rows
+    )
     return {
         "region": name,
         "days": rows,
@@ -242,7 +246,10 @@ def table(result: dict[str, Any]) -> str:
             f"An iteration's wall seconds fit k × visits^{f['visits_exp']} × "
             f"(facilities per truck)^{f['facilities_per_truck_exp']} × load^{f['load_exp']} "
             f"(k = {f['k']:.3g}; 80 % of days within {f['p10']}–{f['p90']}× of it); the clock "
-            "charges visits / ENGINE_WORK_PER_SECOND, the same for every day of that size.",
+            "charges visits × weight / ENGINE_WORK_PER_SECOND, the weight (`DaySize`) from "
+            f"the fit it holds (visits^{_clock.DAY_EXPONENTS[0] + 1:.2f} × (facilities per "
+            f"truck)^{_clock.DAY_EXPONENTS[1]:.2f} × load^{_clock.DAY_EXPONENTS[2]:.2f}), 1 "
+            "up to the default region's heaviest day.",
         ]
     lines += [
         "",
@@ -258,7 +265,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="*", default=[200, 400, 800])
     ap.add_argument("--days", type=int, default=6, help="days measured per month or piece")
-    ap.add_argument("--pieces-from", type=int, default=1000)
+    ap.add_argument("--pieces-from", type=int, default=AUTO_MIN_POINTS)
     ap.add_argument("--no-otog", action="store_true", help="skip the default scenario")
     ap.add_argument("--limit", type=float, default=90.0)
     ap.add_argument("--json", type=Path, default=None)

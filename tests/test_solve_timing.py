@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from planner.network.travel import build_travel
@@ -113,17 +114,43 @@ def test_engine_work_counts_the_least_iterations_a_call_runs():
     from planner.solve._clock import (
         ENGINE_WORK_PER_SECOND,
         MIN_ENGINE_ITERATIONS,
+        DaySize,
         Meter,
         engine_work,
     )
 
-    assert engine_work("pyvrp", 2.0, 10) == 2.0  # a small day: what it was granted
-    big = engine_work("pyvrp", 0.2, 400)
+    assert engine_work("pyvrp", 2.0, DaySize(10)) == 2.0  # a small day: what it was granted
+    big = engine_work("pyvrp", 0.2, DaySize(400))
     assert big == pytest.approx(MIN_ENGINE_ITERATIONS * 400 / ENGINE_WORK_PER_SECOND)
     assert big > 0.2
-    assert engine_work("ortools", 0.2, 400) == 0.2
+    assert engine_work("pyvrp", 0.2, DaySize(400, 3.0)) == pytest.approx(3 * big)
+    assert engine_work("ortools", 0.2, DaySize(400)) == 0.2
     meter = Meter(Meter.seconds(1.0))
-    meter.engine("pyvrp", 0.5, 10)
+    meter.engine("pyvrp", 0.5, DaySize(10))
     assert meter.left()
-    meter.engine("pyvrp", 0.6, 10)
+    meter.engine("pyvrp", 0.6, DaySize(10))
     assert not meter.left()
+
+
+def test_a_fuller_day_weighs_more_per_visit() -> None:
+    # A day's engine iterations cost more when its trucks are fuller or have more
+    # facilities each (benchmarks/bench_work.py): such a day buys fewer of them.
+    from planner.solve._clock import DaySize, engine_iterations
+    from planner.solve.problem import DayVisit, PeriodicProblem, Vehicle
+
+    n = 40
+    duration = np.ones((n + 2, n + 2), dtype=np.int64)
+    np.fill_diagonal(duration, 0)
+
+    def size(capacity: int, facilities: tuple[int, ...]) -> DaySize:
+        truck = Vehicle("T1", 0, (capacity,), (0, 600), 600, (0,))
+        problem = PeriodicProblem(1, duration, duration, (0,), facilities, (), (truck,))
+        visits = [DayVisit(i, i + 2, (10,), 0, None) for i in range(n)]
+        return DaySize.of(problem, 0, visits)
+
+    light, full = size(4000, (1,)), size(500, (1,))
+    assert light.visits == full.visits == n
+    assert light.weight == 1.0  # like the default region's days: as the rate was measured
+    assert full.weight > 1.0
+    assert size(500, (0, 1)).weight > full.weight  # a second facility to unload at
+    assert engine_iterations(1.0, full) < engine_iterations(1.0, light)

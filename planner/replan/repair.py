@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from planner.plan.diagnose import unserved_reason
 from planner.replan.month import DayRoute, Month
 from planner.scenario.model import Scenario
+from planner.solve._clock import DaySize
 from planner.solve.engines import bounded_engine
 from planner.solve.engines.finish import close_route, insert_visits, repair_route, tidy_route
 from planner.solve.problem import PeriodicProblem, Route
@@ -171,7 +172,7 @@ class Replanner:
         if left:
             fixed, still = insert_visits(problem, d, visits, fixed, left, math.inf)
         if still:
-            router = bounded_engine(self.engine, self.per_day, len(visits))
+            router = bounded_engine(self.engine, self.per_day, DaySize.of(problem, d, visits))
             sol = router.route_day(problem, d, visits, time_limit=self.per_day, seed=self.seed)
             if len(sol.unrouted) < len(still):
                 fixed, still = list(sol.routes), sol.unrouted
@@ -288,7 +289,7 @@ class Replanner:
         # whole day is routed again, so which customer was added does not matter.
         m = self.m
         visits = m.visits(problem, d)
-        router = bounded_engine(self.engine, self.per_day, len(visits))
+        router = bounded_engine(self.engine, self.per_day, DaySize.of(problem, d, visits))
         sol = router.route_day(problem, d, visits, time_limit=self.per_day, seed=self.seed)
         if sol.unrouted:
             return False

@@ -5,10 +5,12 @@ busier, and the plan changes with it. The solver's phases instead read a
 :class:`WorkClock`: route pricing counts stop visits (an exact, schedule-based
 price counts :data:`EXACT_WEIGHT` times more), converted by :data:`WORK_PER_SECOND`;
 an engine call counts the seconds it was given, and gets the iterations those buy
-for its day (:data:`ENGINE_WORK_PER_SECOND` iterations x visits per second). Both
-rates were measured on the development machine (2 cores, idle). The time limit
-therefore means seconds of that machine's work: on a slower or busier machine the
-search takes longer and ends at the same step, with the same plan.
+for its day (:data:`ENGINE_WORK_PER_SECOND` iterations x visits per second, each
+visit weighed by the day's :class:`DaySize`). The rates were measured on the
+development machine (2 cores, idle); ``benchmarks/bench_work.py`` measures them
+again. The time limit therefore means seconds of that machine's work: on a slower
+or busier machine the search takes longer and ends at the same step, with the same
+plan.
 
 Nothing on this default path reads the wall clock. A :class:`WallLimit` is the one
 opt-in exception (``planner run --wall-limit S``): it ends the search after ``S``
@@ -34,18 +36,61 @@ ENGINE_WORK_PER_SECOND = 8.0e3
 # OR-Tools buys its solutions itself, by the size of its model (engines/ortools_engine.py).
 # The fewest PyVRP iterations a bounded call is given, however little work it is granted.
 MIN_ENGINE_ITERATIONS = 50
+# A PyVRP iteration's wall seconds fit k x visits^a x (facilities per truck)^b x load^c
+# (benchmarks/bench_work.py, over the default region's days and synthetic banners').
+DAY_EXPONENTS = (0.381, 1.030, 1.700)  # a - 1 (per visit), b, c
+# visits^(a-1) x (facilities per truck)^b x load^c on the default region's heaviest
+# day: ENGINE_WORK_PER_SECOND holds up to it, a heavier day's visits weigh more.
+DAY_REFERENCE = 0.946
 
 
-def engine_work(engine: str, seconds: float, visits: int) -> float:
-    """Work-seconds a bounded engine call on ``visits`` visits costs when granted ``seconds``.
+@dataclass(frozen=True)
+class DaySize:
+    """What a routing engine's iteration costs on a day: its visits, each of ``weight``.
+
+    ``weight`` is 1 for a day like the default region's; a day whose trucks are
+    fuller, have more facilities to unload at or more visits each (a big banner's
+    day, sized by the planner's fleet estimate) costs more per visit and iteration.
+    Charged as a light day, a big region's run took 2-4 times its time limit.
+    """
+
+    visits: int
+    weight: float = 1.0
+
+    @classmethod
+    def of(cls, problem: PeriodicProblem, day: int, visits: Sequence[DayVisit]) -> DaySize:
+        """The size of routing ``visits`` on ``day`` of ``problem``."""
+        trucks = problem.vehicles_on(day)
+        capacity = sum(problem.vehicles[k].capacity[0] for k in trucks) if trucks else 0
+        if not visits or capacity <= 0:
+            return cls(len(visits))
+        load = sum(v.demand[0] for v in visits) / capacity
+        per_truck = max(1, len(problem.facilities)) / len(trucks)
+        a, b, c = DAY_EXPONENTS
+        factor = len(visits) ** a * per_truck**b * max(load, 1e-3) ** c
+        return cls(len(visits), max(1.0, factor / DAY_REFERENCE))
+
+    @property
+    def units(self) -> float:
+        """Visits times their weight: what :data:`ENGINE_WORK_PER_SECOND` counts."""
+        return max(1, self.visits) * self.weight
+
+
+def engine_work(engine: str, seconds: float, size: DaySize) -> float:
+    """Work-seconds a bounded engine call on a day of ``size`` costs when granted ``seconds``.
 
     PyVRP's call runs at least :data:`MIN_ENGINE_ITERATIONS` iterations, so on a big
     day it costs more than a small grant: counted as granted, a big region's
     window phase would do many times the work its budget says.
     """
     if engine == "pyvrp":
-        return max(seconds, MIN_ENGINE_ITERATIONS * max(1, visits) / ENGINE_WORK_PER_SECOND)
+        return max(seconds, MIN_ENGINE_ITERATIONS * size.units / ENGINE_WORK_PER_SECOND)
     return seconds
+
+
+def engine_iterations(seconds: float, size: DaySize) -> int:
+    """PyVRP iterations ``seconds`` of work buy on a day of ``size`` (at least the fewest)."""
+    return max(MIN_ENGINE_ITERATIONS, int(ENGINE_WORK_PER_SECOND * seconds / size.units))
 
 
 class WallLimit:
@@ -137,6 +182,6 @@ class Meter:
         self.calls += 1
         return schedule_route(problem, day, visits, route)
 
-    def engine(self, engine: str, seconds: float, visits: int) -> None:
+    def engine(self, engine: str, seconds: float, size: DaySize) -> None:
         """Count an engine call (:func:`engine_work`)."""
-        self.used += self.seconds(engine_work(engine, seconds, visits))
+        self.used += self.seconds(engine_work(engine, seconds, size))

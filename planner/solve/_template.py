@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from planner.solve._clock import Meter
+from planner.solve._clock import DaySize, Meter
 from planner.solve.engines import bounded_engine
 from planner.solve.problem import DaySolution, DayVisit, PeriodicProblem, Route
 from planner.solve.schedule import end_facility, schedule_route
@@ -67,8 +67,8 @@ def engine_routes(
     windows it holds), or ``None`` where the engine leaves a visit out; the call is
     counted on ``meter``."""
     if meter is not None:
-        meter.engine(engine.name, engine.seconds, len(visits))
-    router = bounded_engine(engine.name, engine.seconds, len(visits))
+        meter.engine(engine.name, engine.seconds, DaySize.of(problem, day, visits))
+    router = bounded_engine(engine.name, engine.seconds, DaySize.of(problem, day, visits))
     sol = router.route_day(problem, day, visits, time_limit=engine.seconds, seed=engine.seed)
     return None if sol.unrouted else sol
 
@@ -303,13 +303,14 @@ def route_left(
         return routes, left
     sub = [visits[k] for k in left]
     windows = {v.customer: targets[v.customer] for v in sub if v.customer in targets}
-    router = bounded_engine(engine.name, engine.seconds, len(sub))
+    size = DaySize.of(free_only, day, sub)
+    router = bounded_engine(engine.name, engine.seconds, size)
     for _ in range(2):
         sub_vis = tuple(
             dataclasses.replace(v, window=windows.get(v.customer, v.window)) for v in sub
         )
         if meter is not None:
-            meter.engine(engine.name, engine.seconds, len(sub))
+            meter.engine(engine.name, engine.seconds, size)
         sol = router.route_day(free_only, day, sub_vis, time_limit=engine.seconds, seed=engine.seed)
         if not sol.unrouted:
             break

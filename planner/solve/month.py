@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from planner.solve._clock import WallLimit
+from planner.solve._clock import DaySize, WallLimit
 from planner.solve.budget import Budget
 from planner.solve.decompose import pieces, should_cut, solve_in_pieces
 from planner.solve.engines import bounded_engine
@@ -183,7 +183,7 @@ def _announced_days(
         visits = day_visits(narrowed, first.patterns, d)
         day_windows = dict(targets)
         loose = narrowed
-        router = bounded_engine(engine, per_day, len(visits))
+        router = bounded_engine(engine, per_day, DaySize.of(narrowed, d, visits))
         new = router.route_day(narrowed, d, visits, time_limit=per_day, seed=seed)
         for widen in (WIDEN_MIN, None):
             if not new.unrouted:

@@ -26,7 +26,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from planner.solve._clock import WallLimit, WorkClock
+from planner.solve._clock import DaySize, WallLimit, WorkClock, engine_work
 from planner.solve._daysearch import improve_day
 from planner.solve._lns import UNSERVED, LNSConfig, Plan, lns, random_plan, regret_insert
 from planner.solve._routes import RouteModel
@@ -123,15 +123,15 @@ def solve(  # noqa: C901, PLR0915 - phases share the clock and Ctrl-C state; spl
         if progress is not None:
             progress(phase, done, total)
 
-    def router(budget: float, visits: int) -> RoutingEngine:
+    def router(budget: float, size: DaySize) -> RoutingEngine:
         if not movable and opts.fixed_on_wall_clock:
             # A fixed calendar (one-day benchmarks): the engine runs on its own clock.
             clock.spend(budget)
             return get_engine(engine)
-        # Iteration-bounded (iterations sized to the budget and the day's visits), so
-        # the engine's routes do not depend on the machine's load.
-        clock.spend(budget)
-        return bounded_engine(engine, budget, visits)
+        # Iteration-bounded (iterations sized to the budget and the day), so the
+        # engine's routes do not depend on the machine's load.
+        clock.spend(engine_work(engine, budget, size))
+        return bounded_engine(engine, budget, size)
 
     get_engine(engine)  # an unknown name fails here, before any work
     patterns: list[int | None] = [0 if c.patterns else None for c in custs]
@@ -175,7 +175,7 @@ def solve(  # noqa: C901, PLR0915 - phases share the clock and Ctrl-C state; spl
         routed: list[DaySolution] = []
         for d in range(problem.num_days):
             visits = day_visits(problem, tuple(plan.patterns), d)
-            ds = router(per_day, len(visits)).route_day(
+            ds = router(per_day, DaySize.of(problem, d, visits)).route_day(
                 problem, d, visits, time_limit=per_day, seed=seed
             )
             routed.append(ds)
@@ -284,7 +284,7 @@ def solve(  # noqa: C901, PLR0915 - phases share the clock and Ctrl-C state; spl
 def _reroute(
     problem: PeriodicProblem,
     plan: Plan,
-    router: Callable[[float, int], RoutingEngine],
+    router: Callable[[float, DaySize], RoutingEngine],
     budget: float,
     seed: int,
     deadline: float,
@@ -299,7 +299,8 @@ def _reroute(
             break
         t = min(budget, left)
         visits = day_visits(problem, tuple(out.patterns), d)
-        ds = router(t, len(visits)).route_day(problem, d, visits, time_limit=t, seed=seed)
+        size = DaySize.of(problem, d, visits)
+        ds = router(t, size).route_day(problem, d, visits, time_limit=t, seed=seed)
         trial = out.copy()
         trial.set_day(ds, visits)
         old = len(out.unrouted[d]) * UNSERVED + out.days[d].cost

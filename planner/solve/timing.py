@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from planner.scenario.settings import minutes_of
-from planner.solve._clock import Meter, WallLimit
+from planner.solve._clock import DaySize, Meter, WallLimit
 from planner.solve._polish import Aim, polish, release
 from planner.solve._spread import Grid, cap_spreads
 from planner.solve._template import (
@@ -138,9 +138,9 @@ class TimingBudget:
     ``polish_work``: work-seconds for the last step (0: none), whose engine call per
     day gets ``polish_seconds_per_day`` (``None``: ``seconds_per_day``); ``work``:
     work-seconds for every engine call before it -- each day's re-routing, its sibling
-    days and the cap's re-routed days (``None``: unbounded). A day is always re-routed;
-    the siblings and the cap's fallback are tried only while work is left, so the
-    phase does not grow with the region faster than its budget."""
+    days and the cap's re-routed days (``None``: unbounded). Days are re-routed, their
+    siblings and the cap's fallback tried, only while work is left (a day past it
+    keeps its first routes, retimed), so the phase keeps to its budget on any region."""
 
     engine: str
     seconds_per_day: float
@@ -227,7 +227,9 @@ def time_month(
             if wall is not None and wall.passed():
                 break
             cur = _retime(problem, d, visits[d], days[d].solution, targets, lookups)
-            cand = _reroute(problem, d, visits[d], targets, budget, lookups, meter)
+            cand = None
+            if meter.left():  # out of work, a day keeps its first routes, retimed
+                cand = _reroute(problem, d, visits[d], targets, budget, lookups, meter)
             if cand is not None and (
                 len(cand.solution.unrouted) <= len(days[d].solution.unrouted)
                 and _score(cand, visits[d], targets, usual, lookups)
@@ -497,14 +499,15 @@ def _reroute(
     """The engine's routes for ``day`` with the targets as hard windows, or ``None``."""
     if not visits:
         return None
-    router = bounded_engine(budget.engine, budget.seconds_per_day, len(visits))
+    size = DaySize.of(problem, day, visits)
+    router = bounded_engine(budget.engine, budget.seconds_per_day, size)
     windows = {ci: tw for ci, tw in targets.items()}
     for _ in range(2):
         prob = with_kept(problem, {ci: windows[ci] for ci in windows})
         day_vis = tuple(
             dataclasses.replace(v, window=windows.get(v.customer, v.window)) for v in visits
         )
-        meter.engine(budget.engine, budget.seconds_per_day, len(visits))
+        meter.engine(budget.engine, budget.seconds_per_day, size)
         sol = router.route_day(
             prob, day, day_vis, time_limit=budget.seconds_per_day, seed=budget.seed
         )

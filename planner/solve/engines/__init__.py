@@ -9,20 +9,25 @@ polishing) lives in :mod:`planner.solve.engines.finish`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from planner.solve.engines.protocol import RoutingEngine
+
+if TYPE_CHECKING:
+    from planner.solve._clock import DaySize
 
 ENGINES: tuple[str, ...] = ("pyvrp", "ortools")
 """Names :func:`get_engine` accepts; the first is the default."""
 
 
-def bounded_engine(name: str, seconds: float, visits: int) -> RoutingEngine:
+def bounded_engine(name: str, seconds: float, size: DaySize) -> RoutingEngine:
     """The engine ``name`` bounded by work rather than the clock.
 
-    PyVRP gets as many iterations as ``seconds`` of work buy for a day of ``visits``
-    visits (:data:`~planner.solve._clock.ENGINE_WORK_PER_SECOND`); OR-Tools bounds
-    itself by work in its default form (solutions bought by the seconds for the size
-    of its model, :mod:`~planner.solve.engines.ortools_engine`). Neither then reads
-    the wall clock, so their routes repeat for a seed whatever the machine's load.
+    PyVRP gets as many iterations as ``seconds`` of work buy for a day of ``size``
+    (:func:`~planner.solve._clock.engine_iterations`); OR-Tools bounds itself by work
+    in its default form (solutions bought by the seconds for the size of its model,
+    :mod:`~planner.solve.engines.ortools_engine`). Neither then reads the wall clock,
+    so their routes repeat for a seed whatever the machine's load.
 
     Raises
     ------
@@ -30,11 +35,10 @@ def bounded_engine(name: str, seconds: float, visits: int) -> RoutingEngine:
         When ``name`` is not a known engine.
     """
     if name == "pyvrp":
-        from planner.solve._clock import ENGINE_WORK_PER_SECOND, MIN_ENGINE_ITERATIONS
+        from planner.solve._clock import engine_iterations
         from planner.solve.engines.pyvrp_engine import PyVRPEngine
 
-        iterations = int(ENGINE_WORK_PER_SECOND * seconds / max(1, visits))
-        return PyVRPEngine(max_iterations=max(MIN_ENGINE_ITERATIONS, iterations))
+        return PyVRPEngine(max_iterations=engine_iterations(seconds, size))
     return get_engine(name)
 
 
