@@ -14,7 +14,10 @@ traced to the rate that is off. Three figures, each next to the rate the clock u
    iterations (the difference is what an iteration costs, the rest is building and
    finishing the day), against what the clock charges for an iteration
    (``visits x weight / ENGINE_WORK_PER_SECOND``), with the day's size: visits, trucks,
-   facilities the trucks may unload at, and load (demand over the trucks' capacity).
+   facilities the trucks may unload at, and load (demand over the trucks' capacity);
+   the same for parts of the day on 1, 2 and half its trucks (the window phase routes
+   a day's leftover points on its free trucks), so that what the weight makes of
+   those is measured too.
 3. **The splits**: the work-seconds :class:`~planner.solve.budget.Budget` lets each
    phase spend for a limit, added up.
 
@@ -30,6 +33,7 @@ month's group calendar (no announced windows yet). A script, not a test:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -84,35 +88,60 @@ def _days(problem: PeriodicProblem, patterns: tuple[int | None, ...], count: int
 
 
 def _engine_rows(problem: PeriodicProblem, patterns: tuple[int | None, ...], days: list[int]):
-    """Per day: its size and the wall seconds of a call at each of :data:`ITERATIONS`."""
+    """Per day and per part of it on fewer trucks (as the window phase routes a day's
+    leftover points on its free trucks): its size and the wall seconds of a call at
+    each of :data:`ITERATIONS`."""
     rows, routed = [], []
     for d in days:
         visits = day_visits(problem, patterns, d)
         trucks = problem.vehicles_on(d)
-        capacity = sum(problem.vehicles[k].capacity[0] for k in trucks)
-        walls = []
-        for iterations in ITERATIONS:
-            start = time.perf_counter()
-            sol = PyVRPEngine(iterations).route_day(problem, d, visits, time_limit=1.0, seed=0)
-            walls.append(time.perf_counter() - start)
-        routed.append((sol, visits))
-        per_iteration = max(0.0, (walls[1] - walls[0]) / (ITERATIONS[1] - ITERATIONS[0]))
-        rows.append(
-            {
-                "day": d,
-                "visits": len(visits),
-                "trucks": len(trucks),
-                "facilities": len(problem.facilities),
-                "load": round(sum(v.demand[0] for v in visits) / max(1e-9, capacity), 3),
-                "wall_s": [round(w, 4) for w in walls],
-                "iteration_s": per_iteration,
-                "weight": round(_clock.DaySize.of(problem, d, visits).weight, 3),
-                "charged_iteration_s": _clock.DaySize.of(problem, d, visits).units
-                / _clock.ENGINE_WORK_PER_SECOND,
-                "rest_s": max(0.0, walls[0] - per_iteration * ITERATIONS[0]),
-            }
-        )
+        for keep in sorted({len(trucks), max(1, len(trucks) // 2), min(2, len(trucks)), 1})[::-1]:
+            part, part_visits = _part(problem, visits, trucks, keep)
+            row, sol = _engine_row(part, d, part_visits)
+            rows.append(row | {"part_of": len(trucks)})
+            if keep == len(trucks):
+                routed.append((sol, visits))
     return rows, routed
+
+
+def _part(problem: PeriodicProblem, visits, trucks, keep: int):
+    """The day on its first ``keep`` trucks, with their share of its visits."""
+    if keep == len(trucks):
+        return problem, visits
+    off = set(trucks[keep:])
+    part = dataclasses.replace(
+        problem,
+        vehicles=tuple(
+            dataclasses.replace(v, days=()) if i in off else v
+            for i, v in enumerate(problem.vehicles)
+        ),
+    )
+    return part, visits[: max(3, len(visits) * keep // len(trucks))]
+
+
+def _engine_row(problem: PeriodicProblem, d: int, visits) -> tuple[dict[str, Any], DaySolution]:
+    trucks = problem.vehicles_on(d)
+    capacity = sum(problem.vehicles[k].capacity[0] for k in trucks)
+    walls = []
+    for iterations in ITERATIONS:
+        start = time.perf_counter()
+        sol = PyVRPEngine(iterations).route_day(problem, d, visits, time_limit=1.0, seed=0)
+        walls.append(time.perf_counter() - start)
+    per_iteration = max(0.0, (walls[1] - walls[0]) / (ITERATIONS[1] - ITERATIONS[0]))
+    size = _clock.DaySize.of(problem, d, visits)
+    row = {
+        "day": d,
+        "visits": len(visits),
+        "trucks": len(trucks),
+        "facilities": len(problem.facilities),
+        "load": round(sum(v.demand[0] for v in visits) / max(1e-9, capacity), 3),
+        "wall_s": [round(w, 4) for w in walls],
+        "iteration_s": per_iteration,
+        "weight": round(size.weight, 3),
+        "charged_iteration_s": size.units / _clock.ENGINE_WORK_PER_SECOND,
+        "rest_s": max(0.0, walls[0] - per_iteration * ITERATIONS[0]),
+    }
+    return row, sol
 
 
 def _pricing(problem: PeriodicProblem, routed: list[tuple[DaySolution, Any]]) -> dict[str, float]:
@@ -159,21 +188,30 @@ def measure(name: str, toml: Path, days: int, pieces_from: int) -> dict[str, Any
         rows += [dict(r, piece=part) for r in got]
         if part == 0:
             pricing = _pricing(problem, routed)
-        print(f"  {name} piece {part}: {len(got)} days", file=sys.stderr, flush=True)
-    wall = sum(r["iteration_s"] for r in rows)
-    charged = sum(r["charged_iteration_s"] for r in rows)
-    # The fewest iterations a bounded call gets, charged by _clock.engine_work.
-    calls = sum(r["wall_s"][0] for r in rows)
-    floor = sum(
-        _clock.engine_work("pyvrp", 0.0, _clock.DaySize(r["visits"], r["weight"])) for r in rows
-    )
+        print(f"  {name} piece {part}: {len(got)} calls", file=sys.stderr, flush=True)
+    whole = [r for r in rows if r["trucks"] == r["part_of"]]
+    parts = [r for r in rows if r["trucks"] < r["part_of"]]
     return {
         "region": name,
         "days": rows,
         "pricing": pricing,
-        "iteration_wall_over_charge": round(wall / max(1e-12, charged), 2),
-        "call_wall_over_charge": round(calls / max(1e-12, floor), 2),
+        "iteration_wall_over_charge": _over(whole, "iteration_s", "charged_iteration_s"),
+        "part_iteration_wall_over_charge": _over(parts, "iteration_s", "charged_iteration_s"),
+        # The fewest iterations a bounded call gets, charged by _clock.engine_work.
+        "call_wall_over_charge": _over(whole, "call_s", "floor_s"),
     }
+
+
+def _over(rows: list[dict[str, Any]], wall: str, charged: str) -> float:
+    """Sum of ``wall`` over sum of ``charged`` (the fewest-iterations call: its floor)."""
+    if wall == "call_s":
+        walls = sum(r["wall_s"][0] for r in rows)
+        floor = _clock.engine_work  # what a bounded call at its fewest iterations costs
+        charges = sum(floor("pyvrp", 0.0, _clock.DaySize(r["visits"], r["weight"])) for r in rows)
+    else:
+        walls = sum(r[wall] for r in rows)
+        charges = sum(r[charged] for r in rows)
+    return round(walls / max(1e-12, charges), 2)
 
 
 def splits(limit: float) -> dict[str, float]:
@@ -189,15 +227,14 @@ def splits(limit: float) -> dict[str, float]:
 
 
 def fit(regions: list[dict[str, Any]]) -> dict[str, float]:
-    """Seconds an iteration costs as k * visits^a * (facilities/trucks)^b * load^c."""
+    """Seconds an iteration costs as k * visits^a * (facilities/trucks)^b * load^c, over
+    whole days (the form and rows the clock's weight was fitted to)."""
     rows = [r for g in regions for r in g["days"] if r["iteration_s"] > 0 and r["load"] > 0]
+    rows = [r for r in rows if r["trucks"] == r["part_of"]]
     if len(rows) < 5:
         return {}
     x = np.array(
-        [
-            [1.0, np.log(r["visits"]), np.log(r["facilities"] / r["trucks"]), np.log(r["load"])]
-            for r in rows
-        ]
+        [[1.0, np.log(r["visits"]), np.log(r["facilities"]), np.log(r["load"])] for r in rows]
     )
     y = np.log([r["iteration_s"] for r in rows])
     coef, *_ = np.linalg.lstsq(x, y, rcond=None)
@@ -225,15 +262,17 @@ def table(result: dict[str, Any]) -> str:
         "takes.",
         "",
         "| region | days | visits a day (median) | PyVRP call at its fewest iterations | "
-        "PyVRP iteration | exact route price | simple route price | schedule_route |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "PyVRP iteration | iteration on a part of the day | exact route price | "
+        "simple route price | schedule_route |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for g in result["regions"]:
         p = g["pricing"]
-        visits = int(np.median([r["visits"] for r in g["days"]]))
+        whole = [r for r in g["days"] if r["trucks"] == r["part_of"]]
+        visits = int(np.median([r["visits"] for r in whole]))
         lines.append(
-            f"| {g['region']} | {len(g['days'])} | {visits} | {g['call_wall_over_charge']:.2f} | "
-            f"{g['iteration_wall_over_charge']:.2f} | "
+            f"| {g['region']} | {len(whole)} | {visits} | {g['call_wall_over_charge']:.2f} | "
+            f"{g['iteration_wall_over_charge']:.2f} | {g['part_iteration_wall_over_charge']:.2f} | "
             f"{(rate / _clock.EXACT_WEIGHT) / p['exact_stops_per_s']:.2f} | "
             f"{rate / p['simple_stops_per_s']:.2f} | "
             f"{(rate / _clock.EXACT_WEIGHT) / p['schedule_stops_per_s']:.2f} |"
@@ -243,7 +282,7 @@ def table(result: dict[str, Any]) -> str:
     if f:
         lines += [
             "",
-            f"An iteration's wall seconds fit k × visits^{f['visits_exp']} × "
+            f"A whole day's iteration, in wall seconds, fits k × visits^{f['visits_exp']} × "
             f"(facilities per truck)^{f['facilities_per_truck_exp']} × load^{f['load_exp']} "
             f"(k = {f['k']:.3g}; 80 % of days within {f['p10']}–{f['p90']}× of it); the clock "
             "charges visits × weight / ENGINE_WORK_PER_SECOND, the weight (`DaySize`) from "
