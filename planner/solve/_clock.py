@@ -37,7 +37,8 @@ ENGINE_WORK_PER_SECOND = 8.0e3
 # The fewest PyVRP iterations a bounded call is given, however little work it is granted.
 MIN_ENGINE_ITERATIONS = 50
 # A PyVRP iteration's wall seconds fit k x visits^a x (facilities per truck)^b x load^c
-# (benchmarks/bench_work.py, over the default region's days and synthetic banners').
+# (benchmarks/bench_work.py, first run over whole days of the default region and of
+# 200-, 400- and 800-point banners, the 800 uncut; docs/benchmarks.md has its latest).
 DAY_EXPONENTS = (0.381, 1.030, 1.700)  # a - 1 (per visit), b, c
 # visits^(a-1) x (facilities per truck)^b x load^c on the default region's heaviest
 # day: ENGINE_WORK_PER_SECOND holds up to it, a heavier day's visits weigh more.

@@ -66,9 +66,10 @@ def engine_routes(
     """``engine``'s routes for ``day``'s ``visits`` under ``problem`` as it is (with the
     windows it holds), or ``None`` where the engine leaves a visit out; the call is
     counted on ``meter``."""
+    size = DaySize.of(problem, day, visits)
     if meter is not None:
-        meter.engine(engine.name, engine.seconds, DaySize.of(problem, day, visits))
-    router = bounded_engine(engine.name, engine.seconds, DaySize.of(problem, day, visits))
+        meter.engine(engine.name, engine.seconds, size)
+    router = bounded_engine(engine.name, engine.seconds, size)
     sol = router.route_day(problem, day, visits, time_limit=engine.seconds, seed=engine.seed)
     return None if sol.unrouted else sol
 
