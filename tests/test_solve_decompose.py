@@ -14,7 +14,15 @@ from planner.plan.check import check_plan
 from planner.scenario.load import load_scenario
 from planner.scenario.settings import minutes_of
 from planner.solve.budget import Budget
-from planner.solve.decompose import AUTO_MIN_POINTS, mend, piece_seed, pieces, should_cut
+from planner.solve.decompose import (
+    AUTO_MIN_POINTS,
+    mend,
+    near_facilities,
+    piece_seed,
+    pieces,
+    should_cut,
+    sub_problem,
+)
 from planner.solve.fleet import fleet_needs
 from planner.solve.from_scenario import build_problem
 from planner.solve.month import solve_month
@@ -52,6 +60,25 @@ def test_each_point_and_truck_in_exactly_one_piece_with_its_nearest_depot(proble
             node = problem.customers[i].node
             nearest = min(problem.depots, key=lambda q: (d[q, node] + d[node, q], q))
             assert nearest in p.depots
+
+
+def test_a_piece_keeps_the_facilities_its_trucks_would_unload_at(problem):
+    # Each point's nearest facility and the one on its cheapest way home stay; a
+    # facility no point or depot of the piece would use is left to the others.
+    d = problem.duration
+    for p in pieces(problem):
+        kept = sub_problem(problem, p).facilities
+        assert kept == near_facilities(problem, p)
+        assert set(kept) <= set(problem.facilities)
+        assert len(kept) == 1  # here: its own township's station, not the other one
+        nodes = [problem.customers[i].node for i in p.customers] + list(p.depots)
+        for n in nodes:
+            assert min(problem.facilities, key=lambda f: (d[n, f], f)) in kept or any(
+                d[n, f] == min(d[n, g] for g in problem.facilities) for f in kept
+            )
+            for q in p.depots:
+                best = min(int(d[n, f]) + int(d[f, q]) for f in problem.facilities)
+                assert min(int(d[n, f]) + int(d[f, q]) for f in kept) == best
 
 
 def test_a_depot_short_of_trucks_is_solved_with_its_neighbour(problem):
