@@ -189,29 +189,37 @@ def measure(name: str, toml: Path, days: int, pieces_from: int) -> dict[str, Any
         if part == 0:
             pricing = _pricing(problem, routed)
         print(f"  {name} piece {part}: {len(got)} calls", file=sys.stderr, flush=True)
-    whole = [r for r in rows if r["trucks"] == r["part_of"]]
+    whole = _whole(rows)
     parts = [r for r in rows if r["trucks"] < r["part_of"]]
     return {
         "region": name,
         "days": rows,
         "pricing": pricing,
-        "iteration_wall_over_charge": _over(whole, "iteration_s", "charged_iteration_s"),
-        "part_iteration_wall_over_charge": _over(parts, "iteration_s", "charged_iteration_s"),
+        "iteration_wall_over_charge": _iteration_ratio(whole),
+        "part_iteration_wall_over_charge": _iteration_ratio(parts),
         # The fewest iterations a bounded call gets, charged by _clock.engine_work.
-        "call_wall_over_charge": _over(whole, "call_s", "floor_s"),
+        "call_wall_over_charge": _ratio(
+            [r["wall_s"][0] for r in whole],
+            [
+                _clock.engine_work("pyvrp", 0.0, _clock.DaySize(r["visits"], r["weight"]))
+                for r in whole
+            ],
+        ),
     }
 
 
-def _over(rows: list[dict[str, Any]], wall: str, charged: str) -> float:
-    """Sum of ``wall`` over sum of ``charged`` (the fewest-iterations call: its floor)."""
-    if wall == "call_s":
-        walls = sum(r["wall_s"][0] for r in rows)
-        floor = _clock.engine_work  # what a bounded call at its fewest iterations costs
-        charges = sum(floor("pyvrp", 0.0, _clock.DaySize(r["visits"], r["weight"])) for r in rows)
-    else:
-        walls = sum(r[wall] for r in rows)
-        charges = sum(r[charged] for r in rows)
-    return round(walls / max(1e-12, charges), 2)
+def _whole(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of whole days (not their parts on fewer trucks)."""
+    return [r for r in rows if r["trucks"] == r["part_of"]]
+
+
+def _iteration_ratio(rows: list[dict[str, Any]]) -> float:
+    return _ratio([r["iteration_s"] for r in rows], [r["charged_iteration_s"] for r in rows])
+
+
+def _ratio(walls: list[float], charges: list[float]) -> float:
+    """Wall seconds over charged seconds, summed."""
+    return round(sum(walls) / max(1e-12, sum(charges)), 2)
 
 
 def splits(limit: float) -> dict[str, float]:
@@ -229,12 +237,14 @@ def splits(limit: float) -> dict[str, float]:
 def fit(regions: list[dict[str, Any]]) -> dict[str, float]:
     """Seconds an iteration costs as k * visits^a * (facilities/trucks)^b * load^c, over
     whole days (the form and rows the clock's weight was fitted to)."""
-    rows = [r for g in regions for r in g["days"] if r["iteration_s"] > 0 and r["load"] > 0]
-    rows = [r for r in rows if r["trucks"] == r["part_of"]]
+    rows = [r for g in regions for r in _whole(g["days"]) if r["iteration_s"] > 0 and r["load"] > 0]
     if len(rows) < 5:
         return {}
     x = np.array(
-        [[1.0, np.log(r["visits"]), np.log(r["facilities"]), np.log(r["load"])] for r in rows]
+        [
+            [1.0, np.log(r["visits"]), np.log(r["facilities"] / r["trucks"]), np.log(r["load"])]
+            for r in rows
+        ]
     )
     y = np.log([r["iteration_s"] for r in rows])
     coef, *_ = np.linalg.lstsq(x, y, rcond=None)
@@ -268,7 +278,7 @@ def table(result: dict[str, Any]) -> str:
     ]
     for g in result["regions"]:
         p = g["pricing"]
-        whole = [r for r in g["days"] if r["trucks"] == r["part_of"]]
+        whole = _whole(g["days"])
         visits = int(np.median([r["visits"] for r in whole]))
         lines.append(
             f"| {g['region']} | {len(whole)} | {visits} | {g['call_wall_over_charge']:.2f} | "
